@@ -1,0 +1,74 @@
+# One command runner for people and CI. `make help` lists the targets.
+# Every target works on a fresh machine once `.ci/run`'s installs have run
+# (or `make test`, which installs moto itself when it is missing).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+export CARGO_TERM_COLOR ?= never
+ARM64_BIN := target/aarch64-unknown-linux-gnu/release/bootstrap
+
+.PHONY: help run test test-unit test-service test-blackbox fmt lint ci \
+        build build-arm64 check-al2023 test-arm64 repro zip \
+        nix-check template-check docker-lint fuzz audit bench
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+run: ## the service on 127.0.0.1:3000, in-memory store, mail to the log
+	cargo run --bin bootstrap
+
+test: ## the three test tiers: unit, service, black-box (release binary + moto)
+	bash ci/test.sh
+
+test-unit: ## unit tests beside the code
+	cargo test --lib
+
+test-service: ## the app in memory with real event fixtures
+	cargo test --test service
+
+test-blackbox: build ## the release bootstrap through the Runtime API against moto
+	bash ci/test.sh blackbox
+
+build: ## the release bootstrap for this machine
+	cargo build --release --bin bootstrap
+
+fmt: ## formatting check
+	cargo fmt --all --check
+
+lint: ## clippy, warnings are errors
+	cargo clippy --all-targets -- -D warnings
+
+build-arm64: ## cross-compile the shipped aarch64 bootstrap
+	bash ci/build-arm64.sh
+
+check-al2023: ## the aarch64 binary loads on Amazon Linux 2023 (glibc <= 2.34)
+	bash ci/check-al2023.sh $(ARM64_BIN)
+
+test-arm64: build-arm64 ## the black-box suite against the aarch64 binary under qemu
+	bash ci/test.sh blackbox-arm64
+
+repro: ## two builds in different places give identical aarch64 binaries
+	bash ci/repro.sh
+
+zip: build-arm64 check-al2023 ## bootstrap.zip for a Runtime: provided.al2023 zip deployment
+	bash ci/zip.sh $(ARM64_BIN)
+
+nix-check: ## parse and lint the Nix files, validate flake.lock
+	bash ci/nix-check.sh
+
+template-check: ## cfn-lint, SAM translation, template/code agreement
+	bash ci/template-check.sh
+
+docker-lint: ## hadolint on the Dockerfile
+	bash ci/docker-lint.sh
+
+fuzz: ## each fuzz target for a bounded time
+	bash ci/fuzz.sh
+
+audit: ## cargo-deny: advisories (pinned snapshot), licenses, bans, sources
+	bash ci/audit.sh
+
+bench: ## cold-start benchmark against the floor and the peers; writes BENCHMARKS.md
+	bash bench/run.sh
+
+ci: fmt lint test nix-check template-check docker-lint audit build-arm64 check-al2023 test-arm64 repro fuzz ## everything CI runs

@@ -1,0 +1,76 @@
+//! The names that the code, the SAM template and the docs must agree on.
+//!
+//! Routes, environment variables and the table schema appear here once;
+//! `tests/contract.rs` and `ci/template-check.py` hold `template.yaml` to them.
+
+/// Every route the function serves, as `(method, path)`.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/comment"),
+    ("GET", "/comment"),
+    ("GET", "/comment/count"),
+    ("GET", "/comment/moderate"),
+    ("POST", "/comment/moderate"),
+    ("POST", "/contact"),
+];
+
+/// How the function treats one environment variable.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvVar {
+    /// The variable's name.
+    pub name: &'static str,
+    /// Start-up fails on Lambda without it (for a DynamoDB deployment with mail).
+    pub required_on_lambda: bool,
+    /// Never set in a deployed stack (local runs and emulators only).
+    pub local_only: bool,
+}
+
+const fn var(name: &'static str, required_on_lambda: bool, local_only: bool) -> EnvVar {
+    EnvVar { name, required_on_lambda, local_only }
+}
+
+/// Every variable `Config::from_env` reads.
+pub const ENV_VARS: &[EnvVar] = &[
+    var("STORE", false, true),
+    var("TABLE_NAME", true, false),
+    var("OWNER_EMAIL", false, false),
+    var("SENDER_EMAIL", false, false),
+    var("SITE_NAME", false, false),
+    var("ALLOWED_ORIGINS", true, false),
+    var("MODERATION", false, false),
+    var("MODERATION_LINK_DAYS", false, false),
+    var("SECRET_KEY", true, false),
+    var("PUBLIC_URL", false, false),
+    var("RATE_LIMIT_PER_MINUTE", false, false),
+    var("TRUSTED_PROXY_HOPS", false, false),
+    var("HONEYPOT_FIELD", false, false),
+    var("MAIL_PER_HOUR", false, false),
+    var("AVATARS", false, false),
+    var("AWS_ENDPOINT_URL", false, true),
+    var("PORT", false, true),
+];
+
+/// The DynamoDB single-table schema the store uses.
+pub mod table {
+    /// Partition key attribute (string).
+    pub const PK: &str = "pk";
+    /// Sort key attribute (string).
+    pub const SK: &str = "sk";
+    /// Epoch-seconds attribute the table's TTL is configured on.
+    pub const TTL: &str = "expires_at";
+    /// Sparse index holding only approved comments, keyed by post.
+    pub const BY_POST: (&str, &str, &str) = ("by_post", "list_pk", "list_sk");
+    /// Sparse index holding only items whose mail is still undelivered.
+    pub const OUTBOX: (&str, &str, &str) = ("outbox", "outbox_pk", "outbox_sk");
+    /// Every global secondary index as `(name, hash key, range key)`.
+    pub const INDEXES: &[(&str, &str, &str)] = &[BY_POST, OUTBOX];
+}
+
+/// CloudWatch embedded-metric namespace and names the function emits.
+pub mod metrics {
+    /// Namespace of the embedded metrics.
+    pub const NAMESPACE: &str = "RustAws";
+    /// Count of mails that could not be delivered and wait for redelivery.
+    pub const MAIL_UNDELIVERED: &str = "MailUndelivered";
+    /// The one dimension, set to `AWS_LAMBDA_FUNCTION_NAME`.
+    pub const DIMENSION: &str = "FunctionName";
+}

@@ -1,0 +1,2 @@
+//! rust-aws
+pub mod contract;
