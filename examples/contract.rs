@@ -27,5 +27,8 @@ fn main() {
             "dimension": contract::metrics::DIMENSION,
         },
     });
-    println!("{}", serde_json::to_string_pretty(&out).expect("JSON of constants"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).expect("JSON of constants")
+    );
 }

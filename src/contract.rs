@@ -25,7 +25,11 @@ pub struct EnvVar {
 }
 
 const fn var(name: &'static str, required_on_lambda: bool, local_only: bool) -> EnvVar {
-    EnvVar { name, required_on_lambda, local_only }
+    EnvVar {
+        name,
+        required_on_lambda,
+        local_only,
+    }
 }
 
 /// Every variable `Config::from_env` reads.

@@ -1,2 +1,25 @@
-//! rust-aws
+//! rust-aws: a comment and contact-form backend for static websites, as one
+//! small binary on AWS Lambda.
+//!
+//! The crate is the whole service; `main.rs` only wires it up. Layers point
+//! inward: [`domain`] and [`intake`] are pure, [`store`] and [`mail`] are
+//! adapters behind small traits, [`routes`] and [`app`] speak HTTP.
+
+pub mod app;
+pub mod config;
 pub mod contract;
+pub mod cursor;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod intake;
+pub mod keys;
+pub mod local;
+pub mod mail;
+pub mod notify;
+pub mod request;
+pub mod respond;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod token;

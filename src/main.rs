@@ -1,1 +1,33 @@
-fn main() {}
+//! `bootstrap`: the Lambda function, or the same service on 127.0.0.1 when no
+//! Lambda Runtime API is around.
+
+use std::process::ExitCode;
+
+use rust_aws::config::Config;
+use rust_aws::{local, startup};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    startup::init_telemetry();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            startup::report_config_error(&e).await;
+            return ExitCode::FAILURE;
+        }
+    };
+    let (on_lambda, port) = (config.on_lambda, config.port);
+    let app = startup::build_app(config).await;
+    let result = if on_lambda {
+        lambda_http::run(app).await.map_err(|e| e.to_string())
+    } else {
+        local::serve(app, port).await.map_err(|e| e.to_string())
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bootstrap: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

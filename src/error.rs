@@ -1,0 +1,116 @@
+//! The one error type of the HTTP boundary, mapped to PRODUCT.md's codes in one place.
+
+use http::StatusCode;
+
+use crate::domain::FieldError;
+use crate::mail::MailError;
+use crate::store::StoreError;
+
+/// Seconds a client should wait after a 503.
+pub const UNAVAILABLE_RETRY_AFTER_S: u64 = 5;
+
+/// Everything a request can fail with.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// 400 with the fields at fault.
+    Validation(Vec<FieldError>),
+    /// 403: `Origin` not in `ALLOWED_ORIGINS`.
+    ForbiddenOrigin,
+    /// 404.
+    NotFound,
+    /// 405 with the `Allow` header value.
+    MethodNotAllowed(&'static str),
+    /// 413: decoded body over 128 KiB.
+    PayloadTooLarge,
+    /// 415.
+    UnsupportedMediaType,
+    /// 429 with seconds to the window's end.
+    RateLimited {
+        /// Seconds until the window ends.
+        retry_after_s: u64,
+    },
+    /// 503: the store is unreachable.
+    Unavailable,
+    /// 500: a bug; no detail leaves the function.
+    Internal,
+}
+
+impl ApiError {
+    /// One invalid field.
+    pub fn field(error: FieldError) -> Self {
+        ApiError::Validation(vec![error])
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::ForbiddenOrigin => "forbidden_origin",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Unavailable => "unavailable",
+            ApiError::Internal => "internal",
+        }
+    }
+
+    /// A safe sentence for the client.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Validation(fields) => match fields.as_slice() {
+                [one] => one.message.clone(),
+                _ => format!("{} fields are invalid", fields.len()),
+            },
+            ApiError::ForbiddenOrigin => "this origin may not use this endpoint".into(),
+            ApiError::NotFound => "no such route".into(),
+            ApiError::MethodNotAllowed(allow) => format!("method not allowed; use {allow}"),
+            ApiError::PayloadTooLarge => "the request body is larger than 128 KiB".into(),
+            ApiError::UnsupportedMediaType => {
+                "send application/json, application/x-www-form-urlencoded or multipart/form-data (UTF-8)".into()
+            }
+            ApiError::RateLimited { retry_after_s } => format!("too many submissions; retry in {retry_after_s} s"),
+            ApiError::Unavailable => "temporarily unavailable; retry shortly".into(),
+            ApiError::Internal => "internal error".into(),
+        }
+    }
+
+    /// The `Retry-After` value, for 429 and 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_s } => Some(*retry_after_s),
+            ApiError::Unavailable => Some(UNAVAILABLE_RETRY_AFTER_S),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::warn!(error = %e, "store call failed; answering 503");
+        ApiError::Unavailable
+    }
+}
+
+impl From<MailError> for ApiError {
+    fn from(e: MailError) -> Self {
+        tracing::error!(error = %e, "mail error reached the HTTP boundary");
+        ApiError::Internal
+    }
+}

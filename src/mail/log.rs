@@ -1,0 +1,27 @@
+//! The local stand-in for SES: mail is written to the log. It is the one place
+//! where message text may appear in logs, and it never runs on Lambda.
+
+use super::{Mail, MailError, Mailer};
+use crate::store::BoxFuture;
+
+/// Writes each mail to the log instead of sending it.
+#[derive(Debug, Default)]
+pub struct LogMailer;
+
+impl Mailer for LogMailer {
+    fn send<'a>(&'a self, mail: &'a Mail) -> BoxFuture<'a, Result<(), MailError>> {
+        let reply_to = mail
+            .reply_to
+            .as_ref()
+            .map(|(_, a)| a.as_str())
+            .unwrap_or("-");
+        tracing::info!(
+            to = %mail.to,
+            reply_to,
+            subject = %mail.subject,
+            "local mail (OWNER_EMAIL unset, not sent):\n{}",
+            mail.text
+        );
+        Box::pin(std::future::ready(Ok(())))
+    }
+}

@@ -1,0 +1,135 @@
+//! Building responses: JSON, HTML pages, redirects, and the error shape.
+
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use http::{HeaderValue, Response, StatusCode};
+use lambda_http::Body;
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// A response with a JSON body and `Cache-Control: no-store`.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut res = Response::new(Body::from(value.to_string()));
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The JSON error shape of PRODUCT.md.
+pub fn error(err: &ApiError, request_id: &str) -> Response<Body> {
+    let mut body = json!({"error": err.code(), "message": err.message(), "request_id": request_id});
+    if let ApiError::Validation(fields) = err {
+        body["fields"] = json!(fields);
+    }
+    let mut res = json(err.status(), &body);
+    decorate(&mut res, err);
+    res
+}
+
+/// The headers every answer to `err` carries, whatever its body.
+pub fn decorate(res: &mut Response<Body>, err: &ApiError) {
+    if let Some(s) = err.retry_after() {
+        res.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
+    }
+    if let ApiError::MethodNotAllowed(allow) = err {
+        res.headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static(allow));
+    }
+    if matches!(err, ApiError::Internal) {
+        tracing::error!("answering 500");
+    }
+}
+
+/// 303 See Other to `location` (already checked to be on an allowed origin).
+pub fn see_other(location: &str) -> Response<Body> {
+    let mut res = Response::new(Body::Empty);
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(LOCATION, v);
+    }
+    res
+}
+
+/// Escapes text for HTML element content and quoted attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A small self-contained HTML page; `title` is escaped, `body_html` is
+/// trusted markup built by the caller from escaped parts.
+pub fn page(status: StatusCode, title: &str, body_html: &str) -> Response<Body> {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}\
+blockquote{{white-space:pre-wrap;border-left:3px solid #ccc;margin:1rem 0;padding:.25rem 1rem}}\
+button{{font-size:1rem;padding:.5rem 1.25rem}}</style></head>\n<body><h1>{title}</h1>\n{body_html}\n</body></html>\n",
+        title = escape_html(title)
+    );
+    let mut res = Response::new(Body::from(html));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // The page runs no script and may not be framed.
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_html_neutralises_markup() {
+        assert_eq!(
+            escape_html("<script>alert('x')</script>&\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+        );
+    }
+
+    #[test]
+    fn errors_carry_code_request_id_and_retry_after() {
+        let res = error(&ApiError::RateLimited { retry_after_s: 17 }, "req-1");
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[RETRY_AFTER], "17");
+        assert_eq!(res.headers()[CACHE_CONTROL], "no-store");
+        let Body::Text(text) = res.body() else {
+            panic!("text body")
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            (v["error"].as_str(), v["request_id"].as_str()),
+            (Some("rate_limited"), Some("req-1"))
+        );
+        assert!(v.get("fields").is_none());
+    }
+}

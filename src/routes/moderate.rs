@@ -1,0 +1,165 @@
+//! GET and POST /comment/moderate: the page an emailed link opens, and its button.
+//!
+//! Opening a link changes nothing (mail scanners prefetch links); only the
+//! page's POST does. The POST is authorised by the signed token alone, so it
+//! is exempt from the origin rule.
+
+use http::header::CONTENT_TYPE;
+use http::{Response, StatusCode};
+use lambda_http::{Body, Request};
+
+use crate::app::State;
+use crate::ids;
+use crate::intake::{self, Fields, MediaType};
+use crate::request::RequestInfo;
+use crate::respond::{escape_html, page};
+use crate::store::{CommentRecord, Decided, Decision};
+use crate::token::{Token, TokenError};
+
+fn verb(action: Decision) -> (&'static str, &'static str) {
+    match action {
+        Decision::Approve => ("Approve", "approved"),
+        Decision::Reject => ("Reject", "rejected"),
+        Decision::Delete => ("Delete", "deleted"),
+    }
+}
+
+fn refusal(status: StatusCode, title: &str, text: &str) -> Response<Body> {
+    page(status, title, &format!("<p>{}</p>", escape_html(text)))
+}
+
+fn token_refusal(e: &TokenError) -> Response<Body> {
+    match e {
+        TokenError::Invalid => refusal(
+            StatusCode::FORBIDDEN,
+            "Invalid link",
+            "This moderation link is not valid. Use the link from the mail as it is.",
+        ),
+        TokenError::Expired(_) => refusal(
+            StatusCode::GONE,
+            "Link expired",
+            "This moderation link has expired.",
+        ),
+    }
+}
+
+fn conflict() -> Response<Body> {
+    refusal(
+        StatusCode::CONFLICT,
+        "Nothing to do",
+        "This comment has already been decided that way, or it no longer exists.",
+    )
+}
+
+fn unavailable() -> Response<Body> {
+    let mut res = refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Try again",
+        "The service is temporarily unavailable. Try again in a moment.",
+    );
+    res.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_S),
+    );
+    res
+}
+
+fn verify(state: &State, text: Option<&str>) -> Result<Token, Response<Body>> {
+    let text = text.ok_or_else(|| token_refusal(&TokenError::Invalid))?;
+    Token::verify(
+        text.trim(),
+        &state.config.keys.moderation,
+        ids::now_ms() / 1000,
+    )
+    .map_err(|e| token_refusal(&e))
+}
+
+/// Loads the comment a token names, unless that action is moot.
+async fn target(state: &State, token: &Token) -> Result<CommentRecord, Response<Body>> {
+    match state
+        .store
+        .get_comment(&token.comment_id, ids::now_ms())
+        .await
+    {
+        Err(_) => Err(unavailable()),
+        Ok(None) => Err(conflict()),
+        Ok(Some(c)) if token.action.target() == Some(c.status) => Err(conflict()),
+        Ok(Some(c)) => Ok(c),
+    }
+}
+
+/// GET: shows the comment, the action and one button.
+pub async fn show(state: &State, req: &Request) -> Response<Body> {
+    let query = Fields::parse(
+        &MediaType::UrlEncoded,
+        req.uri().query().unwrap_or("").as_bytes(),
+    )
+    .unwrap_or_default();
+    let text = query.text("token").map(str::to_owned);
+    let token = match verify(state, text.as_deref()) {
+        Ok(t) => t,
+        Err(res) => return res,
+    };
+    let comment = match target(state, &token).await {
+        Ok(c) => c,
+        Err(res) => return res,
+    };
+    let (label, _) = verb(token.action);
+    let body = format!(
+        "<p>{label} this comment on <strong>{post}</strong> by <strong>{name}</strong>{url}, now {status}?</p>\n\
+<blockquote>{text}</blockquote>\n\
+<form method=\"post\" action=\"moderate\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
+<button type=\"submit\">{label}</button></form>",
+        post = escape_html(&comment.post),
+        name = escape_html(&comment.name),
+        url = comment
+            .url
+            .as_deref()
+            .map(|u| format!(" ({})", escape_html(u)))
+            .unwrap_or_default(),
+        status = comment.status.as_str(),
+        text = escape_html(&comment.body),
+        token = escape_html(text.as_deref().unwrap_or("").trim()),
+    );
+    page(StatusCode::OK, &format!("{label} comment"), &body)
+}
+
+/// POST: applies the decision the token authorises.
+pub async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = req.into_body();
+    let fields = match intake::media_type(content_type.as_deref()) {
+        Ok(media) if body.len() <= intake::MAX_BODY_BYTES => {
+            Fields::parse(&media, body.as_ref()).unwrap_or_default()
+        }
+        _ => Fields::default(),
+    };
+    let token = match verify(state, fields.text("token")) {
+        Ok(t) => t,
+        Err(res) => return res,
+    };
+    match state
+        .store
+        .decide(&token.comment_id, token.action, ids::now_ms())
+        .await
+    {
+        Ok(Decided::Done) => {
+            let (_, done) = verb(token.action);
+            tracing::info!(comment_id = %token.comment_id, action = token.action.as_str(), request_id = %info.request_id, "comment moderated");
+            page(
+                StatusCode::OK,
+                &format!("Comment {done}"),
+                &format!("<p>The comment is now {done}.</p>"),
+            )
+        }
+        Ok(Decided::Conflict) => conflict(),
+        Err(e) => {
+            tracing::warn!(error = %e, "moderation could not reach the store");
+            unavailable()
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Persistence behind one small trait: DynamoDB in production, memory locally.
+//!
+//! Both adapters keep the same rules (PRODUCT.md "Data and retention"): expiry
+//! is checked on every read, since DynamoDB deletes expired items late.
+
+#[cfg(feature = "aws")]
+pub mod dynamodb;
+pub mod memory;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so the traits stay object-safe (`Arc<dyn Store>`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Days, in milliseconds.
+pub const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+/// Rejected comments are kept this long.
+pub const REJECTED_TTL_MS: u64 = 7 * DAY_MS;
+/// Pending comments are kept this long after their moderation mail was delivered.
+pub const PENDING_TTL_MS: u64 = 30 * DAY_MS;
+/// Contact messages are kept this long after delivery.
+pub const CONTACT_TTL_MS: u64 = 90 * DAY_MS;
+/// How long a mail claim holds before another run may retry the mail.
+pub const CLAIM_LEASE_MS: u64 = 60 * 1000;
+
+/// The store could not be reached or answered with an error: callers answer 503.
+#[derive(Debug, Clone)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "store unavailable: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where a comment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentStatus {
+    /// Waiting for the owner.
+    Pending,
+    /// Published.
+    Approved,
+    /// Refused; removed after [`REJECTED_TTL_MS`].
+    Rejected,
+}
+
+impl CommentStatus {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Pending => "pending",
+            CommentStatus::Approved => "approved",
+            CommentStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(CommentStatus::Pending),
+            "approved" => Some(CommentStatus::Approved),
+            "rejected" => Some(CommentStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A stored comment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CommentRecord {
+    /// Unguessable id.
+    pub id: String,
+    /// The page, exactly as submitted.
+    pub post: String,
+    /// The approved comment this one replies to.
+    pub parent: Option<String>,
+    /// The commenter's name.
+    pub name: String,
+    /// Never published, never logged.
+    pub email: Option<String>,
+    /// The commenter's website.
+    pub url: Option<String>,
+    /// Plain text.
+    pub body: String,
+    /// Submission time.
+    pub created_ms: u64,
+    /// Where it stands.
+    pub status: CommentStatus,
+    /// Keyed hash of the source IP.
+    pub ip_hash: String,
+    /// Base URL for the emailed moderation links.
+    pub links_base: String,
+}
+
+impl fmt::Debug for CommentRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommentRecord")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored contact message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ContactRecord {
+    /// Unguessable id.
+    pub id: String,
+    /// The visitor's name.
+    pub name: String,
+    /// The visitor's address (the mail's Reply-To).
+    pub email: String,
+    /// Optional subject.
+    pub subject: Option<String>,
+    /// The message.
+    pub message: String,
+    /// Submission time.
+    pub created_ms: u64,
+    /// Keyed hash of the source IP.
+    pub ip_hash: String,
+    /// Whether the mail to the owner went out.
+    pub delivered: bool,
+}
+
+impl fmt::Debug for ContactRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContactRecord")
+            .field("id", &self.id)
+            .field("delivered", &self.delivered)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an outbox entry mails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    /// A contact message to the owner.
+    Contact,
+    /// A comment's moderation mail to the owner.
+    Comment,
+}
+
+impl MailKind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Contact => "contact",
+            MailKind::Comment => "comment",
+        }
+    }
+}
+
+/// An item whose mail has not been delivered yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Which record type.
+    pub kind: MailKind,
+    /// The record's id.
+    pub id: String,
+}
+
+/// A moderation decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Publish.
+    Approve,
+    /// Refuse (or unpublish).
+    Reject,
+    /// Remove at once.
+    Delete,
+}
+
+impl Decision {
+    /// The token and page name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Reject => "reject",
+            Decision::Delete => "delete",
+        }
+    }
+
+    /// Parses a token name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "approve" => Some(Decision::Approve),
+            "reject" => Some(Decision::Reject),
+            "delete" => Some(Decision::Delete),
+            _ => None,
+        }
+    }
+
+    /// The status this decision leads to (`None`: gone).
+    pub fn target(self) -> Option<CommentStatus> {
+        match self {
+            Decision::Approve => Some(CommentStatus::Approved),
+            Decision::Reject => Some(CommentStatus::Rejected),
+            Decision::Delete => None,
+        }
+    }
+}
+
+/// What a decision did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// Applied.
+    Done,
+    /// The comment already stands that way, or is gone.
+    Conflict,
+}
+
+/// A position in a post's approved list: `(created_ms, id)` of the last comment shown.
+pub type ListPosition = (u64, String);
+
+/// The store. Every method is one bounded round trip (or a small fixed number).
+pub trait Store: Send + Sync {
+    /// Counts one hit in a fixed window and returns the count so far. The
+    /// counter expires at `expires_s` (epoch seconds).
+    fn hit_rate<'a>(&'a self, key: &'a str, expires_s: u64) -> BoxFuture<'a, StoreResult<u64>>;
+
+    /// Takes one of `limit` mail slots of the hour `hour`; `false` when none is left.
+    fn take_mail_slot(&self, hour: u64, limit: u32) -> BoxFuture<'_, StoreResult<bool>>;
+
+    /// Stores a new contact message, undelivered and claimed until `claim_until_ms`.
+    fn put_contact<'a>(
+        &'a self,
+        record: &'a ContactRecord,
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Reads a contact message.
+    fn get_contact<'a>(
+        &'a self,
+        id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<ContactRecord>>>;
+
+    /// Stores a new comment whose mail is undelivered, claimed until `claim_until_ms`.
+    fn put_comment<'a>(
+        &'a self,
+        record: &'a CommentRecord,
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Reads a comment (expired ones are absent).
+    fn get_comment<'a>(
+        &'a self,
+        id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<CommentRecord>>>;
+
+    /// Applies a moderation decision atomically (the status check, the
+    /// change and the post's approved count together).
+    fn decide<'a>(
+        &'a self,
+        id: &'a str,
+        decision: Decision,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Decided>>;
+
+    /// Up to `limit` approved comments of `post`, oldest first, after `after`.
+    fn list_approved<'a>(
+        &'a self,
+        post: &'a str,
+        after: Option<ListPosition>,
+        limit: usize,
+    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>>;
+
+    /// Approved-comment counts of each post, in the order given.
+    fn count_approved<'a>(&'a self, posts: &'a [String]) -> BoxFuture<'a, StoreResult<Vec<u64>>>;
+
+    /// Records that the entry's mail went out (starting the retention clock).
+    fn mark_delivered<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Up to `limit` entries whose mail is still undelivered, oldest first.
+    fn undelivered(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
+
+    /// Claims an undelivered entry until `until_ms` unless another run holds a
+    /// live claim: `false` means someone else is delivering it.
+    fn claim<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>>;
+}
+
+/// The sort key of a comment in its post's list: time, then id.
+pub fn list_sort_key(created_ms: u64, id: &str) -> String {
+    format!("{created_ms:013}#{id}")
+}
+
+/// Partition key of a post: a hash, since a 512-character post can exceed
+/// DynamoDB's 2048-byte key limit in UTF-8.
+pub fn post_key(post: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "POST#{}",
+        crate::ids::hex(&Sha256::digest(post.as_bytes())[..16])
+    )
+}
