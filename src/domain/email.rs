@@ -104,7 +104,11 @@ mod tests {
 
     #[test]
     fn refuses_addresses_over_254_characters() {
-        let long = format!("{}@{}.com", "a".repeat(60), ["b".repeat(60); 4].join("."));
+        let long = format!(
+            "{}@{}.com",
+            "a".repeat(60),
+            vec!["b".repeat(60); 4].join(".")
+        );
         assert!(long.len() > 254);
         assert_eq!(
             Email::parse("email", &long).unwrap_err().code,

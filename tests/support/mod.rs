@@ -1,0 +1,5 @@
+//! Helpers shared by the test tiers.
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod events;
+pub mod memory;
