@@ -124,7 +124,7 @@ fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-fn number<T: std::str::FromStr>(
+fn number<T>(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
     default: T,
@@ -132,7 +132,7 @@ fn number<T: std::str::FromStr>(
     max: T,
 ) -> Result<T, ConfigError>
 where
-    T: PartialOrd + fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
 {
     match get(variable) {
         None => Ok(default),

@@ -357,7 +357,7 @@ async fn the_rate_limit_answers_429_with_retry_after_per_route_and_ip() {
         201
     );
     assert_eq!(
-        app.send(Event::post_json("/contact", &contact()).from_ip("192.0.2.1"))
+        app.send(Event::post_json("/contact", &contact()).source_ip("192.0.2.1"))
             .await
             .status,
         202
@@ -368,19 +368,19 @@ async fn the_rate_limit_answers_429_with_retry_after_per_route_and_ip() {
 async fn the_rate_limit_keys_ipv6_by_its_64() {
     let app = spawn_app(&[("RATE_LIMIT_PER_MINUTE", "1")]);
     assert_eq!(
-        app.send(Event::post_json("/contact", &contact()).from_ip("2001:db8:aa:bb::1"))
+        app.send(Event::post_json("/contact", &contact()).source_ip("2001:db8:aa:bb::1"))
             .await
             .status,
         202
     );
     assert_eq!(
-        app.send(Event::post_json("/contact", &contact()).from_ip("2001:db8:aa:bb:ffff::2"))
+        app.send(Event::post_json("/contact", &contact()).source_ip("2001:db8:aa:bb:ffff::2"))
             .await
             .status,
         429
     );
     assert_eq!(
-        app.send(Event::post_json("/contact", &contact()).from_ip("2001:db8:aa:bc::1"))
+        app.send(Event::post_json("/contact", &contact()).source_ip("2001:db8:aa:bc::1"))
             .await
             .status,
         202
@@ -631,7 +631,7 @@ async fn mail_beyond_mail_per_hour_waits_undelivered() {
         202
     );
     assert_eq!(
-        app.send(Event::post_json("/contact", &contact()).from_ip("192.0.2.9"))
+        app.send(Event::post_json("/contact", &contact()).source_ip("192.0.2.9"))
             .await
             .status,
         202

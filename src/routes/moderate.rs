@@ -24,66 +24,77 @@ fn verb(action: Decision) -> (&'static str, &'static str) {
     }
 }
 
-fn refusal(status: StatusCode, title: &str, text: &str) -> Response<Body> {
-    page(status, title, &format!("<p>{}</p>", escape_html(text)))
+/// Why a moderation request is refused, each with its page.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// Tampered or malformed token: 403.
+    Invalid,
+    /// Genuine but expired: 410.
+    Expired,
+    /// Already decided that way, or gone: 409.
+    Conflict,
+    /// The store is unreachable: 503.
+    Unavailable,
 }
 
-fn token_refusal(e: &TokenError) -> Response<Body> {
-    match e {
-        TokenError::Invalid => refusal(
-            StatusCode::FORBIDDEN,
-            "Invalid link",
-            "This moderation link is not valid. Use the link from the mail as it is.",
-        ),
-        TokenError::Expired(_) => refusal(
-            StatusCode::GONE,
-            "Link expired",
-            "This moderation link has expired.",
-        ),
+impl Refusal {
+    fn page(self) -> Response<Body> {
+        let (status, title, text) = match self {
+            Refusal::Invalid => (
+                StatusCode::FORBIDDEN,
+                "Invalid link",
+                "This moderation link is not valid. Use the link from the mail as it is.",
+            ),
+            Refusal::Expired => (
+                StatusCode::GONE,
+                "Link expired",
+                "This moderation link has expired.",
+            ),
+            Refusal::Conflict => (
+                StatusCode::CONFLICT,
+                "Nothing to do",
+                "This comment has already been decided that way, or it no longer exists.",
+            ),
+            Refusal::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again",
+                "The service is temporarily unavailable. Try again in a moment.",
+            ),
+        };
+        let mut res = page(status, title, &format!("<p>{}</p>", escape_html(text)));
+        if let Refusal::Unavailable = self {
+            res.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_S),
+            );
+        }
+        res
     }
 }
 
-fn conflict() -> Response<Body> {
-    refusal(
-        StatusCode::CONFLICT,
-        "Nothing to do",
-        "This comment has already been decided that way, or it no longer exists.",
-    )
-}
-
-fn unavailable() -> Response<Body> {
-    let mut res = refusal(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Try again",
-        "The service is temporarily unavailable. Try again in a moment.",
-    );
-    res.headers_mut().insert(
-        http::header::RETRY_AFTER,
-        http::HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_S),
-    );
-    res
-}
-
-fn verify(state: &State, text: Option<&str>) -> Result<Token, Response<Body>> {
-    let text = text.ok_or_else(|| token_refusal(&TokenError::Invalid))?;
+fn verify(state: &State, text: Option<&str>) -> Result<Token, Refusal> {
+    let text = text.ok_or(Refusal::Invalid)?;
     Token::verify(
         text.trim(),
         &state.config.keys.moderation,
         ids::now_ms() / 1000,
     )
-    .map_err(|e| token_refusal(&e))
+    .map_err(|e| match e {
+        TokenError::Invalid => Refusal::Invalid,
+        TokenError::Expired(_) => Refusal::Expired,
+    })
 }
 
 /// Loads the comment a token names, unless that action is moot.
-async fn target(state: &State, token: &Token) -> Result<CommentRecord, Response<Body>> {
+async fn target(state: &State, token: &Token) -> Result<CommentRecord, Refusal> {
     match state
         .store
         .get_comment(&token.comment_id, ids::now_ms())
         .await
     {
-        Err(_) => Err(unavailable()),
-        Ok(None) => Err(conflict()),
-        Ok(Some(c)) if token.action.target() == Some(c.status) => Err(conflict()),
+        Err(_) => Err(Refusal::Unavailable),
+        Ok(None) => Err(Refusal::Conflict),
+        Ok(Some(c)) if token.action.target() == Some(c.status) => Err(Refusal::Conflict),
         Ok(Some(c)) => Ok(c),
     }
 }
@@ -98,11 +109,11 @@ pub async fn show(state: &State, req: &Request) -> Response<Body> {
     let text = query.text("token").map(str::to_owned);
     let token = match verify(state, text.as_deref()) {
         Ok(t) => t,
-        Err(res) => return res,
+        Err(refusal) => return refusal.page(),
     };
     let comment = match target(state, &token).await {
         Ok(c) => c,
-        Err(res) => return res,
+        Err(refusal) => return refusal.page(),
     };
     let (label, _) = verb(token.action);
     let body = format!(
@@ -140,7 +151,7 @@ pub async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response
     };
     let token = match verify(state, fields.text("token")) {
         Ok(t) => t,
-        Err(res) => return res,
+        Err(refusal) => return refusal.page(),
     };
     match state
         .store
@@ -156,10 +167,10 @@ pub async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response
                 &format!("<p>The comment is now {done}.</p>"),
             )
         }
-        Ok(Decided::Conflict) => conflict(),
+        Ok(Decided::Conflict) => Refusal::Conflict.page(),
         Err(e) => {
             tracing::warn!(error = %e, "moderation could not reach the store");
-            unavailable()
+            Refusal::Unavailable.page()
         }
     }
 }

@@ -89,7 +89,7 @@ impl Event {
     }
 
     /// Sets the source address API Gateway reports.
-    pub fn from_ip(mut self, ip: &str) -> Self {
+    pub fn source_ip(mut self, ip: &str) -> Self {
         self.0["requestContext"]["http"]["sourceIp"] = json!(ip);
         self
     }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The three test tiers. With no argument: unit, service, then black-box
+# (the release bootstrap through the Runtime API against moto).
+#   ci/test.sh blackbox        the black-box tier only (release build)
+#   ci/test.sh blackbox-arm64  the black-box tier against the aarch64 binary under qemu
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# moto (DynamoDB + SES v2 over HTTP) is the one test dependency outside Cargo.
+python3 -c 'import moto.server' 2>/dev/null || bash ci/install.d/10-python.sh
+
+blackbox() {
+  # The binary that ships is the binary that is tested: release profile.
+  cargo build --release --bin bootstrap
+  BOOTSTRAP_BIN="${BOOTSTRAP_BIN:-$PWD/target/release/bootstrap}" cargo test --test blackbox
+}
+
+case "${1:-all}" in
+  all)
+    cargo test --lib
+    cargo test --test service --test contract
+    blackbox
+    ;;
+  blackbox) blackbox ;;
+  blackbox-arm64)
+    bin=target/aarch64-unknown-linux-gnu/release/bootstrap
+    [ -x "$bin" ] || { echo "missing $bin: run make build-arm64" >&2; exit 1; }
+    BOOTSTRAP_BIN="$PWD/$bin" BOOTSTRAP_RUNNER=qemu-aarch64-static cargo test --test blackbox
+    ;;
+  *) echo "usage: $0 [all|blackbox|blackbox-arm64]" >&2; exit 2 ;;
+esac

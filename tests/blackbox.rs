@@ -1,0 +1,503 @@
+//! Black-box tests: the compiled `bootstrap` (the release build, or the
+//! aarch64 one under qemu via BOOTSTRAP_BIN/BOOTSTRAP_RUNNER) driven through
+//! the Lambda Runtime API with real API Gateway payloads, against moto's
+//! DynamoDB and SES v2 over HTTP.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use rust_aws::keys::Keys;
+use rust_aws::store::Decision;
+use rust_aws::token::Token;
+use serde_json::json;
+use support::events::{Event, comment, contact, fixture};
+use support::runtime::{
+    Function, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk, sent_mail,
+    verify_identity,
+};
+
+async fn table() -> String {
+    let name = format!("rust-aws-{}", rust_aws::ids::new_id());
+    create_table(&name).await;
+    name
+}
+
+async fn function_with(table: &str, extra: &[(&str, &str)]) -> Function {
+    let mut env = lambda_env(table);
+    for (k, v) in extra {
+        env.retain(|(key, _)| key != k);
+        env.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    Function::start(&env).await
+}
+
+async fn ready_mail() {
+    verify_identity(SENDER).await;
+    verify_identity(OWNER).await;
+}
+
+/// The raw messages that mention `needle` in their decoded body.
+async fn mails_containing(needle: &str) -> Vec<String> {
+    sent_mail()
+        .await
+        .into_iter()
+        .filter(|raw| mail_text(raw).contains(needle))
+        .collect()
+}
+
+async fn get_item(
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = aws_sdk_dynamodb::Client::new(&sdk().await);
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk.to_owned()))
+        .key("sk", AttributeValue::S(sk.to_owned()))
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn contact_is_stored_in_dynamodb_then_sent_through_ses_with_reply_to() {
+    ready_mail().await;
+    let table = table().await;
+    let f = function_with(&table, &[]).await;
+    let mut body = contact();
+    body["message"] = json!(format!("Black-box hello {}", rust_aws::ids::new_id()));
+    let reply = f.call(&Event::post_json("/contact", &body).to_json()).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+
+    let item = get_item(&table, &format!("CONTACT#{id}"), "CONTACT")
+        .await
+        .expect("stored");
+    assert_eq!(item["email"].as_s().unwrap(), "ann@example.org");
+    assert_eq!(item["delivered"].as_bool().unwrap(), &true);
+    assert!(
+        item.contains_key("expires_at"),
+        "retention starts at delivery"
+    );
+    assert!(!item.contains_key("outbox_pk"));
+    let ip_hash = item["ip_hash"].as_s().unwrap();
+    assert!(!ip_hash.contains("198.51.100.23") && ip_hash.len() == 32);
+
+    let mails = mails_containing(body["message"].as_str().unwrap()).await;
+    assert_eq!(mails.len(), 1);
+    let raw = &mails[0];
+    assert!(
+        raw.contains("Reply-To: ") && raw.contains("<ann@example.org>"),
+        "{raw}"
+    );
+    assert!(raw.contains(&format!("To: <{OWNER}>")));
+    assert!(raw.contains(&format!("<{SENDER}>")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_front_door_fixture_is_served_by_the_binary() {
+    ready_mail().await;
+    let table = table().await;
+    let f = function_with(&table, &[("RATE_LIMIT_PER_MINUTE", "100")]).await;
+    for (name, status) in [
+        ("apigw-v2-http-api.json", 202),
+        ("apigw-v1-rest-staged.json", 202),
+        ("function-url.json", 202),
+        ("apigw-v2-form-base64.json", 303),
+    ] {
+        let reply = f.call(&fixture(name).to_string()).await;
+        assert_eq!(reply.status, status, "{name}: {}", reply.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_4xx_naming_the_problem_through_the_binary() {
+    let table = table().await;
+    let f = function_with(&table, &[("RATE_LIMIT_PER_MINUTE", "100")]).await;
+    let cases: Vec<(Event, u16, &str)> = vec![
+        (
+            Event::v2("POST", "/contact").body("text/plain", "hi"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            Event::post_json(
+                "/contact",
+                &json!({"name": "A", "email": "a@b.c", "message": "x".repeat(140_000)}),
+            ),
+            413,
+            "payload_too_large",
+        ),
+        (
+            Event::v2("POST", "/contact").body("application/json", "{not json"),
+            400,
+            "validation_failed",
+        ),
+        (
+            Event::post_json(
+                "/contact",
+                &json!({"name": "A", "email": "bad", "message": "hi"}),
+            ),
+            400,
+            "validation_failed",
+        ),
+        (
+            Event::post_json("/contact", &contact()).header("origin", "https://evil.example"),
+            403,
+            "forbidden_origin",
+        ),
+        (Event::v2("GET", "/nowhere"), 404, "not_found"),
+        (Event::v2("PUT", "/contact"), 405, "method_not_allowed"),
+        (
+            Event::v2("GET", "/comment?post=/p/&limit=500"),
+            400,
+            "validation_failed",
+        ),
+    ];
+    for (event, status, code) in cases {
+        let reply = f.call(&event.to_json()).await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+        assert_eq!(reply.json()["error"], code);
+        assert!(!reply.json()["request_id"].as_str().unwrap().is_empty());
+    }
+    let reply = f
+        .call(
+            &Event::post_json(
+                "/contact",
+                &json!({"name": "A", "email": "bad", "message": "hi"}),
+            )
+            .to_json(),
+        )
+        .await;
+    assert_eq!(reply.json()["fields"][0]["field"], "email");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rate_limit_holds_in_dynamodb() {
+    let table = table().await;
+    let f = function_with(&table, &[("RATE_LIMIT_PER_MINUTE", "3")]).await;
+    let bad = Event::post_json("/contact", &json!({"name": ""}));
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(f.call(&bad.to_json()).await.status);
+    }
+    // Retry-After is checked on the last answer only if it was a 429.
+    assert_eq!(statuses, vec![400, 400, 400, 429]);
+    let again = f.call(&bad.to_json()).await;
+    assert!(again.header("retry-after").unwrap().parse::<u64>().unwrap() <= 60);
+}
+
+fn links_in(raw: &str) -> Vec<String> {
+    mail_text(raw)
+        .split_whitespace()
+        .filter(|w| w.contains("/comment/moderate?token="))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn path_of(link: &str) -> String {
+    link.split_once("://")
+        .map(|(_, r)| &r[r.find('/').unwrap()..])
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_comment_story_from_submission_to_listing() {
+    ready_mail().await;
+    let table = table().await;
+    let f = function_with(&table, &[("RATE_LIMIT_PER_MINUTE", "100")]).await;
+    let post = format!("/2026/11/{}/", rust_aws::ids::new_id());
+
+    // Submit: pending, not listed.
+    let reply = f
+        .call(&Event::post_json("/comment", &comment(&post)).to_json())
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.json()["status"], "pending");
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let list = |q: String| Event::v2("GET", &format!("/comment?{q}")).to_json();
+    assert_eq!(
+        f.call(&list(format!("post={post}"))).await.json()["comments"],
+        json!([])
+    );
+
+    // The approval mail arrived in SES with signed links.
+    let mails = mails_containing(&id).await;
+    assert_eq!(mails.len(), 1);
+    let links = links_in(&mails[0]);
+    assert_eq!(links.len(), 3);
+    let pending = get_item(&table, &format!("COMMENT#{id}"), "COMMENT")
+        .await
+        .unwrap();
+    assert!(
+        pending.contains_key("expires_at"),
+        "pending expires 30 days after its mail was delivered"
+    );
+
+    // The link's page changes nothing; its POST approves.
+    let page = f
+        .call(&Event::v2("GET", &path_of(&links[0])).to_json())
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Great write-up."));
+    assert_eq!(
+        f.call(&list(format!("post={post}"))).await.json()["comments"],
+        json!([])
+    );
+    let token = links[0].split("token=").nth(1).unwrap();
+    let approve = Event::v2("POST", "/comment/moderate")
+        .header(
+            "origin",
+            "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+        )
+        .body(
+            "application/x-www-form-urlencoded",
+            &format!("token={token}"),
+        );
+    assert_eq!(f.call(&approve.to_json()).await.status, 200);
+    assert_eq!(f.call(&approve.to_json()).await.status, 409, "reused link");
+    let approved = get_item(&table, &format!("COMMENT#{id}"), "COMMENT")
+        .await
+        .unwrap();
+    assert!(
+        !approved.contains_key("expires_at"),
+        "approval removes the expiry"
+    );
+    let listed = f.call(&list(format!("post={post}"))).await;
+    assert_eq!(listed.json()["comments"][0]["id"], id.as_str());
+    assert!(listed.json()["comments"][0].get("email").is_none());
+
+    // A reply to it, more comments, pages across them.
+    let keys = Keys::derive(SECRET.as_bytes());
+    let mut all = vec![id.clone()];
+    for i in 0..4 {
+        let mut c = comment(&post);
+        c["body"] = json!(format!("reply number {i}"));
+        c["parent"] = json!(id);
+        let r = f.call(&Event::post_json("/comment", &c).to_json()).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let rid = r.json()["id"].as_str().unwrap().to_owned();
+        let t = Token {
+            action: Decision::Approve,
+            comment_id: rid.clone(),
+            expires_s: u64::MAX / 2,
+        }
+        .sign(&keys.moderation);
+        let ev = Event::v2("POST", "/comment/moderate")
+            .body("application/x-www-form-urlencoded", &format!("token={t}"));
+        assert_eq!(f.call(&ev.to_json()).await.status, 200);
+        all.push(rid);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let q = if cursor.is_empty() {
+            format!("post={post}&limit=2")
+        } else {
+            format!("post={post}&limit=2&cursor={cursor}")
+        };
+        let page = f.call(&list(q)).await.json();
+        let comments = page["comments"].as_array().unwrap().clone();
+        sizes.push(comments.len());
+        seen.extend(
+            comments
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(sizes, vec![2, 2, 1]);
+    assert_eq!(seen, all);
+    let count = f
+        .call(&Event::v2("GET", &format!("/comment/count?post={post}&post=/none/")).to_json())
+        .await;
+    assert_eq!(count.json()["counts"][post.as_str()], 5);
+    assert_eq!(count.json()["counts"]["/none/"], 0);
+
+    // Delete the first one with its mailed delete link: gone from list and count.
+    let del = links[2].split("token=").nth(1).unwrap();
+    let ev = Event::v2("POST", "/comment/moderate")
+        .body("application/x-www-form-urlencoded", &format!("token={del}"));
+    assert_eq!(f.call(&ev.to_json()).await.status, 200);
+    let count = f
+        .call(&Event::v2("GET", &format!("/comment/count?post={post}")).to_json())
+        .await;
+    assert_eq!(count.json()["counts"][post.as_str()], 4);
+    assert!(
+        get_item(&table, &format!("COMMENT#{id}"), "COMMENT")
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejected_tampered_and_expired_links_through_the_binary() {
+    ready_mail().await;
+    let table = table().await;
+    let f = function_with(&table, &[]).await;
+    let post = format!("/{}/", rust_aws::ids::new_id());
+    let id = f
+        .call(&Event::post_json("/comment", &comment(&post)).to_json())
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let links = links_in(&mails_containing(&id).await[0]);
+    let reject = links[1].split("token=").nth(1).unwrap().to_owned();
+    let post_token = |t: &str| {
+        Event::v2("POST", "/comment/moderate")
+            .body("application/x-www-form-urlencoded", &format!("token={t}"))
+            .to_json()
+    };
+    assert_eq!(
+        f.call(&post_token(&reject.replacen("reject", "approve", 1)))
+            .await
+            .status,
+        403
+    );
+    let keys = Keys::derive(SECRET.as_bytes());
+    let expired = Token {
+        action: Decision::Approve,
+        comment_id: id.clone(),
+        expires_s: 1,
+    }
+    .sign(&keys.moderation);
+    assert_eq!(f.call(&post_token(&expired)).await.status, 410);
+    assert_eq!(f.call(&post_token(&reject)).await.status, 200);
+    let rejected = get_item(&table, &format!("COMMENT#{id}"), "COMMENT")
+        .await
+        .unwrap();
+    assert_eq!(rejected["status"].as_s().unwrap(), "rejected");
+    let now_s = rust_aws::ids::now_ms() / 1000;
+    let exp: u64 = rejected["expires_at"].as_n().unwrap().parse().unwrap();
+    assert!(
+        (now_s + 6 * 86_400..=now_s + 7 * 86_400 + 60).contains(&exp),
+        "rejected comments go after 7 days"
+    );
+    assert_eq!(
+        f.call(&Event::v2("GET", &format!("/comment?post={post}")).to_json())
+            .await
+            .json()["comments"],
+        json!([])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ses_failure_still_answers_202_and_the_scheduled_run_delivers_it_once() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let table = table().await;
+    // An unverified sender: moto's SES refuses the send.
+    let sender = format!("unverified-{}@example.net", rust_aws::ids::new_id());
+    let f = function_with(&table, &[("SENDER_EMAIL", sender.as_str())]).await;
+    let mut body = contact();
+    let marker = format!("Redelivered {}", rust_aws::ids::new_id());
+    body["message"] = json!(marker);
+    let reply = f.call(&Event::post_json("/contact", &body).to_json()).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let item = get_item(&table, &format!("CONTACT#{id}"), "CONTACT")
+        .await
+        .unwrap();
+    assert_eq!(item["delivered"].as_bool().unwrap(), &false);
+    assert!(
+        !item.contains_key("expires_at"),
+        "undelivered messages never expire"
+    );
+    assert!(mails_containing(&marker).await.is_empty());
+    assert!(
+        f.logs().contains("MailUndelivered"),
+        "the undelivered-mail metric is emitted"
+    );
+
+    // SES recovers; the request's claim lapses (as after its lease).
+    verify_identity(&sender).await;
+    verify_identity(OWNER).await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk().await);
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(format!("CONTACT#{id}")))
+        .key("sk", AttributeValue::S("CONTACT".into()))
+        .update_expression("SET claim_until = :z")
+        .expression_attribute_values(":z", AttributeValue::N("0".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let scheduled = fixture("eventbridge-scheduled.json").to_string();
+    let run = f.call_event(&scheduled).await;
+    assert_eq!(run["redelivery"]["sent"], 1, "{run}");
+    let again = f.call_event(&scheduled).await;
+    assert_eq!(again["redelivery"]["found"], 0, "{again}");
+    assert_eq!(
+        mails_containing(&marker).await.len(),
+        1,
+        "delivered exactly once"
+    );
+    let item = get_item(&table, &format!("CONTACT#{id}"), "CONTACT")
+        .await
+        .unwrap();
+    assert_eq!(item["delivered"].as_bool().unwrap(), &true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_variable_stops_start_up_and_is_posted_as_an_init_error() {
+    let mut env = lambda_env("unused");
+    env.retain(|(k, _)| k != "SECRET_KEY");
+    let mut f = Function::start(&env).await;
+    let status = f.wait_exit(Duration::from_secs(20)).expect("exits");
+    assert!(!status.success());
+    let posted = f
+        .runtime
+        .init_error()
+        .expect("init error posted to the Runtime API");
+    assert!(
+        posted["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("SECRET_KEY"),
+        "{posted}"
+    );
+    assert!(f.logs().contains("SECRET_KEY"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_that_never_answers_gets_503_with_retry_after_in_time() {
+    // A loopback port that accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let f = function_with(
+        "black-hole",
+        &[("AWS_ENDPOINT_URL", format!("http://{addr}").as_str())],
+    )
+    .await;
+    let started = Instant::now();
+    let reply = f
+        .call(&Event::post_json("/contact", &contact()).to_json())
+        .await;
+    let took = started.elapsed();
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.json()["error"], "unavailable");
+    assert!(reply.header("retry-after").is_some());
+    // Well inside the template's 10 s function timeout (qemu included).
+    assert!(took < Duration::from_secs(9), "took {took:?}");
+}

@@ -1,0 +1,58 @@
+//! The contract module is the one list of names the template is checked
+//! against (ci/template_check.py); here it is held to the code itself.
+#![allow(clippy::unwrap_used)]
+
+use rust_aws::contract::{ENV_VARS, ROUTES};
+use rust_aws::keys::Keys;
+
+mod support;
+
+use support::events::Event;
+use support::memory::spawn_app;
+
+#[tokio::test]
+async fn every_contract_route_is_served_and_nothing_else() {
+    let app = spawn_app(&[]);
+    for (method, path) in ROUTES {
+        let reply = app.send(Event::v2(method, path)).await;
+        assert!(
+            ![404, 405].contains(&reply.status),
+            "{method} {path} answered {}",
+            reply.status
+        );
+    }
+    for path in [
+        "/",
+        "/comments",
+        "/comment/",
+        "/contact/x",
+        "/comment/moderate/x",
+    ] {
+        assert_eq!(app.send(Event::v2("GET", path)).await.status, 404, "{path}");
+    }
+}
+
+#[test]
+fn every_variable_required_on_lambda_is_enforced_there() {
+    let base = [
+        ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+        ("TABLE_NAME", "t"),
+        ("ALLOWED_ORIGINS", "*"),
+        ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+    ];
+    let lookup = |skip: &str| {
+        let vars: Vec<_> = base
+            .iter()
+            .filter(|(k, _)| *k != skip)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        rust_aws::config::Config::from_lookup(move |k| {
+            vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        })
+    };
+    assert!(lookup("").is_ok());
+    for var in ENV_VARS.iter().filter(|v| v.required_on_lambda) {
+        assert_eq!(lookup(var.name).unwrap_err().variable, var.name);
+    }
+    let _ = Keys::derive(b"unused");
+}

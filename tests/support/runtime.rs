@@ -1,0 +1,520 @@
+//! Black-box support: moto on loopback, a Lambda Runtime API emulator, and the
+//! compiled `bootstrap` (native, or aarch64 under qemu) as a child process.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+/// The secret every black-box function runs with, so tests can sign tokens.
+pub const SECRET: &str = "blackbox-secret-0123456789abcdef-0123456789";
+pub const OWNER: &str = "owner@example.com";
+pub const SENDER: &str = "noreply@example.com";
+pub const REGION: &str = "eu-west-1";
+
+/// The binary under test: `BOOTSTRAP_BIN`, else the release build.
+pub fn bootstrap_bin() -> PathBuf {
+    match std::env::var_os("BOOTSTRAP_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/bootstrap"),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// moto server, one per test binary: `MOTO_URL` if set, else started here
+/// with a watchdog that stops it when the test process exits.
+pub fn moto_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("MOTO_URL") {
+            return url;
+        }
+        let port = free_port();
+        let script = format!(
+            "python3 -m moto.server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+             while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $m",
+            parent = std::process::id()
+        );
+        // The watchdog outlives this call; a thread reaps it when moto stops.
+        let mut watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("sh");
+        std::thread::spawn(move || watchdog.wait());
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start (pip install 'moto[server]', or run `make test`)"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        url
+    })
+}
+
+/// SDK config pointing at moto, with dummy credentials.
+pub async fn sdk() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto_url())
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+/// Creates a table exactly as template.yaml declares it (from the contract).
+pub async fn create_table(name: &str) {
+    use aws_sdk_dynamodb::types::*;
+    use rust_aws::contract::table;
+    let client = aws_sdk_dynamodb::Client::new(&sdk().await);
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |n: &str, t| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    let mut req = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr(table::PK))
+        .attribute_definitions(attr(table::SK))
+        .key_schema(key(table::PK, KeyType::Hash))
+        .key_schema(key(table::SK, KeyType::Range));
+    for (index, hash, range) in table::INDEXES {
+        req = req
+            .attribute_definitions(attr(hash))
+            .attribute_definitions(attr(range))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(*index)
+                    .key_schema(key(hash, KeyType::Hash))
+                    .key_schema(key(range, KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            );
+    }
+    req.send().await.unwrap();
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(table::TTL)
+                .enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Verifies an SES identity in moto (sending needs one).
+pub async fn verify_identity(address: &str) {
+    let ses = aws_sdk_sesv2::Client::new(&sdk().await);
+    ses.create_email_identity()
+        .email_identity(address)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Raw MIME of every message moto's SES has accepted so far.
+pub async fn sent_mail() -> Vec<String> {
+    let url = format!("{}/moto-api/data.json", moto_url());
+    let text = http_get(&url).await;
+    let data: Value = serde_json::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    collect_raw(&data, &mut out);
+    out
+}
+
+fn collect_raw(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(raw)) = m.get("raw_data") {
+                out.push(raw.clone());
+            }
+            m.values().for_each(|x| collect_raw(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_raw(x, out)),
+        _ => {}
+    }
+}
+
+/// Decoded text/plain body of a raw MIME message built by the function.
+pub fn mail_text(raw: &str) -> String {
+    use base64::Engine;
+    let body = raw.split("\r\n\r\n").nth(1).unwrap_or("");
+    let joined: String = body.split_whitespace().collect();
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(joined)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+async fn http_get(url: &str) -> String {
+    let uri: http::Uri = url.parse().unwrap();
+    let stream = tokio::net::TcpStream::connect((uri.host().unwrap(), uri.port_u16().unwrap()))
+        .await
+        .unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get(uri.path())
+        .header("host", "localhost")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let res = sender.send_request(req).await.unwrap();
+    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+/// What the function posted back for one invocation.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Response(Value),
+    Error(Value),
+}
+
+#[derive(Default)]
+struct Shared {
+    waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    init_error: Mutex<Option<Value>>,
+}
+
+/// A minimal Lambda Runtime API on loopback.
+pub struct RuntimeApi {
+    pub addr: SocketAddr,
+    events: mpsc::UnboundedSender<(String, String)>,
+    shared: Arc<Shared>,
+}
+
+fn reply(status: u16, body: &str) -> hyper::Response<Full<Bytes>> {
+    let mut r = hyper::Response::new(Full::new(Bytes::from(body.to_owned())));
+    *r.status_mut() = http::StatusCode::from_u16(status).unwrap();
+    r
+}
+
+impl RuntimeApi {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = mpsc::unbounded_channel::<(String, String)>();
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let shared = Arc::new(Shared::default());
+        let s = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (rx, s) = (rx.clone(), s.clone());
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let (rx, s) = (rx.clone(), s.clone());
+                        async move { Ok::<_, Infallible>(Self::serve(req, rx, s).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Self {
+            addr,
+            events: tx,
+            shared,
+        }
+    }
+
+    async fn serve(
+        req: hyper::Request<hyper::body::Incoming>,
+        rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, String)>>>,
+        s: Arc<Shared>,
+    ) -> hyper::Response<Full<Bytes>> {
+        let path = req.uri().path().to_owned();
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let json = || serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+        if path == "/2018-06-01/runtime/invocation/next" {
+            let Some((id, event)) = rx.lock().await.recv().await else {
+                return reply(500, "closed");
+            };
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 10_000;
+            let mut r = reply(200, &event);
+            let h = r.headers_mut();
+            h.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
+            h.insert(
+                "lambda-runtime-deadline-ms",
+                deadline.to_string().parse().unwrap(),
+            );
+            h.insert(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:eu-west-1:123456789012:function:rust-aws"
+                    .parse()
+                    .unwrap(),
+            );
+            h.insert(
+                "lambda-runtime-trace-id",
+                "Root=1-00000000-000000000000000000000000;Sampled=0"
+                    .parse()
+                    .unwrap(),
+            );
+            return r;
+        }
+        if path == "/2018-06-01/runtime/init/error" {
+            *s.init_error.lock().unwrap() = Some(json());
+            return reply(202, "{}");
+        }
+        let parts: Vec<&str> = path
+            .trim_start_matches("/2018-06-01/runtime/invocation/")
+            .split('/')
+            .collect();
+        if let [id, kind] = parts.as_slice() {
+            let outcome = match *kind {
+                "response" => Outcome::Response(json()),
+                "error" => Outcome::Error(json()),
+                _ => return reply(404, "{}"),
+            };
+            if let Some(tx) = s.waiting.lock().unwrap().remove(*id) {
+                let _ = tx.send(outcome);
+            }
+            return reply(202, "{}");
+        }
+        reply(404, "{}")
+    }
+
+    /// Queues an event and waits for the function's answer.
+    pub async fn invoke(&self, event: &str) -> Outcome {
+        let id = rust_aws::ids::new_id();
+        let (tx, rx) = oneshot::channel();
+        self.shared.waiting.lock().unwrap().insert(id.clone(), tx);
+        self.events.send((id, event.to_owned())).unwrap();
+        // Generous: the aarch64 binary runs under qemu.
+        tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .expect("function answered in time")
+            .unwrap()
+    }
+
+    /// The init error the function posted, if any.
+    pub fn init_error(&self) -> Option<Value> {
+        self.shared.init_error.lock().unwrap().clone()
+    }
+}
+
+/// The HTTP response inside an invocation outcome.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+impl HttpReply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+}
+
+/// A running `bootstrap` connected to its own Runtime API.
+pub struct Function {
+    pub runtime: RuntimeApi,
+    child: Child,
+    pub log_path: PathBuf,
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The environment a deployed function gets, pointed at moto.
+pub fn lambda_env(table: &str) -> Vec<(String, String)> {
+    [
+        ("TABLE_NAME", table),
+        ("ALLOWED_ORIGINS", "https://blog.example.com"),
+        ("SECRET_KEY", SECRET),
+        ("OWNER_EMAIL", OWNER),
+        ("SENDER_EMAIL", SENDER),
+        ("SITE_NAME", "Example Blog"),
+        ("AWS_REGION", REGION),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "rust-aws"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .chain([("AWS_ENDPOINT_URL".to_owned(), moto_url().to_owned())])
+    .collect()
+}
+
+impl Function {
+    /// Starts the binary (under `BOOTSTRAP_RUNNER`, e.g. qemu, when set) with `env`.
+    pub async fn start(env: &[(String, String)]) -> Self {
+        let runtime = RuntimeApi::start().await;
+        let bin = bootstrap_bin();
+        assert!(
+            bin.exists(),
+            "{} is missing: build it first (`make test` does)",
+            bin.display()
+        );
+        let mut cmd = match std::env::var("BOOTSTRAP_RUNNER") {
+            Ok(runner) if !runner.is_empty() => {
+                let mut c = Command::new(runner);
+                c.arg(&bin);
+                c
+            }
+            _ => Command::new(&bin),
+        };
+        let log_path =
+            std::env::temp_dir().join(format!("rust-aws-blackbox-{}.log", rust_aws::ids::new_id()));
+        let log = std::fs::File::create(&log_path).unwrap();
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let child = cmd.spawn().unwrap();
+        Self {
+            runtime,
+            child,
+            log_path,
+        }
+    }
+
+    /// Invokes with an event and returns the HTTP response it produced.
+    pub async fn call(&self, event: &str) -> HttpReply {
+        match self.runtime.invoke(event).await {
+            Outcome::Response(v) => {
+                let mut headers: HashMap<String, String> = HashMap::new();
+                if let Some(h) = v["headers"].as_object() {
+                    for (k, val) in h {
+                        headers.insert(
+                            k.to_ascii_lowercase(),
+                            val.as_str().unwrap_or_default().to_owned(),
+                        );
+                    }
+                }
+                if let Some(h) = v["multiValueHeaders"].as_object() {
+                    for (k, vals) in h {
+                        let joined: Vec<&str> = vals
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .collect();
+                        headers
+                            .entry(k.to_ascii_lowercase())
+                            .or_insert_with(|| joined.join(", "));
+                    }
+                }
+                let body = v["body"].as_str().unwrap_or_default();
+                let body = if v["isBase64Encoded"].as_bool() == Some(true) {
+                    use base64::Engine;
+                    String::from_utf8(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(body)
+                            .unwrap(),
+                    )
+                    .unwrap()
+                } else {
+                    body.to_owned()
+                };
+                HttpReply {
+                    status: v["statusCode"].as_u64().unwrap_or(0) as u16,
+                    headers,
+                    body,
+                }
+            }
+            Outcome::Error(e) => panic!("invocation error: {e}"),
+        }
+    }
+
+    /// Invokes with a non-HTTP event and returns the JSON it answered.
+    pub async fn call_event(&self, event: &str) -> Value {
+        match self.runtime.invoke(event).await {
+            Outcome::Response(v) => v,
+            Outcome::Error(e) => panic!("invocation error: {e}"),
+        }
+    }
+
+    /// Waits for the process to exit (for start-up failures).
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Everything the function wrote to stdout and stderr.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
