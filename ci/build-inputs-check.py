@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+"""The Nix build and the CI's non-Nix cross build agree on their declared inputs.
+
+Both builds of the shipped aarch64 `bootstrap` take their inputs from
+nix/build-inputs.toml: rustc release, target, profile, binary, features, RUSTFLAGS
+(path remapping), CFLAGS, glibc floor. The two compilers are different builds of the
+same rustc release (rust-overlay's upstream binaries, Debian's rustc-web), so the two
+binaries are not expected to be bit-identical; what each build is *told* is.
+
+Checked here, without building:
+  1. the declaration itself: keys, formats, and that it names what Cargo.toml has;
+  2. the Nix side: nix/build-inputs.nix evaluated by nix-instantiate, and its flag
+     script run in bash: the cargo arguments, the
+     zigbuild target (<target>.<glibc>) and the exported flags are the declared ones;
+     flake.nix takes every one of them from there and repeats none as a literal;
+  3. the CI side: ci/build-arm64.sh run with a stand-in rustc and cargo, which record
+     instead of compiling: same cargo arguments, same flags with its own paths, and its
+     glibc floor enforced by ci/check-al2023.sh;
+  4. the toolchains: the locked rust-overlay carries the rustc release (when its tree is
+     on this machine) and Debian's rustc-web is that release;
+  5. no rust-toolchain file at the repository root (rustup would try to download it);
+  6. the base image pin is well formed and the Dockerfile's FROM line uses its digest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INPUTS = ROOT / "nix" / "build-inputs.toml"
+PLACEHOLDERS = ("{checkout}", "{target_dir}", "{cargo_home}")
+KEYS = {"rustc", "components", "target", "profile", "bin", "features", "glibc", "rustflags", "cflags"}
+
+problems: list[str] = []
+
+
+def fail(msg: str) -> None:
+    problems.append(msg)
+    print(f"  FAIL {msg}")
+
+
+def ok(msg: str) -> None:
+    print(f"  ok: {msg}")
+
+
+def skip(msg: str) -> None:
+    print(f"  skip: {msg}")
+
+
+def render(flags: list[str], paths: dict[str, str]) -> list[str]:
+    out = []
+    for flag in flags:
+        for name in ("checkout", "target_dir", "cargo_home"):
+            flag = flag.replace("{" + name + "}", paths[name])
+        out.append(flag)
+    return out
+
+
+def cargo_args(d: dict, target: str) -> list[str]:
+    args = ["--locked", "--profile", d["profile"], "--target", target, "--bin", d["bin"]]
+    if d["features"]:
+        args += ["--features", ",".join(d["features"])]
+    return args
+
+
+def prefix_maps(flags: list[str], option: str) -> list[str]:
+    return [f[len(option) + 1:] for f in flags if f.startswith(option + "=")]
+
+
+# ------------------------------------------------------------------ 1. the declaration
+
+
+def check_declaration() -> dict | None:
+    print("nix/build-inputs.toml")
+    start = len(problems)
+    try:
+        d = tomllib.loads(INPUTS.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        fail(f"cannot read {INPUTS}: {e}")
+        return None
+    if set(d) != KEYS:
+        fail(f"keys are {sorted(d)}, expected {sorted(KEYS)}")
+        return None
+    strings = ("rustc", "target", "profile", "bin", "glibc")
+    lists = ("components", "features", "rustflags", "cflags")
+    if not all(isinstance(d[k], str) for k in strings) or not all(
+        isinstance(d[k], list) and all(isinstance(x, str) for x in d[k]) for k in lists
+    ):
+        fail(f"{', '.join(strings)} must be strings and {', '.join(lists)} lists of strings")
+        return None
+    if not re.fullmatch(r"1\.\d+\.\d+", d["rustc"]):
+        fail(f"rustc {d['rustc']!r} is not an exact stable release like 1.96.0")
+    if not re.fullmatch(r"[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+-gnu", d["target"]):
+        fail(f"target {d['target']!r} is not a -gnu target triple (the glibc floor applies to gnu targets)")
+    if not re.fullmatch(r"2\.\d+", d["glibc"]):
+        fail(f"glibc {d['glibc']!r} is not a glibc version like 2.34")
+
+    # The scalar keys must stay one flat `key = "value"` line each: ci/build-arm64.sh
+    # reads them with sed, taking the first line that starts with the key.
+    text = INPUTS.read_text()
+    for key in ("rustc", "target", "profile", "glibc"):
+        lines = re.findall(rf'(?m)^\s*{key}\s*=\s*"([^"]*)"\s*(?:#.*)?$', text)
+        if lines != [d[key]]:
+            fail(f"{key} must be exactly one line `{key} = \"...\"` (ci/build-arm64.sh reads it with sed)")
+
+    # Flags reach bash (quoted), rustc and, space-separated, the C compiler: keep them
+    # free of spaces, quotes and shell syntax.
+    for key in ("rustflags", "cflags"):
+        for flag in d[key]:
+            if not re.fullmatch(r"[A-Za-z0-9_./=:,+{}-]+", flag):
+                fail(f"{key}: {flag!r} has characters other than [A-Za-z0-9_./=:,+{{}}-]")
+            for ph in re.findall(r"\{[^}]*\}", flag):
+                if ph not in PLACEHOLDERS:
+                    fail(f"{key}: unknown placeholder {ph} (known: {', '.join(PLACEHOLDERS)})")
+    rust_maps = prefix_maps(d["rustflags"], "--remap-path-prefix")
+    c_maps = prefix_maps(d["cflags"], "-ffile-prefix-map")
+    if rust_maps != c_maps:
+        fail(f"rustflags remap {rust_maps} but cflags map {c_maps}: Rust and C paths must be remapped alike")
+    for ph in PLACEHOLDERS:
+        if not any(m.startswith(ph + "=") for m in rust_maps):
+            fail(f"no remapping of {ph}: that host path would reach the binary")
+
+    # What it names exists in the crate.
+    cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+    bins = [b.get("name") for b in cargo.get("bin", [])]
+    if d["bin"] not in bins:
+        fail(f"bin {d['bin']!r} is not a [[bin]] of Cargo.toml ({bins})")
+    if d["profile"] not in ("release", "dev") and d["profile"] not in cargo.get("profile", {}):
+        fail(f"profile {d['profile']!r} is not defined in Cargo.toml")
+    for feature in d["features"]:
+        if feature not in cargo.get("features", {}):
+            fail(f"feature {feature!r} is not in Cargo.toml's [features]")
+    floor = cargo.get("package", {}).get("rust-version")
+    if floor and tuple(map(int, floor.split("."))) > tuple(map(int, d["rustc"].split("."))):
+        fail(f"rustc {d['rustc']} is older than Cargo.toml's rust-version {floor}")
+    if len(problems) == start:
+        ok(f"rustc {d['rustc']}, {d['target']}, profile {d['profile']}, bin {d['bin']}, "
+           f"features {d['features'] or 'default'}, glibc <= {d['glibc']}, {len(rust_maps)} path remaps")
+    return d
+
+
+# ------------------------------------------------------------------ 2. the Nix side
+
+
+def stub_rustc(bin_dir: Path, version: str, sysroot: Path) -> Path:
+    """A `rustc` that only answers the questions the build scripts ask."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    rustc = bin_dir / "rustc"
+    rustc.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        f'  "-vV") printf "rustc {version} (stand-in)\\nbinary: rustc\\ncommit-hash: unknown\\n'
+        f'host: x86_64-unknown-linux-gnu\\nrelease: {version}\\n" ;;\n'
+        f'  "--print sysroot") echo "{sysroot}" ;;\n'
+        '  *) echo "stand-in rustc: unexpected $*" >&2; exit 1 ;;\n'
+        "esac\n"
+    )
+    rustc.chmod(0o755)
+    return rustc
+
+
+def nix_eval(expr: str):
+    got = subprocess.run(
+        ["nix-instantiate", "--eval", "--strict", "--json", "-E", expr],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    if got.returncode != 0:
+        raise RuntimeError(got.stderr.strip())
+    return json.loads(got.stdout)
+
+
+def check_nix_side(d: dict, tmp: Path) -> None:
+    print("the Nix build (nix/build-inputs.nix, flake.nix)")
+    start = len(problems)
+    if not shutil.which("nix-instantiate"):
+        fail("nix-instantiate is not installed (ci/install.d/30-nix.sh installs it)")
+        return
+    lib = "(import ./nix/build-inputs.nix)"
+    try:
+        zig_target = nix_eval(f"{lib}.zigTarget")
+        args = nix_eval(f"{lib}.cargoArgsFor {lib}.zigTarget")
+        script = nix_eval(f'{lib}.flagsScript {{ cargoHome = "{tmp}/vendor"; }}')
+    except RuntimeError as e:
+        fail(f"nix/build-inputs.nix does not evaluate: {e}")
+        return
+    if zig_target != f"{d['target']}.{d['glibc']}":
+        fail(f"zigbuild target {zig_target!r} is not {d['target']}.{d['glibc']}")
+    else:
+        ok(f"cargo-zigbuild links for {zig_target}: glibc floor {d['glibc']} applied at link time")
+    if args != cargo_args(d, zig_target):
+        fail(f"Nix cargo arguments {args} differ from the declaration's {cargo_args(d, zig_target)}")
+
+    # Run the flag script as the Nix build's preBuild would, and read what it exports.
+    checkout = tmp / "nix-source"
+    checkout.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"}
+    env["RUSTFLAGS"] = "-C should-be-unset"
+    var = "CFLAGS_" + d["target"].replace("-", "_")
+    dump = f'{script}\nprintf "%s\\0%s\\0%s" "$CARGO_ENCODED_RUSTFLAGS" "${var}" "${{RUSTFLAGS-unset}}"'
+    got = subprocess.run(["bash", "-euo", "pipefail", "-c", dump], cwd=checkout, env=env, capture_output=True)
+    if got.returncode != 0:
+        fail(f"the Nix flag script fails in bash: {got.stderr.decode().strip()}")
+        return
+    encoded, cflags, rustflags_env = got.stdout.decode().split("\0")
+    paths = {
+        "checkout": str(checkout),
+        "target_dir": f"{checkout}/target",
+        "cargo_home": f"{tmp}/vendor",
+    }
+    if encoded.split("\x1f") != render(d["rustflags"], paths):
+        fail(f"Nix exports rustflags {encoded.split(chr(31))}, declared {render(d['rustflags'], paths)}")
+    elif cflags != " ".join(render(d["cflags"], paths)):
+        fail(f"Nix exports {var}={cflags!r}, declared {' '.join(render(d['cflags'], paths))!r}")
+    elif rustflags_env != "unset":
+        fail("the Nix flag script leaves RUSTFLAGS set, which would override CARGO_ENCODED_RUSTFLAGS")
+    else:
+        ok("the Nix build exports exactly the declared rustflags and cflags")
+
+    # flake.nix takes all of it from nix/build-inputs.nix and repeats none of it.
+    flake = (ROOT / "flake.nix").read_text()
+    code = "\n".join(line.split("#", 1)[0] for line in flake.splitlines())
+    wiring = {
+        "import ./nix/build-inputs.nix": "reads the declaration",
+        "rust-bin.stable.${declared.rustc}": "selects the toolchain by the declared rustc",
+        "declared.components": "adds the declared components",
+        "targets = [ declared.target ]": "adds the declared target's std",
+        "declared.cargoArgsFor declared.zigTarget": "builds with the declared cargo arguments",
+        '"cargo zigbuild"': "links with cargo-zigbuild",
+        "declared.flagsScript": "exports the declared flags",
+        "ci/check-al2023.sh": "runs the AL2023 check on the binary",
+    }
+    for needle, what in wiring.items():
+        if needle not in code:
+            fail(f"flake.nix no longer {what} ({needle!r} not found)")
+    for key in ("rustc", "target", "glibc"):
+        if re.search(rf'"[^"\n]*{re.escape(d[key])}[^"\n]*"', code):
+            fail(f"flake.nix spells out {key} {d[key]!r}: take it from nix/build-inputs.toml")
+    if len(problems) == start:
+        ok("flake.nix takes rustc, components, target, cargo arguments and flags from the declaration")
+
+
+# ------------------------------------------------------------------ 3. the CI side
+
+
+def check_ci_side(d: dict, tmp: Path) -> None:
+    print("the CI cross build (ci/build-arm64.sh, ci/check-al2023.sh)")
+    start = len(problems)
+    script = ROOT / "ci" / "build-arm64.sh"
+    if not script.is_file():
+        fail("ci/build-arm64.sh is missing")
+        return
+    sysroot = tmp / "ci-sysroot"
+    (sysroot / "lib" / "rustlib" / d["target"] / "lib").mkdir(parents=True)
+    rustc = stub_rustc(tmp / "ci-rustc", d["rustc"], sysroot)
+    cargo_home = tmp / "ci-cargo-home"
+    target_dir = tmp / "ci-target"
+    record = tmp / "ci-cargo.json"
+    cargo_bin = tmp / "ci-bin"
+    cargo_bin.mkdir()
+    var = "CFLAGS_" + d["target"].replace("-", "_")
+    # A cargo that writes down how it was called and leaves an empty binary behind.
+    (cargo_bin / "cargo").write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys\n"
+        "keys = ['CARGO_ENCODED_RUSTFLAGS', 'RUSTFLAGS', 'RUSTC', 'CARGO_HOME', 'CARGO_TARGET_DIR', "
+        f"'{var}']\n"
+        f"json.dump({{'argv': sys.argv[1:], 'env': {{k: os.environ.get(k) for k in keys}}}}, open({str(record)!r}, 'w'))\n"
+        f"out = os.path.join(os.environ.get('CARGO_TARGET_DIR', 'target'), {d['target']!r}, {d['profile']!r})\n"
+        "os.makedirs(out, exist_ok=True)\n"
+        f"open(os.path.join(out, {d['bin']!r}), 'w').close()\n"
+    )
+    (cargo_bin / "cargo").chmod(0o755)
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{cargo_bin}:{env['PATH']}",
+        RUSTC_ARM64=str(rustc),
+        CARGO_HOME=str(cargo_home),
+        CARGO_TARGET_DIR=str(target_dir),
+    )
+    env.pop("RUSTFLAGS", None)
+    got = subprocess.run(["bash", str(script)], cwd=ROOT, env=env, capture_output=True, text=True)
+    if got.returncode != 0:
+        fail(f"ci/build-arm64.sh refuses the declaration: {got.stderr.strip()}")
+        return
+    if not record.is_file():
+        fail("ci/build-arm64.sh did not run cargo")
+        return
+    seen = json.loads(record.read_text())
+    want_args = ["build", *cargo_args(d, d["target"])]
+    if seen["argv"] != want_args:
+        fail(f"CI runs cargo {seen['argv']}, declared cargo {want_args}")
+    paths = {
+        "checkout": str(ROOT),
+        "target_dir": str(target_dir),
+        "cargo_home": str(cargo_home),
+    }
+    encoded = (seen["env"]["CARGO_ENCODED_RUSTFLAGS"] or "").split("\x1f")
+    if encoded != render(d["rustflags"], paths):
+        fail(f"CI passes rustflags {encoded}, declared {render(d['rustflags'], paths)}")
+    if seen["env"]["RUSTFLAGS"] is not None:
+        fail("CI leaves RUSTFLAGS set, which would override CARGO_ENCODED_RUSTFLAGS")
+    if (seen["env"][var] or "") != " ".join(render(d["cflags"], paths)):
+        fail(f"CI passes {var}={seen['env'][var]!r}, declared {' '.join(render(d['cflags'], paths))!r}")
+    if seen["env"]["RUSTC"] != str(rustc):
+        fail(f"CI compiles with {seen['env']['RUSTC']!r}, not the rustc it checked")
+    if len(problems) == start:
+        ok(f"CI runs `cargo {' '.join(want_args)}` with exactly the declared rustflags and cflags")
+
+    # The CI binary is linked against Debian's glibc 2.36: its floor is the ELF check's.
+    check = ROOT / "ci" / "check-al2023.sh"
+    if not check.is_file():
+        fail("ci/check-al2023.sh is missing: nothing would enforce the glibc floor on the CI binary")
+        return
+    text = check.read_text()
+    if "build-inputs.toml" in text:
+        ok("ci/check-al2023.sh takes the glibc floor from nix/build-inputs.toml")
+    elif re.search(rf"(?<![0-9.]){re.escape(d['glibc'])}(?![0-9])", text):
+        ok(f"ci/check-al2023.sh enforces glibc {d['glibc']} (spelled out there)")
+    else:
+        fail(f"ci/check-al2023.sh neither reads nix/build-inputs.toml nor names glibc {d['glibc']}")
+
+
+# ------------------------------------------------------------------ 4. toolchains
+
+
+def check_toolchains(d: dict) -> None:
+    print("toolchains")
+    lock = json.loads((ROOT / "flake.lock").read_text())
+    node = lock["nodes"].get("rust-overlay", {}).get("locked", {})
+    mirrors = Path(os.environ.get("FLAKE_LOCK_MIRRORS", "/work/.mirror"))
+    repo = mirrors / f"{node.get('owner')}+{node.get('repo')}" / "repo"
+    if node and repo.exists():
+        path = f"{node['rev']}:manifests/stable/{d['rustc']}.nix"
+        if subprocess.run(["git", "--git-dir", str(repo), "cat-file", "-e", path]).returncode == 0:
+            ok(f"the locked rust-overlay ({node['rev'][:12]}) has stable {d['rustc']}")
+        else:
+            fail(f"the locked rust-overlay ({node['rev'][:12]}) has no manifests/stable/{d['rustc']}.nix")
+    else:
+        skip("rust-overlay's tree is not on this machine: its stable versions are not checked")
+
+    version = None
+    if shutil.which("dpkg-query"):
+        got = subprocess.run(["dpkg-query", "-W", "-f=${Status} ${Version}", "rustc-web"], capture_output=True, text=True)
+        if got.returncode == 0 and got.stdout.startswith("install ok installed "):
+            version = got.stdout.split()[-1]
+            source = "installed"
+    if version is None and shutil.which("apt-cache"):
+        got = subprocess.run(["apt-cache", "policy", "rustc-web"], capture_output=True, text=True)
+        m = re.search(r"Candidate:\s*(\S+)", got.stdout)
+        if m and m.group(1) != "(none)":
+            version, source = m.group(1), "the apt candidate"
+    if version is None:
+        skip("no Debian rustc-web known here (not Debian, or apt lists not fetched)")
+    elif re.match(rf"{re.escape(d['rustc'])}\+", version):
+        ok(f"Debian's rustc-web ({source}) is {version}: rustc {d['rustc']} on both sides")
+    else:
+        fail(f"Debian's rustc-web ({source}) is {version}, the declared rustc is {d['rustc']}")
+
+
+# ------------------------------------------------------------------ 5, 6. repository
+
+
+def check_repository() -> None:
+    print("repository")
+    start = len(problems)
+    for name in ("rust-toolchain", "rust-toolchain.toml"):
+        if (ROOT / name).exists():
+            fail(f"{name} at the repository root makes rustup download a toolchain (offline CI fails); "
+                 "the toolchain is declared in nix/build-inputs.toml")
+    pin_path = ROOT / "nix" / "base-image.json"
+    pin = json.loads(pin_path.read_text())
+    want = {"imageName", "imageTag", "imageDigest", "hash", "hashForDigest"}
+    if set(pin) != want:
+        fail(f"nix/base-image.json has keys {sorted(pin)}, expected {sorted(want)}")
+        return
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", pin["imageDigest"]):
+        fail(f"nix/base-image.json: imageDigest {pin['imageDigest']!r} is malformed")
+    if pin["hash"] and not re.fullmatch(r"sha256-[A-Za-z0-9+/]{43}=", pin["hash"]):
+        fail(f"nix/base-image.json: hash {pin['hash']!r} is not a sha256 in SRI form")
+    if pin["hashForDigest"] not in ("", pin["imageDigest"]) or bool(pin["hash"]) != bool(pin["hashForDigest"]):
+        fail("nix/base-image.json: hashForDigest must be the digest the hash was computed for "
+             "(run ci/refresh-base-image.sh, do not edit by hand)")
+    dockerfile = ROOT / "Dockerfile"
+    if dockerfile.is_file():
+        ref = f"{pin['imageName']}:{pin['imageTag']}@"
+        froms = re.findall(rf"(?m)^FROM\s+{re.escape(ref)}(sha256:[0-9a-f]{{64}})", dockerfile.read_text())
+        if froms != [pin["imageDigest"]]:
+            fail(f"Dockerfile's `FROM {ref}...` lines give {froms}, nix/base-image.json pins {pin['imageDigest']}")
+    if len(problems) == start:
+        state = "with its Nix hash" if pin["hash"] else "without a Nix hash yet (nix run .#refresh-base-image)"
+        ok(f"no rust-toolchain file; base image {pin['imageDigest'][:19]}... pinned {state}, Dockerfile agrees")
+
+
+def main() -> int:
+    d = check_declaration()
+    if d is not None and not problems:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(os.path.realpath(tmp))
+            check_nix_side(d, tmp)
+            check_ci_side(d, tmp)
+        check_toolchains(d)
+    check_repository()
+    if problems:
+        print(f"build-inputs-check: {len(problems)} problem(s)")
+        return 1
+    print("build-inputs-check: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
