@@ -25,7 +25,8 @@ for tool in nix nix-instantiate deadnix skopeo python3 git; do
 done
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# Nix makes store paths read-only: give them back before removing them.
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 # A private store: no /nix needed, no daemon, works for any user, leaves nothing behind.
 export NIX_REMOTE="local?root=$work/nix-root"
 export NIX_CONFIG="experimental-features = nix-command flakes"
