@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use rust_aws::config::Config;
-use rust_aws::{local, startup};
+use rust_aws::{local, request, startup};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -19,7 +19,12 @@ async fn main() -> ExitCode {
     let (on_lambda, port) = (config.on_lambda, config.port);
     let app = startup::build_app(config).await;
     let result = if on_lambda {
-        lambda_http::run(app).await.map_err(|e| e.to_string())
+        // lambda_http::run, with request::defuse before lambda_http's own
+        // event conversion (which panics on what only a direct Invoke sends).
+        let handler = request::Defused(lambda_http::Adapter::from(app));
+        lambda_http::lambda_runtime::run(handler)
+            .await
+            .map_err(|e| e.to_string())
     } else {
         local::serve(app, port).await.map_err(|e| e.to_string())
     };

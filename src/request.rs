@@ -4,8 +4,8 @@
 
 use std::net::IpAddr;
 
-use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
+use lambda_http::request::{LambdaRequest, RequestContext};
+use lambda_http::{LambdaEvent, Request, RequestExt};
 
 /// Set by the local server in place of a Lambda request context.
 #[derive(Debug, Clone)]
@@ -141,9 +141,248 @@ pub fn rate_identity(ip: Option<&str>) -> String {
     }
 }
 
+/// Makes a Lambda event safe for `lambda_http`'s own conversion to a
+/// [`Request`], which runs before any code of ours and panics (an abort in
+/// the release build) on what API Gateway never sends but a direct
+/// `lambda:InvokeFunction` can: a body flagged `isBase64Encoded` that is not
+/// base64, or a `Host`, `X-Forwarded-Proto`, `domainName`, stage, path or raw
+/// query that does not make a URI. Such a body becomes empty (the route then
+/// answers 400, or 415 without a content type); such a host, scheme, domain
+/// or stage is dropped (none of them routes anything: links are built from
+/// `PUBLIC_URL` or a valid `domainName`, never from `Host`); a path or query
+/// has the bytes a URI cannot carry percent-encoded. Events from API Gateway
+/// pass unchanged. Found by the `event` fuzz target (fuzz/).
+pub fn defuse(event: &mut LambdaRequest) {
+    match event {
+        LambdaRequest::ApiGatewayV2(ag) => {
+            defuse_body(&mut ag.body, &mut ag.is_base64_encoded);
+            defuse_headers(&mut ag.headers);
+            defuse_context(
+                &mut ag.request_context.domain_name,
+                &mut ag.request_context.stage,
+            );
+            defuse_path(&mut ag.raw_path);
+            if let Some(q) = &mut ag.raw_query_string {
+                let encoded = percent_encoding::utf8_percent_encode(q, NOT_URI_QUERY).to_string();
+                // An http::Uri holds at most 64 KiB; API Gateway sends 10 KiB at most.
+                *q = if encoded.len() > MAX_URI_PART {
+                    String::new()
+                } else {
+                    encoded
+                };
+            }
+        }
+        LambdaRequest::ApiGatewayV1(ag) => {
+            defuse_body(&mut ag.body, &mut ag.is_base64_encoded);
+            defuse_headers(&mut ag.headers);
+            defuse_context(
+                &mut ag.request_context.domain_name,
+                &mut ag.request_context.stage,
+            );
+            defuse_path(&mut ag.path);
+        }
+        _ => {}
+    }
+}
+
+/// Longest path, and longest query, passed on: far above API Gateway's own
+/// limits, far below the 64 KiB an `http::Uri` can hold (an over-long path
+/// becomes `/`, a 404; an over-long query is dropped).
+const MAX_URI_PART: usize = 16 * 1024;
+
+/// Bytes left as they are in a path: RFC 3986 `pchar` and `/`.
+const NOT_URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'%')
+    .remove(b'/');
+
+/// Bytes left as they are in a query: a path's, and `?`.
+const NOT_URI_QUERY: &percent_encoding::AsciiSet = &NOT_URI_PATH.remove(b'?');
+
+fn defuse_body(body: &mut Option<String>, is_base64: &mut bool) {
+    use base64::Engine;
+    let decodes = || {
+        body.as_deref()
+            .is_none_or(|b| base64::engine::general_purpose::STANDARD.decode(b).is_ok())
+    };
+    if *is_base64 && !decodes() {
+        *body = None;
+        *is_base64 = false;
+    }
+}
+
+/// `host[:port]` as lambda_http's conversion parses it (with the `url`
+/// crate, which also checks IPv4 forms and IDNA labels), at DNS length.
+fn is_host(value: &str) -> bool {
+    value.len() <= 260
+        && !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b))
+        && url::Url::parse(&format!("https://{value}/")).is_ok()
+}
+
+fn defuse_headers(headers: &mut http::HeaderMap) {
+    let host_ok = headers
+        .get_all(http::header::HOST)
+        .iter()
+        .all(|v| v.to_str().is_ok_and(is_host));
+    if !host_ok {
+        headers.remove(http::header::HOST);
+    }
+    let proto_ok = headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .all(|v| matches!(v.as_bytes(), b"http" | b"https"));
+    if !proto_ok {
+        headers.remove("x-forwarded-proto");
+    }
+}
+
+fn defuse_context(domain: &mut Option<String>, stage: &mut Option<String>) {
+    if domain.as_deref().is_some_and(|d| !is_host(d)) {
+        *domain = None;
+    }
+    let stage_ok = |s: &str| {
+        s == "$default"
+            || (!s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)))
+    };
+    if stage.as_deref().is_some_and(|s| !stage_ok(s)) {
+        *stage = None;
+    }
+}
+
+fn defuse_path(path: &mut Option<String>) {
+    if let Some(p) = path {
+        let encoded = percent_encoding::utf8_percent_encode(p, NOT_URI_PATH).to_string();
+        *p = if encoded.len() > MAX_URI_PART {
+            "/".to_owned()
+        } else if encoded.starts_with('/') {
+            encoded
+        } else {
+            format!("/{encoded}")
+        };
+    }
+}
+
+/// [`defuse`] in front of a service of Lambda events (`lambda_http`'s
+/// adapter): what `main` hands to the runtime.
+#[derive(Debug, Clone)]
+pub struct Defused<S>(pub S);
+
+impl<S> tower::Service<LambdaEvent<LambdaRequest>> for Defused<S>
+where
+    S: tower::Service<LambdaEvent<LambdaRequest>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut event: LambdaEvent<LambdaRequest>) -> S::Future {
+        defuse(&mut event.payload);
+        self.0.call(event)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn v2_event(patch: impl FnOnce(&mut serde_json::Value)) -> LambdaRequest {
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/fixtures/apigw-v2-http-api.json")).unwrap();
+        patch(&mut v);
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn converted(mut event: LambdaRequest) -> Request {
+        defuse(&mut event);
+        event.into()
+    }
+
+    #[test]
+    fn an_api_gateway_event_passes_defuse_unchanged() {
+        let req = converted(v2_event(|_| {}));
+        assert_eq!(req.uri().path(), "/contact");
+        assert_eq!(
+            req.headers()["host"],
+            "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+        );
+        assert!(!req.body().is_empty());
+    }
+
+    // Regression: the `event` fuzz target's inputs, each of which made
+    // lambda_http's conversion panic before defuse.
+    #[test]
+    fn an_invalid_base64_body_becomes_empty_instead_of_a_panic() {
+        let req = converted(v2_event(|v| {
+            v["body"] = "name=Ann&x=%".into();
+            v["isBase64Encoded"] = true.into();
+        }));
+        assert!(req.body().is_empty());
+    }
+
+    #[test]
+    fn hosts_schemes_stages_paths_and_queries_that_make_no_uri_are_defused() {
+        for (pointer, value) in [
+            (
+                "/headers/host",
+                "a1b2c3d4e5.execut[e-api.eu-west-1.amazonaws.com",
+            ),
+            ("/headers/host", "evil.example:99999"),
+            ("/headers/x-forwarded-proto", "a b"),
+            ("/requestContext/domainName", "x:y:z"),
+            ("/requestContext/stage", "a/b?c"),
+            ("/rawPath", ":99999"),
+            ("/rawPath", "/con tact\u{0}\u{202e}#x"),
+            ("/rawQueryString", "post=/p/ \"<>{}|\\^`\u{7f}é"),
+            ("/rawPath", &format!("/{}", "x".repeat(70_000))),
+            ("/rawQueryString", &"x".repeat(70_000)),
+        ] {
+            let req = converted(v2_event(|v| {
+                *v.pointer_mut(pointer).unwrap() = value.into()
+            }));
+            assert!(req.uri().path().starts_with('/'), "{pointer}={value:?}");
+        }
+        let host_only = |host: &str| {
+            converted(v2_event(|v| {
+                v["headers"]["host"] = host.into();
+                v["requestContext"]["domainName"] = host.into();
+            }))
+        };
+        assert!(!host_only("evil.example/x?").headers().contains_key("host"));
+        assert!(!host_only("1.2.3.999").headers().contains_key("host"));
+        assert!(!host_only("xn--a.example").headers().contains_key("host"));
+        assert_eq!(
+            host_only("Blog.Example.com:8443").headers()["host"],
+            "Blog.Example.com:8443"
+        );
+    }
 
     #[test]
     fn ipv6_addresses_in_one_64_share_an_identity() {
