@@ -71,7 +71,11 @@ struct Client {
 impl Client {
     async fn connect(from: Ipv4Addr, to: SocketAddr) -> Self {
         let socket = TcpSocket::new_v4().unwrap();
-        socket.bind(SocketAddr::new(IpAddr::V4(from), 0)).unwrap();
+        // Linux answers on all of 127.0.0.0/8; macOS only on the addresses
+        // given to lo0 (`sudo ifconfig lo0 alias 127.1.0.2`, ...).
+        socket
+            .bind(SocketAddr::new(IpAddr::V4(from), 0))
+            .unwrap_or_else(|e| panic!("cannot bind a client to {from} ({e}): this test needs all of 127.0.0.0/8 on loopback, as Linux has"));
         let stream = socket.connect(to).await.unwrap();
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
