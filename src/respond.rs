@@ -15,6 +15,11 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Browsers must never sniff user text in JSON as HTML.
+    res.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     res
 }
 

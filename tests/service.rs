@@ -1010,6 +1010,7 @@ async fn comment_bodies_come_back_as_inert_text() {
     app.send(Event::post_json("/comment", &c)).await;
     let listed = list(&app, "post=/p/").await;
     assert_eq!(listed.header("content-type"), Some("application/json"));
+    assert_eq!(listed.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(
         listed.json()["comments"][0]["body"],
         "<script>alert('x')</script>\n</textarea>"
