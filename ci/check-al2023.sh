@@ -31,12 +31,12 @@ fi
 # Without a declaration: Amazon Linux 2023's glibc.
 GLIBC_MAX=${GLIBC_MAX:-2.34}
 INTERP=/lib/ld-linux-aarch64.so.1
-# The libraries of glibc itself and GCC's unwinder, all in every AL2023 image,
-# the minimal provided.al2023 base included (glibc needs libgcc_s for thread
-# cancellation, so it comes with glibc). libpthread, libdl, librt and libutil are
-# empty stubs since glibc 2.34 but exist for old binaries. Anything else
-# (libssl, libz, libstdc++) would have to be shipped beside bootstrap: the
-# shipped artifact is the one file.
+# The libraries of glibc itself, plus GCC's unwinder, which Rust's std links
+# on gnu targets and glibc itself loads for thread cancellation (AL2023's base
+# system has it; not verified against the image, see docs/arm64.md).
+# libpthread, libdl, librt and libutil are empty stubs since glibc 2.34 but
+# exist for old binaries. Anything else (libssl, libz, libstdc++) would have to
+# be shipped beside bootstrap, and the shipped artifact is the one file.
 ALLOWED_NEEDED=(ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libpthread.so.0
                 libdl.so.2 librt.so.1 libutil.so.1 libgcc_s.so.1)
 
