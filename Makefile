@@ -71,4 +71,4 @@ audit: ## cargo-deny: advisories (pinned snapshot), licenses, bans, sources
 bench: ## cold-start benchmark against the floor and the peers; writes BENCHMARKS.md
 	bash bench/run.sh
 
-ci: fmt lint test nix-check template-check docker-lint audit build-arm64 check-al2023 test-arm64 repro fuzz ## everything CI runs
+ci: fmt lint test nix-check template-check docker-lint audit build-arm64 check-al2023 zip test-arm64 repro fuzz ## everything CI runs
