@@ -383,6 +383,12 @@ impl Drop for Function {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Keep the log of a failing test for reading; drop the others.
+        if std::thread::panicking() {
+            eprintln!("function log kept at {}", self.log_path.display());
+        } else {
+            let _ = std::fs::remove_file(&self.log_path);
+        }
     }
 }
 
