@@ -356,28 +356,40 @@ def cold(prog, moto, table, log):
             "moto_ns": sum(e - s for s, e, _ in calls), "moto_calls": len(calls)}
 
 
-def warm(prog, moto, table, log, n):
-    """n requests after the cold one in one process; RSS after 100."""
-    run = Run(prog, moto, table, log)
-    lat, rss100 = [], None
+def warm(progs, moto, table, log, n):
+    """n requests after the cold one, one process per program, interleaved:
+    request i goes to every program (in a new random order) before request
+    i+1 goes to any. RSS after 100 requests."""
+    runs = {p.name: Run(p, moto, table, log) for p in progs}
+    lat = {p.name: [] for p in progs}
+    rss100, out = {}, {}
     try:
-        run.wait_next()
+        for run in runs.values():
+            run.wait_next()
         for i in range(n + 1):
-            queued, answered, kind, body = run.rt.invoke(contact_event())
-            status = status_of(kind, body)
-            if status not in (202, "202"):
-                raise RuntimeError(f"{prog.name}: warm POST /contact answered {status}")
-            if i > 0:
-                lat.append(answered - queued)
-            if i + 1 == min(100, n + 1):
-                rss100 = run.rss_kib()
-        rss_end = run.rss_kib()
+            order = progs[:]
+            random.shuffle(order)
+            for p in order:
+                queued, answered, kind, body = runs[p.name].rt.invoke(contact_event())
+                status = status_of(kind, body)
+                if status not in (202, "202"):
+                    raise RuntimeError(f"{p.name}: warm POST /contact answered {status}")
+                if i > 0:
+                    lat[p.name].append(answered - queued)
+                if i + 1 == min(100, n + 1):
+                    rss100[p.name] = runs[p.name].rss_kib()
+        for p in progs:
+            end = runs[p.name].rss_kib()
+            out[p.name] = {"lat_ns": lat[p.name], "hwm100_kib": rss100[p.name][0],
+                           "rss100_kib": rss100[p.name][1], "hwm_end_kib": end[0],
+                           "requests": n + 1}
     finally:
-        run.stop()
+        for run in runs.values():
+            run.stop()
     moto_ns = [e - s for s, e, _ in moto.calls()]
-    return {"lat_ns": lat, "hwm100_kib": rss100[0], "rss100_kib": rss100[1],
-            "hwm_end_kib": rss_end[0], "requests": n + 1,
-            "moto_call_ns_median": statistics.median(moto_ns) if moto_ns else None}
+    for o in out.values():
+        o["moto_call_ns_median"] = statistics.median(moto_ns) if moto_ns else None
+    return out
 
 
 def callgrind(prog, moto, table, log, responses):
@@ -462,11 +474,10 @@ def main():
                 for p in order:
                     results["programs"][p.name]["cold"].append(cold(p, moto, table, log))
 
-        step(f"warm: {args.warm} requests after the cold one, each native program")
-        for p in native:
-            if p.variant:
-                continue
-            results["programs"][p.name]["warm"] = warm(p, moto, table, log, args.warm)
+        step(f"warm: {args.warm} requests after the cold one, interleaved across programs")
+        warm_progs = [p for p in native if not p.variant]
+        for name, w in warm(warm_progs, moto, table, log, args.warm).items():
+            results["programs"][name]["warm"] = w
 
         step("callgrind: instructions to the first /next, the first and the 11th response")
         for p in native:

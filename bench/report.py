@@ -328,8 +328,8 @@ makes none.
 {moto}
 
 moto stamps each call from the moment it has read the request line until it has written the response
-(`bench/moto_timed.py`); its median call takes {ms(moto_call / 1e6) if moto_call else "—"} during the
-product's warm run. Real DynamoDB and SES answer in a few milliseconds too, plus a TLS handshake per
+(`bench/moto_timed.py`); its median call takes {ms(moto_call / 1e6) if moto_call else "—"} over the
+warm runs. Real DynamoDB and SES answer in a few milliseconds too, plus a TLS handshake per
 connection that a loopback moto cannot show, so "the rest" is the fairer comparison of the programs
 themselves; the cold-start ratio to Python is bounded by the time both sides wait for moto.
 
@@ -368,6 +368,8 @@ Measured in this run: the shipped binary with one start-up setting put back as i
 ## Release profile and dependency features
 
 {include("bench/profiles.md")}
+
+{include("bench/choices.md")}
 """
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write(doc)

@@ -7,16 +7,21 @@ import os
 import sys
 
 SETTINGS = {
-    "shipped": "opt-level 3, lto fat, codegen-units 1, panic abort (Cargo.toml)",
+    "shipped": "opt-level 3, lto fat, codegen-units 1, panic unwind (Cargo.toml)",
+    "abort": "panic abort (the profile before issue 7)",
     "opt-s": "opt-level \"s\"",
     "opt-z": "opt-level \"z\"",
     "thin-lto": "lto thin, codegen-units 16",
-    "unwind": "panic unwind",
+    "ring": "TLS crypto: rustls on ring instead of aws-lc (a feature change, not a profile one)",
 }
 
 
 def main():
+    # argv: VARIANTS_DIR [BASE [NOTE]]: sizes are relative to BASE (default
+    # the shipped build); NOTE, when given, is printed under the header.
     v = sys.argv[1]
+    base_name = sys.argv[2] if len(sys.argv) > 2 else "shipped"
+    note = sys.argv[3] if len(sys.argv) > 3 else ""
     with open(os.path.join(v, "results.json")) as f:
         res = json.load(f)["programs"]
     times = {}
@@ -25,8 +30,8 @@ def main():
             for line in f:
                 name, secs = line.split()
                 times[name] = int(secs)
-    base = res["shipped"]
-    base_size = os.path.getsize(os.path.join(v, "bin", "shipped"))
+    base = res[base_name]
+    base_size = os.path.getsize(os.path.join(v, "bin", base_name))
 
     def med(xs):
         xs = sorted(xs or [])
@@ -56,6 +61,7 @@ change, built in its own target dir and measured in the same interleaved run as 
 two-core machine: differences under ~10% are noise there; sizes and instruction counts are exact.
 "warm instructions" is (instructions to the 11th response − to the 1st) / 10. The floor's start-up
 in this run: {floor_ir / 1e6 if floor_ir else 0:.2f} M instructions, {floor.get('init', {}).get('median_ms', 0):.2f} ms.
+Sizes are relative to the `{base_name}` row.{chr(10) + chr(10) + note if note else ""}
 
 | variant | profile | stripped size | init | cold start | warm p50 / p99 | peak RSS | instructions to init | to 1st response | warm instructions / request | build (s) |
 |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
