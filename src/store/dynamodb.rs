@@ -239,6 +239,11 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// Reads an item, treating an expired one as absent.
+    async fn get_live(&self, key: Item, now_ms: u64) -> StoreResult<Option<Item>> {
+        Ok(self.get(key).await?.filter(|i| live(i, now_ms)))
+    }
+
     fn count_update(&self, post: &str, delta: i64) -> StoreResult<TransactWriteItem> {
         let update = Update::builder()
             .table_name(&self.table)
@@ -434,12 +439,8 @@ impl Store for DynamoStore {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Option<ContactRecord>>> {
         Box::pin(async move {
-            Ok(self
-                .get(contact_key(id))
-                .await?
-                .filter(|i| live(i, now_ms))
-                .as_ref()
-                .and_then(contact_from))
+            let item = self.get_live(contact_key(id), now_ms).await?;
+            Ok(item.as_ref().and_then(contact_from))
         })
     }
 
@@ -507,12 +508,8 @@ impl Store for DynamoStore {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Option<CommentRecord>>> {
         Box::pin(async move {
-            Ok(self
-                .get(comment_key(id))
-                .await?
-                .filter(|i| live(i, now_ms))
-                .as_ref()
-                .and_then(comment_from))
+            let item = self.get_live(comment_key(id), now_ms).await?;
+            Ok(item.as_ref().and_then(comment_from))
         })
     }
 
