@@ -189,6 +189,11 @@ fn add_cors(config: &Config, origin: Option<&str>, res: &mut Response<Body>) {
         && let Ok(v) = HeaderValue::from_str(origin)
     {
         h.insert("access-control-allow-origin", v);
+        // Without this a browser script cannot read these two headers.
+        h.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static("location, retry-after"),
+        );
     }
 }
 

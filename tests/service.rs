@@ -695,6 +695,14 @@ async fn a_comment_is_pending_until_approved_through_its_mailed_link() {
         reply.header("location"),
         Some("/comment?post=%2F2026%2F11%2Frust-on-lambda%2F")
     );
+    // A browser on the site may read Location (and Retry-After) from script.
+    assert_eq!(reply.header("access-control-allow-origin"), Some(SITE));
+    assert!(
+        reply
+            .header("access-control-expose-headers")
+            .unwrap()
+            .contains("location")
+    );
     assert_eq!(
         list(&app, "post=/2026/11/rust-on-lambda/").await.json()["comments"],
         json!([])
