@@ -6,7 +6,7 @@
 //! tests/blackbox.rs (`the_runtime_api_path_under_load_loses_nothing`).
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,14 +14,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use rust_aws::app::{App, State};
-use rust_aws::config::Config;
 use rust_aws::mail::memory::MemoryMailer;
 use rust_aws::store::memory::MemoryStore;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpSocket};
 
-const SITE: &str = "https://blog.example.com";
+mod support;
+
+use support::events::SITE;
+use support::memory::{TestApp, spawn_app};
 
 struct Server {
     addr: SocketAddr,
@@ -31,24 +32,7 @@ struct Server {
 
 /// The local server on 127.0.0.1:0 with `vars` over the test defaults.
 async fn serve(vars: &[(&str, &str)]) -> Server {
-    let mut env: HashMap<String, String> = HashMap::from([
-        ("ALLOWED_ORIGINS".into(), SITE.into()),
-        (
-            "SECRET_KEY".into(),
-            "load-secret-0123456789abcdef-0123456789".into(),
-        ),
-    ]);
-    for (k, v) in vars {
-        env.insert((*k).into(), (*v).into());
-    }
-    let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-    let store = Arc::new(MemoryStore::new());
-    let mailer = Arc::new(MemoryMailer::new());
-    let app = App::new(State {
-        config,
-        store: store.clone(),
-        mailer: mailer.clone(),
-    });
+    let TestApp { app, store, mailer } = spawn_app(vars);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(rust_aws::local::serve_on(
