@@ -6,6 +6,8 @@
 //! adapters behind small traits, [`routes`] and [`app`] speak HTTP.
 
 pub mod app;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod contract;
 pub mod cursor;

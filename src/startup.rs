@@ -20,20 +20,18 @@ pub fn init_telemetry() {
 pub async fn build_app(config: Config) -> App {
     let needs_aws =
         matches!(config.store, StoreKind::DynamoDb { .. }) || config.owner_email.is_some();
-    #[cfg(feature = "aws")]
-    let sdk = if needs_aws {
-        Some(crate::store::dynamodb::sdk_config().await)
-    } else {
-        None
-    };
     #[cfg(not(feature = "aws"))]
     assert!(!needs_aws, "this build has no AWS adapters (feature `aws`)");
+    // Nothing of the SDK is built here: the clients are built by the first
+    // request that uses them (crate::aws says why).
+    #[cfg(feature = "aws")]
+    let sdk = needs_aws.then(crate::aws::Sdk::new);
 
     let store: Arc<dyn Store> = match &config.store {
         StoreKind::Memory => Arc::new(MemoryStore::new()),
         #[cfg(feature = "aws")]
         StoreKind::DynamoDb { table } => Arc::new(crate::store::dynamodb::DynamoStore::new(
-            sdk.as_ref().expect("built above"),
+            sdk.as_ref().expect("made above"),
             table.clone(),
         )),
         #[cfg(not(feature = "aws"))]
@@ -43,7 +41,7 @@ pub async fn build_app(config: Config) -> App {
         None => Arc::new(LogMailer),
         #[cfg(feature = "aws")]
         Some(_) => Arc::new(crate::mail::ses::SesMailer::new(
-            sdk.as_ref().expect("built above"),
+            sdk.as_ref().expect("made above"),
         )),
         #[cfg(not(feature = "aws"))]
         Some(_) => unreachable!("checked above"),

@@ -6,19 +6,21 @@ use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 
 use super::{Mail, MailError, Mailer};
+use crate::aws::{LazyClient, Sdk};
 use crate::store::BoxFuture;
 
 /// Sends through SES v2 `SendEmail` with raw content.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SesMailer {
-    client: Client,
+    client: LazyClient<Client>,
 }
 
 impl SesMailer {
-    /// A mailer on the shared SDK configuration.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    /// A mailer on the shared SDK configuration; its client is built when the
+    /// first mail is sent.
+    pub fn new(sdk: &Sdk) -> Self {
         Self {
-            client: Client::new(sdk),
+            client: LazyClient::new(sdk, Client::new),
         }
     }
 }
@@ -31,6 +33,8 @@ impl Mailer for SesMailer {
                 .build()
                 .map_err(|e| MailError(e.to_string()))?;
             self.client
+                .get()
+                .await
                 .send_email()
                 .from_email_address(&mail.from)
                 .destination(Destination::builder().to_addresses(&mail.to).build())

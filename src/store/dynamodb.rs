@@ -9,11 +9,7 @@
 //! | mail budget | `MAILCAP#<hour>` | `MAILCAP` | `used`, expires hours later |
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -26,95 +22,13 @@ use super::{
     ListPosition, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, Store, StoreError,
     StoreResult, list_sort_key, post_key,
 };
+use crate::aws::{LazyClient, Sdk};
 use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
 
-/// The SDK configuration both clients share: bounded timeouts and retries so
-/// an outage answers 503 well inside the function's timeout.
-///
-/// Built for start-up time (BENCHMARKS.md measures it): the HTTP client trusts
-/// the Amazon Trust Services roots that every AWS endpoint chains to instead of
-/// reading and parsing the platform's whole trust store, and when the region
-/// and credentials are in the environment (always, on Lambda) they are taken
-/// from there directly, where the default chains would find them first anyway,
-/// without building those chains' other providers (an STS client among them).
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_millis(1000))
-        .operation_attempt_timeout(Duration::from_millis(1500))
-        .operation_timeout(Duration::from_millis(3000))
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client())
-        .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(2));
-    let env_set = |k| std::env::var_os(k).is_some_and(|v| !v.is_empty());
-    if let Ok(region) = std::env::var("AWS_REGION")
-        && !region.is_empty()
-        && env_set("AWS_ACCESS_KEY_ID")
-        && env_set("AWS_SECRET_ACCESS_KEY")
-    {
-        loader = loader
-            .region(aws_config::Region::new(region))
-            .credentials_provider(
-                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-            );
-    }
-    loader.load().await
-}
-
-/// Roots of Amazon Trust Services: Amazon Root CA 1-4 and the Starfield root
-/// that cross-signs them (see the file's header).
-const AWS_ROOTS_PEM: &str = include_str!("amazon-trust-services.pem");
-
-/// The SDK's default HTTPS client (hyper, rustls on aws-lc, proxy settings
-/// from the environment) with a trust store of the AWS roots only. The
-/// platform's store is kept where a non-AWS certificate may be met: an https
-/// `AWS_ENDPOINT_URL` (a local emulator behind TLS), or `SSL_CERT_FILE` /
-/// `SSL_CERT_DIR` naming a private CA.
-fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider};
-    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig};
-
-    let custom_endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .is_ok_and(|url| url.to_ascii_lowercase().starts_with("https:"));
-    let platform_roots = custom_endpoint
-        || std::env::var_os("SSL_CERT_FILE").is_some()
-        || std::env::var_os("SSL_CERT_DIR").is_some();
-    let trust = if platform_roots {
-        TrustStore::default()
-    } else {
-        TrustStore::empty().with_pem_certificate(AWS_ROOTS_PEM.as_bytes())
-    };
-    let context = |trust| {
-        TlsContext::builder()
-            .with_trust_store(trust)
-            .build()
-            .expect("a trust store alone is a valid TLS context")
-    };
-    let (tls, probe_tls) = (context(trust), context(TrustStore::empty()));
-    Builder::new().build_with_connector_fn(move |settings, components| {
-        // Each client's construction builds and drops one connector with
-        // neither settings nor components, only to load the platform's roots
-        // early (aws-smithy-http-client, validate_base_client_config). Ours
-        // are parsed per connector, so that probe gets an empty trust store:
-        // it never carries a request, and if it did, TLS would fail closed.
-        let probe = settings.is_none() && components.is_none();
-        let mut connector = ConnectorBuilder::default()
-            .tls_provider(Provider::Rustls(rustls_provider::CryptoMode::AwsLc))
-            .tls_context(if probe { &probe_tls } else { &tls }.clone());
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    })
-}
-
 /// [`Store`] on a DynamoDB table.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DynamoStore {
-    client: Client,
+    client: LazyClient<Client>,
     table: String,
 }
 
@@ -218,17 +132,22 @@ fn is_conditional_failure<R>(e: &SdkError<UpdateItemError, R>) -> bool {
 }
 
 impl DynamoStore {
-    /// A store on `table`.
-    pub fn new(sdk: &aws_config::SdkConfig, table: String) -> Self {
+    /// A store on `table`; its client is built when it is first used.
+    pub fn new(sdk: &Sdk, table: String) -> Self {
         Self {
-            client: Client::new(sdk),
+            client: LazyClient::new(sdk, Client::new),
             table,
         }
     }
 
+    async fn client(&self) -> &Client {
+        self.client.get().await
+    }
+
     async fn get(&self, key: Item) -> StoreResult<Option<Item>> {
         let out = self
-            .client
+            .client()
+            .await
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -258,7 +177,8 @@ impl DynamoStore {
     /// Runs a transaction; `Ok(false)` when a condition did not hold.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<bool> {
         match self
-            .client
+            .client()
+            .await
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
@@ -352,7 +272,8 @@ impl Store for DynamoStore {
     ) -> BoxFuture<'a, StoreResult<u64>> {
         Box::pin(async move {
             let out = self
-                .client
+                .client()
+                .await
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(key_text.to_owned(), "RATE")))
@@ -376,7 +297,8 @@ impl Store for DynamoStore {
     fn take_mail_slot(&self, hour: u64, limit: u32) -> BoxFuture<'_, StoreResult<bool>> {
         Box::pin(async move {
             let result = self
-                .client
+                .client()
+                .await
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(format!("MAILCAP#{hour}"), "MAILCAP")))
@@ -421,7 +343,8 @@ impl Store for DynamoStore {
                 r.created_ms,
                 claim_until_ms,
             );
-            self.client
+            self.client()
+                .await
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(item))
@@ -472,7 +395,8 @@ impl Store for DynamoStore {
                 claim_until_ms,
             );
             if r.status != CommentStatus::Approved {
-                self.client
+                self.client()
+                    .await
                     .put_item()
                     .table_name(&self.table)
                     .set_item(Some(item))
@@ -545,7 +469,8 @@ impl Store for DynamoStore {
     ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>> {
         Box::pin(async move {
             let mut query = self
-                .client
+                .client()
+                .await
                 .query()
                 .table_name(&self.table)
                 .index_name(BY_POST.0)
@@ -586,7 +511,8 @@ impl Store for DynamoStore {
             for _ in 0..4 {
                 let Some(req) = request.take() else { break };
                 let out = self
-                    .client
+                    .client()
+                    .await
                     .batch_get_item()
                     .request_items(&self.table, req)
                     .send()
@@ -625,8 +551,9 @@ impl Store for DynamoStore {
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
             let remove = format!("REMOVE {}, {}, claim_until", OUTBOX.1, OUTBOX.2);
+            let client = self.client().await;
             let base = || {
-                self.client
+                client
                     .update_item()
                     .table_name(&self.table)
                     .set_key(Some(entry_key(entry)))
@@ -675,7 +602,8 @@ impl Store for DynamoStore {
     fn undelivered(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
         Box::pin(async move {
             let out = self
-                .client
+                .client()
+                .await
                 .query()
                 .table_name(&self.table)
                 .index_name(OUTBOX.0)
@@ -716,7 +644,7 @@ impl Store for DynamoStore {
     ) -> BoxFuture<'a, StoreResult<bool>> {
         Box::pin(async move {
             let result = self
-                .client
+                .client().await
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(entry_key(entry)))
