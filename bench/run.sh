@@ -94,13 +94,25 @@ progs = [
 ]
 # Start-up variants: the shipped binary with one setting as it was before
 # issue 7 (the platform's trust store; aws-config's default chains, which it
-# uses when the environment has no credentials).
+# uses when the environment has no credentials: here they find a profile
+# file, and IMDS is off so nothing leaves loopback), and with a comment
+# listing as its first event (a page view: no SES client is ever built).
 bootstrap = f"{ROOT}/target/release/bootstrap"
+profile = os.path.join(B, "aws-profile")
+os.makedirs(profile, exist_ok=True)
+with open(os.path.join(profile, "credentials"), "w") as f:
+    f.write("[default]\naws_access_key_id = ASIABENCHBENCHBENCH0\n"
+            "aws_secret_access_key = bench\naws_session_token = bench-session-token\n")
+open(os.path.join(profile, "config"), "w").close()
 progs += [
     {"name": "product-platform-roots", "cmd": [bootstrap], "variant": True,
      "env": {"SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt", "SSL_CERT_DIR": "/etc/ssl/certs"}},
-    {"name": "product-default-chains", "cmd": [bootstrap], "init_only": True,
-     "unset": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]},
+    {"name": "product-default-chains", "cmd": [bootstrap], "variant": True,
+     "unset": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
+     "env": {"AWS_SHARED_CREDENTIALS_FILE": os.path.join(profile, "credentials"),
+             "AWS_CONFIG_FILE": os.path.join(profile, "config"),
+             "AWS_EC2_METADATA_DISABLED": "true"}},
+    {"name": "product-first-listing", "cmd": [bootstrap], "variant": True, "first": "listing"},
 ]
 if os.environ["node_ok"] == "1":
     progs.append({"name": "node", "cmd": [shutil.which("node"), f"{B}/node/runtime.mjs"],
