@@ -298,6 +298,8 @@ def main():
         "awslambdaric " + sh(args.python, "-c",
                              "import importlib.metadata as m; print(m.version('awslambdaric'))"),
         "moto " + sh("python3", "-c", "import moto; print(moto.__version__)"),
+        "waitress " + sh("python3", "-c",
+                         "import importlib.metadata as m; print(m.version('waitress'))"),
     ]
     if "node" in res:
         versions.append("Node.js " + sh("node", "--version"))
@@ -357,9 +359,10 @@ moves it from one run to the next; the product's own part is compared in "How mu
 
 {moto}
 
-moto stamps each call from the moment it has read the request line until it has written the response
-(`bench/moto_timed.py`); its median call takes {ms(moto_call / 1e6) if moto_call else "—"} over the
-warm runs. Real DynamoDB and SES answer in a few milliseconds too, plus a TLS handshake per
+moto runs on waitress, which keeps connections alive as AWS endpoints do (`bench/moto_timed.py` says
+why and what moto's own server changed), and stamps each call from the moment moto's app is called until
+its response is complete; its median call takes {ms(moto_call / 1e6) if moto_call else "—"} over the
+warm runs. Real DynamoDB and SES answer in a few milliseconds too, plus a TLS handshake on the first
 connection that a loopback moto cannot show, so "the rest" is the fairer comparison of the programs
 themselves; the cold-start ratio to Python is bounded by the time both sides wait for moto.
 

@@ -24,6 +24,9 @@ log() { echo "bench: $*" >&2; }
 
 # --- Tools this run needs that a fresh machine may lack ----------------------
 python3 -c 'import moto.server' 2>/dev/null || bash ci/install.d/10-python.sh
+# moto's app is served by waitress here (keep-alive, as AWS endpoints are: bench/moto_timed.py).
+python3 -c 'import waitress' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check 'waitress==3.0.2'
 command -v valgrind >/dev/null || {
   log "installing valgrind (callgrind counts start-up instructions)"
   apt-get -qq -o DPkg::Lock::Timeout=600 update
