@@ -17,7 +17,7 @@ pub fn init_telemetry() {
 }
 
 /// Builds the app from a validated configuration: the store and mailer it names.
-pub async fn build_app(config: Config) -> App {
+pub fn build_app(config: Config) -> App {
     let needs_aws =
         matches!(config.store, StoreKind::DynamoDb { .. }) || config.owner_email.is_some();
     #[cfg(not(feature = "aws"))]
