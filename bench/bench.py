@@ -481,19 +481,19 @@ def main():
         for p in progs:
             cold(p, moto, table, log)
 
-        step(f"cold starts: {args.cold_reps} interleaved rounds of {len(native)} programs")
-        for r in range(args.cold_reps):
-            order = native[:]
-            random.shuffle(order)
-            for p in order:
-                results["programs"][p.name]["cold"].append(cold(p, moto, table, log))
-        if emulated:
-            step(f"cold starts under qemu: {args.qemu_reps} rounds of {len(emulated)} programs")
-            for r in range(args.qemu_reps):
-                order = emulated[:]
+        def rounds(group, reps):
+            """reps rounds over the group, each in a new random order."""
+            for _ in range(reps):
+                order = group[:]
                 random.shuffle(order)
                 for p in order:
                     results["programs"][p.name]["cold"].append(cold(p, moto, table, log))
+
+        step(f"cold starts: {args.cold_reps} interleaved rounds of {len(native)} programs")
+        rounds(native, args.cold_reps)
+        if emulated:
+            step(f"cold starts under qemu: {args.qemu_reps} rounds of {len(emulated)} programs")
+            rounds(emulated, args.qemu_reps)
 
         step(f"warm: {args.warm} requests after the cold one, interleaved across programs")
         warm_progs = [p for p in native if not p.variant]
