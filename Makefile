@@ -9,7 +9,7 @@ ARM64_BIN := target/aarch64-unknown-linux-gnu/release/bootstrap
 
 .PHONY: help run test test-unit test-service test-blackbox fmt lint ci \
         build build-arm64 check-al2023 test-arm64 repro zip \
-        nix-check template-check docker-lint fuzz audit bench
+        nix-check source-set-check template-check docker-lint fuzz audit bench
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -56,6 +56,10 @@ zip: build-arm64 check-al2023 ## bootstrap.zip for a Runtime: provided.al2023 zi
 nix-check: ## parse and lint the Nix files, validate flake.lock
 	bash ci/nix-check.sh
 
+source-set-check: ## the crate compiles from exactly the files the flake's source sets keep
+	python3 ci/source-set-check.py --self-test
+	python3 ci/source-set-check.py
+
 template-check: ## cfn-lint, SAM translation, template/code agreement
 	bash ci/template-check.sh
 
@@ -71,4 +75,4 @@ audit: ## cargo-deny: advisories (pinned snapshot), licenses, bans, sources
 bench: ## cold-start benchmark against the floor and the peers; writes BENCHMARKS.md
 	bash bench/run.sh
 
-ci: fmt lint test nix-check template-check docker-lint audit build-arm64 check-al2023 zip test-arm64 repro fuzz ## everything CI runs
+ci: fmt lint test nix-check source-set-check template-check docker-lint audit build-arm64 check-al2023 zip test-arm64 repro fuzz ## everything CI runs

@@ -40,6 +40,10 @@
       # holds both to it.
       declared = import ./nix/build-inputs.nix;
 
+      # Which files each build sees, shared with ci/source-set-check.py, which compiles
+      # the crate from exactly these sets on every CI run.
+      sources = import ./nix/sources.nix;
+
       # The base image pin, shared with the Dockerfile.
       basePin = import ./nix/base-image.nix ./nix/base-image.json;
 
@@ -89,38 +93,54 @@
           craneLib = craneLibFor pkgs;
           inherit (lib) fileset;
 
-          # fuzz/ is its own crate (cargo-fuzz, nightly) and stays out of every build here.
-          cargoSources = fileset.difference (craneLib.fileset.commonCargoSources ./.) (
-            fileset.maybeMissing ./fuzz
-          );
+          # The source sets, from nix/sources.nix: crane's commonCargoSources (every
+          # Cargo.toml, Cargo.lock, *.rs, *.toml) plus whole directories, so a file the crate
+          # reads at compile time (the AWS trust roots, the widget's assets) is in without
+          # anyone editing this file. As a flake, only files tracked by git are seen.
+          rootsOf = map (name: ./. + "/${name}");
+          setOf =
+            names:
+            fileset.difference (fileset.unions (
+              [ (craneLib.fileset.commonCargoSources ./.) ] ++ rootsOf names
+            )) (fileset.unions (map fileset.maybeMissing (rootsOf sources.exclude)));
 
-          # What cargo needs for the binary, so that a change to a test or a doc does not
+          # What cargo needs for the binaries, so that a change to a test or a doc does not
           # rebuild what ships.
           crateSrc = fileset.toSource {
             root = ./.;
-            fileset = cargoSources;
+            fileset = setOf sources.crate;
           };
 
-          # The checks also need the tests' data: the API Gateway event fixtures under
-          # tests/fixtures (JSON, read at run time), which cleanCargoSource would drop.
+          # The checks also read the tests and their data (API Gateway event fixtures,
+          # read at run time and by unit tests at compile time).
           checkSrc = fileset.toSource {
             root = ./.;
-            fileset = fileset.unions [
-              cargoSources
-              (fileset.maybeMissing ./tests)
-            ];
+            fileset = setOf (sources.crate ++ sources.checks);
           };
+
+          # The dependency-only build sees the manifest and the lock, nothing else. Passed
+          # as a plain store path: crane's mkDummySrc looks around the Cargo.toml it finds
+          # (src/lib.rs, src/bin/) in the unfiltered tree of a fileset source, and the
+          # dependency build must be the same derivation whether or not the crate's sources
+          # are there (the Dockerfile builds it before copying them, in a cached layer).
+          depsSrc = "${
+            fileset.toSource {
+              root = ./.;
+              fileset = fileset.unions (rootsOf sources.deps);
+            }
+          }";
 
           # ---- the shipped binary: aarch64, glibc <= 2.34, nothing from /nix/store ----
 
           # Vendored once and shared, so that the flags below name the same directory in
           # the dependency build and in the final build (cargo rebuilds on any change).
-          cargoVendorDir = craneLib.vendorCargoDeps { src = crateSrc; };
+          cargoVendorDir = craneLib.vendorCargoDeps { src = depsSrc; };
           zigbuildArgs = lib.escapeShellArgs (declared.cargoArgsFor declared.zigTarget);
 
+          # No `src` here: the dependency build must not evaluate the crate's sources.
           crossArgs = {
             pname = declared.bin;
-            src = crateSrc;
+            inherit (craneLib.crateNameFromCargoToml { cargoToml = ./Cargo.toml; }) version;
             strictDeps = true;
             inherit cargoVendorDir;
             nativeBuildInputs = [
@@ -148,12 +168,17 @@
           # Dependencies only, for caching. Only the zigbuild: crane's default also runs
           # `cargo check` and `cargo test --no-run`, which need no aarch64 artifacts.
           crossDeps = craneLib.buildDepsOnly (
-            crossArgs // { buildPhaseCargoCommand = "cargo zigbuild ${zigbuildArgs}"; }
+            crossArgs
+            // {
+              dummySrc = craneLib.mkDummySrc { src = depsSrc; };
+              buildPhaseCargoCommand = "cargo zigbuild ${zigbuildArgs}";
+            }
           );
 
           bootstrap = craneLib.buildPackage (
             crossArgs
             // {
+              src = crateSrc;
               cargoArtifacts = crossDeps;
               cargoBuildCommand = "cargo zigbuild";
               cargoExtraArgs = zigbuildArgs;
@@ -236,6 +261,8 @@
           packages = {
             inherit bootstrap image;
             default = image;
+            # The dependency build alone: the Dockerfile builds it in a layer of its own.
+            bootstrap-deps = crossDeps;
           };
           inherit checks;
           apps = appsFor pkgs image;
