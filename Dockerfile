@@ -16,12 +16,26 @@
 # the registry (none is reachable from this project's CI); if it is wrong,
 # the pull fails at once, naming it.
 FROM --platform=$BUILDPLATFORM nixos/nix@sha256:081b65e50a5c4e6ef4a9094a462da3b83ff76bfec70236eb010047fcee36e11c AS builder
+ENV NIX_CONFIG="experimental-features = nix-command flakes"
 WORKDIR /src
-COPY . .
+
+# 1. The dependencies, in a layer of their own: the flake's inputs (nixpkgs,
+# the Rust toolchain, zig), the vendored crates and every crate compiled for
+# aarch64. Their derivation reads only the manifest and the lock (`deps` in
+# nix/sources.nix), so this layer is rebuilt only when flake.nix, flake.lock,
+# nix/, Cargo.toml or Cargo.lock change; ci/source-set-check.py holds these
+# COPY lines to that declaration.
+COPY flake.nix flake.lock Cargo.toml Cargo.lock ./
+COPY nix/ nix/
+RUN nix build --no-link --print-build-logs .#bootstrap-deps
+
+# 2. The crate: a change to the sources rebuilds from here, reusing the layer
+# above (the same derivation, already in this layer's store).
 # `cp --preserve=timestamps` keeps the store's fixed mtime, so the layer does
 # not depend on when it was built. The hash in the log is to compare with
 # `sha256sum result/bin/bootstrap` from a local `nix build`.
-RUN nix --extra-experimental-features 'nix-command flakes' build --print-build-logs .#bootstrap \
+COPY . .
+RUN nix build --print-build-logs .#bootstrap \
  && mkdir /out \
  && cp -L --preserve=timestamps result/bin/bootstrap /out/bootstrap \
  && sha256sum /out/bootstrap

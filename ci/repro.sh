@@ -18,7 +18,9 @@ say() { echo "repro: $*" >&2; }
 CARGO_HOME1=${CARGO_HOME:-$HOME/.cargo}
 CARGO_HOME1=$(cd "$CARGO_HOME1" && pwd -P)
 bin1=$(bash ci/build-arm64.sh | tail -1)
-TARGET_DIR1=$(cd "$(dirname "$bin1")/../../.." && pwd -P)
+# <target dir>/<triple>/<profile>/bootstrap: the target directory is two levels up
+# (it is not always inside the checkout: CARGO_TARGET_DIR may put it anywhere).
+TARGET_DIR1=$(cd "$(dirname "$bin1")/../.." && pwd -P)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rust-aws-repro.XXXXXX")
 src2=$work/checkout   # deliberately a different path, depth and length
@@ -48,6 +50,8 @@ say "build 2 of ${rev}${dirty:+ (with uncommitted changes)} in $src2 (CARGO_HOME
 bin2=$(cd "$src2" && env -u CARGO_TARGET_DIR CARGO_HOME="$home2" CARGO_NET_OFFLINE=true \
          bash ci/build-arm64.sh | tail -1)
 
+TARGET_DIR2=$(cd "$(dirname "$bin2")/../.." && pwd -P)
+
 sum1=$(sha256sum "$bin1" | cut -d' ' -f1)
 sum2=$(sha256sum "$bin2" | cut -d' ' -f1)
 echo "sha256 $sum1  build 1: $bin1"
@@ -63,7 +67,7 @@ fi
 # sources /usr/src/rustc-<version>: a fixed path, the same on every machine
 # with this toolchain, so it is not in this list.
 sysroot=$("${RUSTC_ARM64:-/usr/bin/rustc}" --print sysroot)
-host_paths=("$ROOT" "$src2" "$work" "$CARGO_HOME1" "$home2" "$TARGET_DIR1"
+host_paths=("$ROOT" "$src2" "$work" "$CARGO_HOME1" "$home2" "$TARGET_DIR1" "$TARGET_DIR2"
             "${RUSTUP_HOME:-$HOME/.rustup}" "$sysroot/lib/rustlib")
 [ "${#HOME}" -gt 1 ] && host_paths+=("$HOME/")
 pat=()

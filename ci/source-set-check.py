@@ -25,6 +25,8 @@ does, and compiles the crate from exactly those files.
                                                           tests checks compile)
        deps:   cargo tree --locked --offline on Cargo.toml and Cargo.lock alone, with
                each declared target stubbed as crane's mkDummySrc does
+  4. The Dockerfile's dependency layer copies exactly the `deps` roots and the flake
+     (flake.nix, flake.lock, nix/), then `COPY . .` before building the crate.
   --self-test plants compile-time includes outside the sets in a throwaway git copy of
   the checkout and fails unless the check reports each one.
 """
@@ -144,6 +146,50 @@ def static_includes(root: Path, files: set[str], tracked: set[str]) -> tuple[lis
     return problems, seen
 
 
+# What the flake needs to evaluate the dependency build, besides the `deps` roots.
+FLAKE_FILES = {"flake.nix", "flake.lock", "nix"}
+
+
+def dockerfile_layers(root: Path, deps: list[str]) -> list[str]:
+    """The Dockerfile's dependency layer copies exactly what the dependency build reads.
+
+    More would rebuild the dependencies on a source change; less would fail to evaluate
+    the flake, or build a different derivation than the final `nix build` wants.
+    """
+    path = root / "Dockerfile"
+    if not path.exists():
+        return []
+    text = re.sub(r"\\\n", " ", path.read_text())
+    lines = [l.strip() for l in text.splitlines() if l.strip() and not l.strip().startswith("#")]
+    copied: set[str] = set()
+    deps_built = whole_copy = crate_built = False
+    problems = []
+    for l in lines:
+        word = l.split()[0].upper()
+        if word == "COPY" and not l.split()[1].startswith("--from") and not deps_built:
+            copied |= {x.rstrip("/") or "." for x in l.split()[1:-1]}
+        elif word == "COPY" and l.split()[1:] == [".", "."]:
+            whole_copy = True
+        elif word == "RUN" and ".#bootstrap-deps" in l:
+            deps_built = True
+        elif word == "RUN" and ".#bootstrap" in l and deps_built:
+            crate_built = True
+            if not whole_copy:
+                problems.append("Dockerfile: `COPY . .` must come between the dependency layer and `nix build .#bootstrap`")
+    if not deps_built or not crate_built:
+        return ["Dockerfile: the builder must `nix build .#bootstrap-deps` (its own layer), then `.#bootstrap`"]
+    want = FLAKE_FILES | {d.rstrip("/") for d in deps}
+    if copied != want:
+        extra, missing = sorted(copied - want), sorted(want - copied)
+        problems.append(
+            "Dockerfile: the dependency layer must copy exactly "
+            f"{' '.join(sorted(want))} (nix/sources.nix `deps` and the flake)"
+            + (f"; also copies {' '.join(extra)}, so a change there rebuilds every dependency" if extra else "")
+            + (f"; misses {' '.join(missing)}" if missing else "")
+        )
+    return problems
+
+
 def copy_set(root: Path, files: set[str], dest: Path) -> None:
     """Copies with new modification times, so that cargo always compiles the crate again."""
     for f in files:
@@ -184,6 +230,11 @@ def check(root: Path, target_dir: Path) -> list[str]:
     sets, problems = source_sets(root, decl)
     for name in ("crate", "checks", "deps"):
         log(f"{name} set: {len(sets[name])} files (roots {', '.join(decl[name]) or '-'})")
+    if problems:
+        return problems
+
+    problems = dockerfile_layers(root, decl["deps"])
+    log(f"Dockerfile: dependency layer {'as declared' if not problems else 'NOT as declared'}")
     if problems:
         return problems
 
@@ -239,6 +290,15 @@ PLANTS = [
         "nix/sources.nix",
         'REPLACE\n{ crate = [ ]; checks = [ "tests" ]; exclude = [ "fuzz" ]; deps = [ "Cargo.toml" "Cargo.lock" ]; }\n',
         "src/amazon-trust-services.pem",
+    ),
+    (
+        "a Dockerfile whose dependency layer also copies src/",
+        {},
+        True,
+        "Dockerfile",
+        "REPLACE\nFROM x AS builder\nCOPY flake.nix flake.lock Cargo.toml Cargo.lock ./\nCOPY nix/ nix/\n"
+        "COPY src/ src/\nRUN nix build .#bootstrap-deps\nCOPY . .\nRUN nix build .#bootstrap\n",
+        "also copies src",
     ),
     (
         "a literal include of a tracked file outside every root",

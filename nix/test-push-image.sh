@@ -3,6 +3,8 @@
 # and a hand-made image archive shaped like dockerTools' (gzip, one layer):
 #   - it copies a linux/arm64 archive as one v2s2 manifest and prints its digest;
 #   - it refuses another architecture, a non-ECR name and a bad tag before any network;
+#   - every ECR host form it pushes to (ECR, FIPS, China) prints a URI that template.yaml's
+#     ImageUri pattern accepts;
 #   - for an ECR repository it logs in through a private auth file with the token from
 #     `aws ecr get-login-password` for the URI's region, pushes REPOSITORY:TAG and
 #     prints REPOSITORY@sha256:... (aws and the registry side of skopeo are stand-ins).
@@ -55,7 +57,7 @@ mkdir "$work/bin"
 cat >"$work/bin/aws" <<EOF
 #!/usr/bin/env bash
 echo "\$*" >>"$work/aws.log"
-[ "\$*" = "ecr get-login-password --region eu-west-1" ] && echo ecr-token
+case "\$*" in "ecr get-login-password --region "*) echo ecr-token ;; esac
 EOF
 cat >"$work/bin/skopeo" <<EOF
 #!/usr/bin/env bash
@@ -106,6 +108,32 @@ ok "logs in to ECR via stdin and a private auth file, pushes REPO:TAG, prints RE
 run "$work/arm64.tar.gz" deftag "$repo" v1.2.3 || fail "ECR push with a tag failed"
 [ "$(cat "$work/pushed.ref")" = "$repo:v1.2.3" ] || fail "pushed $(cat "$work/pushed.ref"), not $repo:v1.2.3"
 ok "takes an explicit tag"
+
+# --- every ECR host form the app pushes to prints an ImageUri that template.yaml accepts ---
+# (the template's ImageUri AllowedPattern, as CloudFormation will apply it to the printed URI)
+image_uri_pattern=$(python3 - "$ROOT/template.yaml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+block = re.search(r"^  ImageUri:\n((?:    .*\n)+)", text, re.M)
+m = block and re.search(r"^    AllowedPattern: '(.*)'$", block.group(1), re.M)
+print(m.group(1) if m else "")
+PY
+)
+[ -n "$image_uri_pattern" ] || fail "template.yaml: no AllowedPattern on the ImageUri parameter"
+for host in 123456789012.dkr.ecr.eu-west-1.amazonaws.com \
+            123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com \
+            123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn; do
+  region=$(echo "$host" | cut -d. -f4)
+  rm -f "$work/aws.log"
+  run "$work/arm64.tar.gz" deftag "$host/team/rust-aws" || fail "push to $host failed: $(cat "$work/err")"
+  [ "$(cat "$work/aws.log")" = "ecr get-login-password --region $region" ] || fail "$host: asked aws: $(cat "$work/aws.log")"
+  uri=$(cat "$work/out")
+  python3 -c 'import re, sys; sys.exit(0 if re.fullmatch(sys.argv[1], sys.argv[2]) else 1)' "$image_uri_pattern" "$uri" \
+    || fail "template.yaml's ImageUri pattern refuses $uri, which the push app printed"
+  python3 -c 'import re, sys; sys.exit(0 if re.fullmatch(sys.argv[1], sys.argv[2]) else 1)' "$image_uri_pattern" "$host/team/rust-aws:v1" \
+    || fail "template.yaml's ImageUri pattern refuses the tag form $host/team/rust-aws:v1"
+done
+ok "prints an ImageUri that template.yaml accepts for ECR, ECR FIPS and ECR in China"
 
 # --- refusals, before anything reaches the network ------------------------------------
 refuses() {
