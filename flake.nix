@@ -40,10 +40,6 @@
       # holds both to it.
       declared = import ./nix/build-inputs.nix;
 
-      # Which files each build sees, shared with ci/source-set-check.py, which compiles
-      # the crate from exactly these sets on every CI run.
-      sources = import ./nix/sources.nix;
-
       # The base image pin, shared with the Dockerfile.
       basePin = import ./nix/base-image.nix ./nix/base-image.json;
 
@@ -93,42 +89,36 @@
           craneLib = craneLibFor pkgs;
           inherit (lib) fileset;
 
-          # The source sets, from nix/sources.nix: crane's commonCargoSources (every
-          # Cargo.toml, Cargo.lock, *.rs, *.toml) plus whole directories, so a file the crate
-          # reads at compile time (the AWS trust roots, the widget's assets) is in without
-          # anyone editing this file. As a flake, only files tracked by git are seen.
-          rootsOf = map (name: ./. + "/${name}");
-          setOf =
-            names:
-            fileset.difference (fileset.unions (
-              [ (craneLib.fileset.commonCargoSources ./.) ] ++ rootsOf names
-            )) (fileset.unions (map fileset.maybeMissing (rootsOf sources.exclude)));
+          # The source sets (nix/source-sets.nix, from the roots nix/sources.nix names):
+          # crane's commonCargoSources plus whole directories, so a file the crate reads at
+          # compile time (the AWS trust roots, the widget's assets) is in without anyone
+          # editing this file. As a flake, only files tracked by git are seen.
+          sets = import ./nix/source-sets.nix {
+            inherit lib;
+            inherit (craneLib.fileset) commonCargoSources;
+            root = ./.;
+          };
+          toSource =
+            set:
+            fileset.toSource {
+              root = ./.;
+              fileset = set;
+            };
 
           # What cargo needs for the binaries, so that a change to a test or a doc does not
           # rebuild what ships.
-          crateSrc = fileset.toSource {
-            root = ./.;
-            fileset = setOf sources.crate;
-          };
+          crateSrc = toSource sets.crate;
 
           # The checks also read the tests and their data (API Gateway event fixtures,
-          # read at run time and by unit tests at compile time).
-          checkSrc = fileset.toSource {
-            root = ./.;
-            fileset = setOf (sources.crate ++ sources.checks);
-          };
+          # read at run time, and by unit tests at compile time).
+          checkSrc = toSource sets.checks;
 
           # The dependency-only build sees the manifest and the lock, nothing else. Passed
           # as a plain store path: crane's mkDummySrc looks around the Cargo.toml it finds
           # (src/lib.rs, src/bin/) in the unfiltered tree of a fileset source, and the
           # dependency build must be the same derivation whether or not the crate's sources
           # are there (the Dockerfile builds it before copying them, in a cached layer).
-          depsSrc = "${
-            fileset.toSource {
-              root = ./.;
-              fileset = fileset.unions (rootsOf sources.deps);
-            }
-          }";
+          depsSrc = "${toSource sets.deps}";
 
           # ---- the shipped binary: aarch64, glibc <= 2.34, nothing from /nix/store ----
 

@@ -25,6 +25,11 @@ does, and compiles the crate from exactly those files.
                                                           tests checks compile)
        deps:   cargo tree --locked --offline on Cargo.toml and Cargo.lock alone, with
                each declared target stubbed as crane's mkDummySrc does
+  2b. Where nixpkgs' lib and crane's trees are on the machine (git mirrors under
+     $FLAKE_LOCK_MIRRORS, default /work/.mirror; not on a fresh CI machine), the sets are
+     also evaluated for real: nix/source-sets.nix, the file flake.nix builds its sources
+     from, with lib.fileset and crane's commonCargoSources, on a copy of the tracked files;
+     any difference from step 1 fails.
   4. The Dockerfile's dependency layer copies exactly the `deps` roots and the flake
      (flake.nix, flake.lock, nix/), then `COPY . .` before building the crate.
   --self-test plants compile-time includes outside the sets in a throwaway git copy of
@@ -146,6 +151,65 @@ def static_includes(root: Path, files: set[str], tracked: set[str]) -> tuple[lis
     return problems, seen
 
 
+# The real evaluation, where the trees are on this machine: nixpkgs' lib (from the
+# nix-community/nixpkgs.lib mirror, which follows nixpkgs' lib; not the locked nixpkgs
+# revision, whose 4 GiB tree is not here) and crane's fileset functions at the locked rev.
+REAL_EVAL = """
+let
+  lib = import (LIBDIR + "/lib");
+  craneFileset = rec {
+    cargoTomlAndLock = import (CRANE + "/lib/fileset/cargoTomlAndLock.nix") { inherit lib; };
+    rust = import (CRANE + "/lib/fileset/rust.nix") { inherit lib; };
+    toml = import (CRANE + "/lib/fileset/toml.nix") { inherit lib; };
+    commonCargoSources = import (CRANE + "/lib/fileset/commonCargoSources.nix") {
+      inherit lib;
+      fileset = craneFileset;
+    };
+  };
+  sets = import (ROOT + "/nix/source-sets.nix") {
+    inherit lib;
+    inherit (craneFileset) commonCargoSources;
+    root = ROOT;
+  };
+  rel = set: map (p: lib.removePrefix (toString ROOT + "/") (toString p)) (lib.fileset.toList set);
+in
+lib.mapAttrs (_: rel) sets
+"""
+
+
+def real_fileset_sets(root: Path, tracked: list[str], tmp: Path) -> dict[str, set[str]] | str:
+    """The sets as lib.fileset and crane compute them from nix/source-sets.nix, or why not."""
+    mirrors = Path(os.environ.get("FLAKE_LOCK_MIRRORS", "/work/.mirror"))
+    lib_git, crane_git = mirrors / "nix-community+nixpkgs.lib" / "repo", mirrors / "ipetkov+crane" / "repo"
+    if not (lib_git.is_dir() and crane_git.is_dir()):
+        return f"no nixpkgs lib and crane trees under {mirrors}"
+    lock = json.loads((root / "flake.lock").read_text())
+    crane_rev = lock["nodes"]["crane"]["locked"]["rev"]
+    trees = {"lib": (lib_git, "HEAD", "lib"), "crane": (crane_git, crane_rev, "lib/fileset")}
+    for name, (git_dir, rev, path) in trees.items():
+        (tmp / name).mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(git_dir), "archive", rev, path], capture_output=True)
+        if archive.returncode != 0:
+            return f"{git_dir} has no {rev}"
+        subprocess.run(["tar", "-x", "-C", str(tmp / name)], input=archive.stdout, check=True)
+    # Nix < 2.14 has no builtins.readFileType; nixpkgs' lib used this fallback before it.
+    fs_nix = tmp / "lib" / "lib" / "filesystem.nix"
+    fs_nix.write_text(fs_nix.read_text().replace(
+        "pathType = builtins.readFileType;",
+        'pathType = builtins.readFileType or (p: if dirOf p == p then "directory" '
+        "else (builtins.readDir (dirOf p)).${baseNameOf p});",
+    ))
+    # The flake's view of the checkout: its tracked files.
+    copy_set(root, set(tracked), tmp / "root")
+    expr = (REAL_EVAL.replace("LIBDIR", str(tmp / "lib")).replace("CRANE", str(tmp / "crane"))
+            .replace("ROOT", str(tmp / "root")))
+    out = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "--expr", expr],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return "lib.fileset did not evaluate: " + out.stderr.strip().splitlines()[-1]
+    return {k: set(v) for k, v in json.loads(out.stdout).items()}
+
+
 # What the flake needs to evaluate the dependency build, besides the `deps` roots.
 FLAKE_FILES = {"flake.nix", "flake.lock", "nix"}
 
@@ -232,6 +296,20 @@ def check(root: Path, target_dir: Path) -> list[str]:
         log(f"{name} set: {len(sets[name])} files (roots {', '.join(decl[name]) or '-'})")
     if problems:
         return problems
+
+    with tempfile.TemporaryDirectory(prefix="rust-aws-fileset.") as tmp:
+        real = real_fileset_sets(root, tracked_files(root), Path(tmp))
+    if isinstance(real, str):
+        log(f"lib.fileset evaluation: skipped ({real})")
+    else:
+        for name in ("crate", "checks", "deps"):
+            if real[name] != sets[name]:
+                extra, missing = sorted(real[name] - sets[name]), sorted(sets[name] - real[name])
+                problems.append(f"{name} set: lib.fileset keeps {extra[:5]} that this script does not, "
+                                f"and not {missing[:5]} that it does")
+        log(f"lib.fileset evaluation of nix/source-sets.nix: {'the same sets' if not problems else 'DIFFERENT sets'}")
+        if problems:
+            return problems
 
     problems = dockerfile_layers(root, decl["deps"])
     log(f"Dockerfile: dependency layer {'as declared' if not problems else 'NOT as declared'}")

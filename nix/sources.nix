@@ -1,8 +1,9 @@
-# Which files of the checkout the flake's builds see, declared once. flake.nix turns these
-# lists into lib.fileset source sets; ci/source-set-check.py (`make source-set-check`)
-# computes the same sets from git's tracked files and compiles the crate from exactly
-# them, so a file the crate reads at compile time (include_str!, include_bytes!) that
-# the flake would leave out fails CI instead of a user's first `nix build`.
+# Which files of the checkout the flake's builds see, declared once. nix/source-sets.nix
+# turns these lists into the lib.fileset source sets flake.nix builds from;
+# ci/source-set-check.py (`make source-set-check`) computes the same sets from git's
+# tracked files and compiles the crate from exactly them, so a file the crate reads at
+# compile time (include_str!, include_bytes!) that the flake would leave out fails CI
+# instead of a user's first `nix build`.
 #
 # Builtins only, no nixpkgs: the check evaluates this file with Debian's Nix 2.8.
 #
