@@ -19,7 +19,7 @@ pub enum ApiError {
     /// 404.
     NotFound,
     /// 405 with the `Allow` header value.
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     /// 413: decoded body over 128 KiB.
     PayloadTooLarge,
     /// 415.

@@ -23,5 +23,7 @@ pub mod request;
 pub mod respond;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod store;
+pub mod submit;
 pub mod token;

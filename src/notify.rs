@@ -12,10 +12,10 @@ use http::{Response, StatusCode};
 use lambda_http::Body;
 use serde_json::json;
 
-use crate::app::State;
 use crate::config::Moderation;
 use crate::mail::Mail;
 use crate::request::RequestInfo;
+use crate::state::State;
 use crate::store::{
     CLAIM_LEASE_MS, CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decision, MailKind,
     OutboxEntry,

@@ -39,9 +39,10 @@ pub fn decorate(res: &mut Response<Body>, err: &ApiError) {
     if let Some(s) = err.retry_after() {
         res.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
     }
-    if let ApiError::MethodNotAllowed(allow) = err {
-        res.headers_mut()
-            .insert(http::header::ALLOW, HeaderValue::from_static(allow));
+    if let ApiError::MethodNotAllowed(allow) = err
+        && let Ok(v) = HeaderValue::from_str(allow)
+    {
+        res.headers_mut().insert(http::header::ALLOW, v);
     }
     if matches!(err, ApiError::Internal) {
         tracing::error!("answering 500");

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::app::{App, State};
+use crate::app::App;
 use crate::config::{Config, ConfigError, StoreKind};
 use crate::mail::Mailer;
 use crate::mail::log::LogMailer;
+use crate::state::State;
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
 

@@ -525,14 +525,32 @@ async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
     );
     for (method, path, allow) in [
         ("GET", "/contact", "POST, OPTIONS"),
-        ("DELETE", "/comment", "GET, POST, OPTIONS"),
-        ("POST", "/comment/count", "GET, OPTIONS"),
+        ("DELETE", "/comment", "GET, HEAD, POST, OPTIONS"),
+        ("POST", "/comment/count", "GET, HEAD, OPTIONS"),
     ] {
         let reply = app.send(Event::v2(method, path)).await;
         assert_eq!(reply.status, 405, "{method} {path}");
         assert_eq!(reply.header("allow"), Some(allow));
         assert_eq!(reply.json()["error"], "method_not_allowed");
     }
+}
+
+#[tokio::test]
+async fn head_answers_as_get_would_without_a_body() {
+    let app = spawn_app(&[]);
+    let get = app.send(Event::v2("GET", "/comment?post=%2Fa%2F")).await;
+    let head = app.send(Event::v2("HEAD", "/comment?post=%2Fa%2F")).await;
+    assert_eq!((get.status, head.status), (200, 200));
+    assert!(!get.body.is_empty());
+    assert!(head.body.is_empty(), "HEAD body: {}", head.body);
+    for name in ["content-type", "cache-control", "vary"] {
+        assert_eq!(head.header(name), get.header(name), "{name}");
+    }
+    let head = app.send(Event::v2("HEAD", "/contact")).await;
+    assert_eq!(
+        (head.status, head.header("allow")),
+        (405, Some("POST, OPTIONS"))
+    );
 }
 
 #[tokio::test]

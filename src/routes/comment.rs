@@ -6,14 +6,13 @@ use lambda_http::{Body, Request};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::app::{State, Submission};
 use crate::config::Moderation;
 use crate::domain::{FieldCode, FieldError, NewComment, SingleLine};
 use crate::error::ApiError;
 use crate::intake::{Fields, MediaType};
-use crate::store::{
-    BoxFuture, CLAIM_LEASE_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry,
-};
+use crate::state::State;
+use crate::store::{CLAIM_LEASE_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry};
+use crate::submit::{Form, Submission};
 use crate::{cursor, ids, notify, respond};
 
 /// Default and largest page sizes.
@@ -48,10 +47,20 @@ pub fn created(id: &str, post: &str, status: CommentStatus) -> Response<Body> {
     res
 }
 
-/// Validates, checks the parent, stores, then mails the owner.
-pub fn submit(state: &State, sub: Submission) -> BoxFuture<'_, Result<Response<Body>, ApiError>> {
-    Box::pin(async move {
-        let comment = NewComment::parse(&sub.fields).map_err(ApiError::Validation)?;
+/// `POST /comment`'s part of the submission pipeline.
+#[derive(Debug)]
+pub struct CommentForm(NewComment);
+
+impl Form for CommentForm {
+    const PATH: &'static str = "/comment";
+
+    fn parse(fields: &Fields) -> Result<Self, Vec<FieldError>> {
+        NewComment::parse(fields).map(CommentForm)
+    }
+
+    /// Checks the parent, stores, then mails the owner.
+    async fn accept(self, state: &State, sub: Submission) -> Result<Response<Body>, ApiError> {
+        let comment = self.0;
         let now = ids::now_ms();
         let post = comment.post.as_str().to_owned();
         if let Some(parent) = &comment.parent {
@@ -90,7 +99,12 @@ pub fn submit(state: &State, sub: Submission) -> BoxFuture<'_, Result<Response<B
         };
         notify::deliver(state, &entry, notify::Loaded::Comment(&record)).await;
         Ok(created(&record.id, &record.post, record.status))
-    })
+    }
+
+    fn decoy(state: &State, fields: &Fields) -> Response<Body> {
+        let post = fields.text("post").map(str::trim).unwrap_or("");
+        created(&ids::new_id(), post, initial_status(&state.config))
+    }
 }
 
 fn cacheable(mut res: Response<Body>) -> Response<Body> {

@@ -4,10 +4,12 @@ use http::{Response, StatusCode};
 use lambda_http::Body;
 use serde_json::json;
 
-use crate::app::{State, Submission};
-use crate::domain::ContactMessage;
+use crate::domain::{ContactMessage, FieldError};
 use crate::error::ApiError;
-use crate::store::{BoxFuture, CLAIM_LEASE_MS, ContactRecord, MailKind, OutboxEntry};
+use crate::intake::Fields;
+use crate::state::State;
+use crate::store::{CLAIM_LEASE_MS, ContactRecord, MailKind, OutboxEntry};
+use crate::submit::{Form, Submission};
 use crate::{ids, notify, respond};
 
 /// The 202 body.
@@ -18,11 +20,21 @@ pub fn accepted(id: &str) -> Response<Body> {
     )
 }
 
-/// Validates, stores, then mails the owner. A mail failure still answers 202:
-/// the message stays stored, undelivered, and is redelivered later.
-pub fn submit(state: &State, sub: Submission) -> BoxFuture<'_, Result<Response<Body>, ApiError>> {
-    Box::pin(async move {
-        let message = ContactMessage::parse(&sub.fields).map_err(ApiError::Validation)?;
+/// `POST /contact`'s part of the submission pipeline.
+#[derive(Debug)]
+pub struct ContactForm(ContactMessage);
+
+impl Form for ContactForm {
+    const PATH: &'static str = "/contact";
+
+    fn parse(fields: &Fields) -> Result<Self, Vec<FieldError>> {
+        ContactMessage::parse(fields).map(ContactForm)
+    }
+
+    /// Stores, then mails the owner. A mail failure still answers 202: the
+    /// message stays stored, undelivered, and is redelivered later.
+    async fn accept(self, state: &State, sub: Submission) -> Result<Response<Body>, ApiError> {
+        let message = self.0;
         let now = ids::now_ms();
         let record = ContactRecord {
             id: ids::new_id(),
@@ -45,5 +57,9 @@ pub fn submit(state: &State, sub: Submission) -> BoxFuture<'_, Result<Response<B
         };
         notify::deliver(state, &entry, notify::Loaded::Contact(&record)).await;
         Ok(accepted(&record.id))
-    })
+    }
+
+    fn decoy(_: &State, _: &Fields) -> Response<Body> {
+        accepted(&ids::new_id())
+    }
 }

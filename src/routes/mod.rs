@@ -1,5 +1,128 @@
-//! One module per resource.
+//! The route table: every `(method, path)` the function serves and its
+//! handler, in one list. The router, the `Allow` header, the contract that
+//! `template.yaml` is checked against and the contract test all read it.
+//!
+//! One module per resource beside it; handlers take what they need from
+//! [`State`] and the [`RequestInfo`], never from the router.
 
 pub mod comment;
 pub mod contact;
 pub mod moderate;
+
+use http::Response;
+use lambda_http::{Body, Request};
+
+use crate::error::ApiError;
+use crate::request::RequestInfo;
+use crate::state::State;
+use crate::store::BoxFuture;
+use crate::submit;
+
+/// A handler: answers every outcome itself (errors included), so the router
+/// only dispatches.
+pub type Handler = for<'a> fn(&'a State, &'a RequestInfo, Request) -> BoxFuture<'a, Response<Body>>;
+
+/// One row of the table.
+#[derive(Clone, Copy)]
+pub struct Route {
+    /// `GET`, `POST`… (`HEAD` and `OPTIONS` are implied, see [`allow`]).
+    pub method: &'static str,
+    /// The exact path, after any stage prefix is removed.
+    pub path: &'static str,
+    /// What answers it.
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// Every route the function serves.
+pub const TABLE: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/comment",
+        handler: |s, i, r| Box::pin(async move { json(i, comment::list(s, &r).await) }),
+    },
+    Route {
+        method: "POST",
+        path: "/comment",
+        handler: |s, i, r| Box::pin(submit::run::<comment::CommentForm>(s, i, r)),
+    },
+    Route {
+        method: "GET",
+        path: "/comment/count",
+        handler: |s, i, r| Box::pin(async move { json(i, comment::count(s, &r).await) }),
+    },
+    Route {
+        method: "GET",
+        path: "/comment/moderate",
+        handler: |s, _, r| Box::pin(async move { moderate::show(s, &r).await }),
+    },
+    Route {
+        method: "POST",
+        path: "/comment/moderate",
+        handler: |s, i, r| Box::pin(moderate::decide(s, i, r)),
+    },
+    Route {
+        method: "POST",
+        path: "/contact",
+        handler: |s, i, r| Box::pin(submit::run::<contact::ContactForm>(s, i, r)),
+    },
+];
+
+/// An API answer: the success as is, an error in PRODUCT.md's JSON shape.
+fn json(info: &RequestInfo, result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(|e| crate::respond::error(&e, &info.request_id))
+}
+
+/// The routes on `path`, in table order.
+pub fn on(path: &str) -> impl Iterator<Item = &'static Route> + '_ {
+    TABLE.iter().filter(move |r| r.path == path)
+}
+
+/// The `Allow` value of `path` (`None`: no such path): its methods, `HEAD`
+/// wherever `GET` is, and `OPTIONS`.
+pub fn allow(path: &str) -> Option<String> {
+    let mut methods: Vec<&str> = Vec::new();
+    for route in on(path) {
+        methods.push(route.method);
+        if route.method == "GET" {
+            methods.push("HEAD");
+        }
+    }
+    if methods.is_empty() {
+        return None;
+    }
+    methods.push("OPTIONS");
+    Some(methods.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_lists_head_beside_get_and_options_last() {
+        assert_eq!(
+            allow("/comment").as_deref(),
+            Some("GET, HEAD, POST, OPTIONS")
+        );
+        assert_eq!(allow("/contact").as_deref(), Some("POST, OPTIONS"));
+        assert_eq!(allow("/nowhere"), None);
+    }
+
+    #[test]
+    fn no_route_appears_twice() {
+        for (i, a) in TABLE.iter().enumerate() {
+            assert!(
+                TABLE[i + 1..]
+                    .iter()
+                    .all(|b| (a.method, a.path) != (b.method, b.path)),
+                "{a:?} twice"
+            );
+        }
+    }
+}

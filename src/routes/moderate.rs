@@ -8,11 +8,11 @@ use http::header::CONTENT_TYPE;
 use http::{Response, StatusCode};
 use lambda_http::{Body, Request};
 
-use crate::app::State;
 use crate::ids;
 use crate::intake::{self, Fields, MediaType};
 use crate::request::RequestInfo;
 use crate::respond::{escape_html, page};
+use crate::state::State;
 use crate::store::{CommentRecord, Decided, Decision};
 use crate::token::{Token, TokenError};
 

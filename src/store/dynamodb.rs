@@ -19,8 +19,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::{
     BoxFuture, CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, Decided, Decision,
-    ListPosition, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, Store, StoreError,
-    StoreResult, list_sort_key, post_key,
+    ListPosition, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store,
+    StoreError, StoreResult, list_sort_key, post_key,
 };
 use crate::aws::{LazyClient, Sdk};
 use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
@@ -265,23 +265,19 @@ impl DynamoStore {
 }
 
 impl Store for DynamoStore {
-    fn hit_rate<'a>(
-        &'a self,
-        key_text: &'a str,
-        expires_s: u64,
-    ) -> BoxFuture<'a, StoreResult<u64>> {
+    fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>> {
         Box::pin(async move {
             let out = self
                 .client()
                 .await
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(key(key_text.to_owned(), "RATE")))
+                .set_key(Some(key(window.key(), "RATE")))
                 .update_expression(format!(
                     "ADD hits :one SET {TTL} = if_not_exists({TTL}, :exp)"
                 ))
                 .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":exp", n(expires_s))
+                .expression_attribute_values(":exp", n(window.expires_s()))
                 .return_values(ReturnValue::UpdatedNew)
                 .send()
                 .await

@@ -5,7 +5,8 @@ use std::sync::Mutex;
 
 use super::{
     BoxFuture, CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, Decided, Decision,
-    ListPosition, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, Store, StoreResult,
+    ListPosition, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store,
+    StoreResult,
 };
 
 #[derive(Debug, Clone)]
@@ -80,11 +81,12 @@ fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
 }
 
 impl Store for MemoryStore {
-    fn hit_rate<'a>(&'a self, key: &'a str, expires_s: u64) -> BoxFuture<'a, StoreResult<u64>> {
+    fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>> {
         let now_s = crate::ids::now_ms() / 1000;
+        let (key, expires_s) = (window.key(), window.expires_s());
         ready(Ok(self.with(|s| {
             s.rates.retain(|_, (_, e)| *e > now_s);
-            let entry = s.rates.entry(key.to_owned()).or_insert((0, expires_s));
+            let entry = s.rates.entry(key).or_insert((0, expires_s));
             entry.0 += 1;
             entry.0
         })))

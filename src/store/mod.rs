@@ -216,14 +216,36 @@ pub enum Decided {
     Conflict,
 }
 
+/// One fixed one-minute rate-limit window of one source on one route.
+#[derive(Debug, Clone, Copy)]
+pub struct RateWindow<'a> {
+    /// The route's path.
+    pub route: &'a str,
+    /// Keyed hash of the source address.
+    pub source: &'a str,
+    /// Minutes since the epoch.
+    pub minute: u64,
+}
+
+impl RateWindow<'_> {
+    /// The counter's key.
+    fn key(&self) -> String {
+        format!("RATE#{}#{}#{}", self.route, self.source, self.minute)
+    }
+
+    /// When the counter may go (epoch seconds): a while after the window ends.
+    fn expires_s(&self) -> u64 {
+        (self.minute + 1) * 60 + 120
+    }
+}
+
 /// A position in a post's approved list: `(created_ms, id)` of the last comment shown.
 pub type ListPosition = (u64, String);
 
 /// The store. Every method is one bounded round trip (or a small fixed number).
 pub trait Store: Send + Sync {
-    /// Counts one hit in a fixed window and returns the count so far. The
-    /// counter expires at `expires_s` (epoch seconds).
-    fn hit_rate<'a>(&'a self, key: &'a str, expires_s: u64) -> BoxFuture<'a, StoreResult<u64>>;
+    /// Counts one hit in a fixed rate-limit window and returns the count so far.
+    fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>>;
 
     /// Takes one of `limit` mail slots of the hour `hour`; `false` when none is left.
     fn take_mail_slot(&self, hour: u64, limit: u32) -> BoxFuture<'_, StoreResult<bool>>;

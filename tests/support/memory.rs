@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use lambda_http::Body;
-use rust_aws::app::{App, State};
+use rust_aws::app::App;
 use rust_aws::config::Config;
 use rust_aws::mail::memory::MemoryMailer;
+use rust_aws::state::State;
 use rust_aws::store::memory::MemoryStore;
 use serde_json::Value;
 use tower::ServiceExt;

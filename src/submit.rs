@@ -1,0 +1,186 @@
+//! The submission pipeline of `POST /comment` and `POST /contact`, in
+//! PRODUCT.md's order: origin → content type → size → parse → honeypot →
+//! rate limit → validation → store → deliver. (Route and method are the
+//! router's.) One generic function; what differs per route is a [`Form`].
+
+use http::header::{ACCEPT, CONTENT_TYPE, ORIGIN, REFERER};
+use http::{HeaderMap, Response};
+use lambda_http::{Body, Request};
+
+use crate::config::Config;
+use crate::domain::FieldError;
+use crate::error::ApiError;
+use crate::intake::{self, ContentTypeError, Fields, MediaType};
+use crate::request::RequestInfo;
+use crate::state::State;
+use crate::store::RateWindow;
+use crate::{ids, keys, respond};
+
+/// What one submission route adds to the shared pipeline.
+pub trait Form: Sized {
+    /// The route's path, which also scopes its rate limit.
+    const PATH: &'static str;
+
+    /// Validates the fields into the route's domain value.
+    fn parse(fields: &Fields) -> Result<Self, Vec<FieldError>>;
+
+    /// Stores (then delivers) a valid submission and answers its success.
+    fn accept(
+        self,
+        state: &State,
+        submission: Submission,
+    ) -> impl Future<Output = Result<Response<Body>, ApiError>> + Send;
+
+    /// The answer to a filled honeypot: indistinguishable from a success,
+    /// with nothing stored.
+    fn decoy(state: &State, fields: &Fields) -> Response<Body>;
+}
+
+/// A submission that passed the pipeline up to validation.
+#[derive(Debug)]
+pub struct Submission {
+    /// Keyed hash of the source address (stored, never the address).
+    pub ip_hash: String,
+    /// Base URL for emailed links.
+    pub links_base: String,
+}
+
+/// Runs the pipeline for form `F` and answers in JSON or, for a plain HTML
+/// form, with a 303.
+pub async fn run<F: Form>(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
+    let mut reply = Reply::default();
+    let outcome = match admit(state, info, req, F::PATH, &mut reply).await {
+        Ok(Admitted::Honeypot(fields)) => Ok(F::decoy(state, &fields)),
+        Ok(Admitted::Fields(fields, submission)) => match F::parse(&fields) {
+            Ok(form) => form.accept(state, submission).await,
+            Err(errors) => Err(ApiError::Validation(errors)),
+        },
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(res) => reply.success(res),
+        Err(e) => reply.error(&e, &info.request_id),
+    }
+}
+
+/// What the checks before validation let through.
+enum Admitted {
+    /// On to validation.
+    Fields(Fields, Submission),
+    /// The honeypot was filled: answer as a success would, do nothing.
+    Honeypot(Fields),
+}
+
+/// Origin, content type, size, parse, honeypot and rate limit, in that order.
+async fn admit(
+    state: &State,
+    info: &RequestInfo,
+    req: Request,
+    path: &str,
+    reply: &mut Reply,
+) -> Result<Admitted, ApiError> {
+    let config = &state.config;
+    let headers = req.headers().clone();
+    if let Some(origin) = headers.get(ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if origin != "null" && !config.allowed_origins.allows(origin) {
+            return Err(ApiError::ForbiddenOrigin);
+        }
+    }
+    let media = match intake::media_type(headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())) {
+        Ok(m) => m,
+        Err(ContentTypeError::Unsupported) => return Err(ApiError::UnsupportedMediaType),
+        Err(ContentTypeError::Invalid(e)) => return Err(ApiError::field(e)),
+    };
+    reply.redirect_to = redirect_target(config, &headers, &media, None);
+    let body = req.into_body();
+    if body.len() > intake::MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let fields = Fields::parse(&media, body.as_ref()).map_err(ApiError::field)?;
+    reply.redirect_to = redirect_target(config, &headers, &media, Some(&fields));
+    if fields.is_filled(&config.honeypot_field) {
+        tracing::info!("honeypot filled; answering as a success, storing nothing");
+        return Ok(Admitted::Honeypot(fields));
+    }
+    let identity = crate::request::rate_identity(info.source_ip.as_deref());
+    let ip_hash = ids::hex(&keys::hmac(&config.keys.ip, identity.as_bytes())[..16]);
+    let now_s = ids::now_ms() / 1000;
+    let minute = now_s / 60;
+    let window_end = (minute + 1) * 60;
+    let window = RateWindow {
+        route: path,
+        source: &ip_hash,
+        minute,
+    };
+    let count = state.store.hit_rate(&window).await?;
+    if count > u64::from(config.rate_limit_per_minute) {
+        return Err(ApiError::RateLimited {
+            retry_after_s: (window_end - now_s).max(1),
+        });
+    }
+    let links_base = config
+        .public_url
+        .clone()
+        .or_else(|| info.base_url.clone())
+        .unwrap_or_else(|| "http://localhost".to_owned());
+    Ok(Admitted::Fields(
+        fields,
+        Submission {
+            ip_hash,
+            links_base,
+        },
+    ))
+}
+
+/// How a submission's outcome is delivered: JSON, or a 303 for plain forms.
+#[derive(Debug, Default)]
+struct Reply {
+    redirect_to: Option<String>,
+}
+
+impl Reply {
+    fn error(&self, err: &ApiError, request_id: &str) -> Response<Body> {
+        match &self.redirect_to {
+            Some(target) => {
+                let mut res =
+                    respond::see_other(&intake::append_query(target, "error", err.code()));
+                respond::decorate(&mut res, err);
+                res
+            }
+            None => respond::error(err, request_id),
+        }
+    }
+
+    fn success(&self, json: Response<Body>) -> Response<Body> {
+        match &self.redirect_to {
+            Some(target) => respond::see_other(target),
+            None => json,
+        }
+    }
+}
+
+/// The redirect target of a plain HTML form post: `_redirect`, else
+/// `Referer`, each only when on an allowed origin.
+fn redirect_target(
+    config: &Config,
+    headers: &HeaderMap,
+    media: &MediaType,
+    fields: Option<&Fields>,
+) -> Option<String> {
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    if !media.is_form() || intake::accepts_json(accept) {
+        return None;
+    }
+    let allowed =
+        |url: &str| intake::origin_of_url(url).is_some_and(|o| config.allowed_origins.allows(&o));
+    let from_field = fields
+        .and_then(|f| f.text("_redirect"))
+        .map(str::trim)
+        .filter(|u| allowed(u));
+    let from_referer = headers
+        .get(REFERER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|u| allowed(u));
+    from_field.or(from_referer).map(str::to_owned)
+}
