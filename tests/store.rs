@@ -1,0 +1,416 @@
+//! One conformance suite for both stores: every rule `cargo run` relies on
+//! the memory store keeping is checked against DynamoDB (on moto, through the
+//! real SDK) by the same code. Each case runs twice, `memory::case` and
+//! `dynamodb::case`; a DynamoDB case gets a fresh table.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use rust_aws::aws::Sdk;
+use rust_aws::ids::{new_id, now_ms};
+use rust_aws::store::dynamodb::DynamoStore;
+use rust_aws::store::memory::MemoryStore;
+use rust_aws::store::{
+    CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decided, Decision,
+    MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store,
+};
+
+type Subject = Arc<dyn Store>;
+
+fn memory() -> Subject {
+    Arc::new(MemoryStore::new())
+}
+
+async fn dynamodb() -> Subject {
+    let table = format!("conformance-{}", new_id());
+    support::runtime::create_table(&table).await;
+    let sdk = Sdk::with_config(support::runtime::sdk().await);
+    Arc::new(DynamoStore::new(&sdk, table))
+}
+
+/// Generates `memory::<case>` and `dynamodb::<case>` for every case.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::memory()).await;
+            })*
+        }
+        mod dynamodb {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::dynamodb().await).await;
+            })*
+        }
+    };
+}
+
+conformance!(
+    a_new_comment_reads_back_whole_and_is_not_listed_until_approved,
+    approving_lists_and_counts_a_comment_once,
+    rejecting_an_approved_comment_unlists_it_and_expires_it_after_seven_days,
+    deleting_removes_at_once_and_a_second_delete_is_a_conflict,
+    lists_are_oldest_first_and_resume_after_a_position,
+    counts_come_back_in_the_order_asked_with_zero_for_unknown_posts,
+    a_pending_comment_never_expires_before_its_mail_went_out,
+    a_contact_message_expires_ninety_days_after_delivery_and_never_before,
+    the_outbox_lists_undelivered_mail_oldest_first_until_it_is_delivered,
+    a_live_claim_keeps_other_runs_off_until_it_lapses,
+    rate_windows_count_per_route_source_and_minute,
+    mail_slots_run_out_at_the_hourly_limit_and_renew_the_next_hour,
+);
+
+fn comment(post: &str, created_ms: u64, status: CommentStatus) -> CommentRecord {
+    CommentRecord {
+        id: new_id(),
+        post: post.to_owned(),
+        parent: None,
+        name: "Ada".to_owned(),
+        email: Some("ada@example.org".to_owned()),
+        url: Some("https://ada.example.org/".to_owned()),
+        body: "Text with\nlines and ünïcödé 🦀".to_owned(),
+        created_ms,
+        status,
+        ip_hash: "0123456789abcdef".to_owned(),
+        links_base: "https://api.example.org".to_owned(),
+    }
+}
+
+fn contact(created_ms: u64) -> ContactRecord {
+    ContactRecord {
+        id: new_id(),
+        name: "Grace".to_owned(),
+        email: "grace@example.org".to_owned(),
+        subject: Some("Hello".to_owned()),
+        message: "A message.".to_owned(),
+        created_ms,
+        ip_hash: "fedcba9876543210".to_owned(),
+        delivered: false,
+    }
+}
+
+fn entry(kind: MailKind, id: &str) -> OutboxEntry {
+    OutboxEntry {
+        kind,
+        id: id.to_owned(),
+    }
+}
+
+fn post() -> String {
+    format!("/2026/11/{}/", new_id())
+}
+
+/// Stores a comment and marks its mail delivered, as a request would.
+async fn stored(store: &Subject, record: &CommentRecord) {
+    store.put_comment(record, record.created_ms).await.unwrap();
+    store
+        .mark_delivered(&entry(MailKind::Comment, &record.id), record.created_ms)
+        .await
+        .unwrap();
+}
+
+async fn a_new_comment_reads_back_whole_and_is_not_listed_until_approved(store: Subject) {
+    let now = now_ms();
+    let c = comment(&post(), now, CommentStatus::Pending);
+    stored(&store, &c).await;
+    assert_eq!(
+        store.get_comment(&c.id, now).await.unwrap(),
+        Some(c.clone())
+    );
+    assert!(
+        store
+            .get_comment("no-such-id", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .list_approved(&c.post, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&c.post))
+            .await
+            .unwrap(),
+        [0]
+    );
+}
+
+async fn approving_lists_and_counts_a_comment_once(store: Subject) {
+    let now = now_ms();
+    let c = comment(&post(), now, CommentStatus::Pending);
+    stored(&store, &c).await;
+    assert_eq!(
+        store.decide(&c.id, Decision::Approve, now).await.unwrap(),
+        Decided::Done
+    );
+    assert_eq!(
+        store.decide(&c.id, Decision::Approve, now).await.unwrap(),
+        Decided::Conflict
+    );
+    let listed = store.list_approved(&c.post, None, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, CommentStatus::Approved);
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&c.post))
+            .await
+            .unwrap(),
+        [1]
+    );
+    // Approved comments are kept: no expiry, however late the read.
+    let later = now + 3650 * DAY_MS;
+    assert!(store.get_comment(&c.id, later).await.unwrap().is_some());
+}
+
+async fn rejecting_an_approved_comment_unlists_it_and_expires_it_after_seven_days(store: Subject) {
+    let now = now_ms();
+    let c = comment(&post(), now, CommentStatus::Approved);
+    stored(&store, &c).await;
+    store.decide(&c.id, Decision::Approve, now).await.unwrap();
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&c.post))
+            .await
+            .unwrap(),
+        [1]
+    );
+    assert_eq!(
+        store.decide(&c.id, Decision::Reject, now).await.unwrap(),
+        Decided::Done
+    );
+    assert!(
+        store
+            .list_approved(&c.post, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&c.post))
+            .await
+            .unwrap(),
+        [0]
+    );
+    let before = now + REJECTED_TTL_MS - 60_000;
+    let after = now + REJECTED_TTL_MS + 60_000;
+    assert!(store.get_comment(&c.id, before).await.unwrap().is_some());
+    assert!(store.get_comment(&c.id, after).await.unwrap().is_none());
+    // An expired comment cannot be decided any more.
+    assert_eq!(
+        store.decide(&c.id, Decision::Approve, after).await.unwrap(),
+        Decided::Conflict
+    );
+}
+
+async fn deleting_removes_at_once_and_a_second_delete_is_a_conflict(store: Subject) {
+    let now = now_ms();
+    let p = post();
+    let keep = comment(&p, now, CommentStatus::Pending);
+    let gone = comment(&p, now + 1, CommentStatus::Pending);
+    for c in [&keep, &gone] {
+        stored(&store, c).await;
+        store.decide(&c.id, Decision::Approve, now).await.unwrap();
+    }
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&p))
+            .await
+            .unwrap(),
+        [2]
+    );
+    assert_eq!(
+        store.decide(&gone.id, Decision::Delete, now).await.unwrap(),
+        Decided::Done
+    );
+    assert!(store.get_comment(&gone.id, now).await.unwrap().is_none());
+    assert_eq!(
+        store.decide(&gone.id, Decision::Delete, now).await.unwrap(),
+        Decided::Conflict
+    );
+    let listed = store.list_approved(&p, None, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|c| &c.id).collect::<Vec<_>>(), [&keep.id]);
+    assert_eq!(store.count_approved(&[p]).await.unwrap(), [1]);
+}
+
+async fn lists_are_oldest_first_and_resume_after_a_position(store: Subject) {
+    let now = now_ms();
+    let p = post();
+    // Stored newest first, two sharing a millisecond: order is (time, id).
+    let mut all: Vec<_> = [5, 4, 3, 3, 1]
+        .into_iter()
+        .map(|dt| comment(&p, now + dt, CommentStatus::Pending))
+        .collect();
+    for c in &all {
+        stored(&store, c).await;
+        store.decide(&c.id, Decision::Approve, now).await.unwrap();
+    }
+    all.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
+    let first = store.list_approved(&p, None, 2).await.unwrap();
+    assert_eq!(ids(&first), ids(&all[..2]));
+    let last = first.last().unwrap();
+    let rest = store
+        .list_approved(&p, Some((last.created_ms, last.id.clone())), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), ids(&all[2..]));
+    // Another post's comments never show.
+    assert!(
+        store
+            .list_approved(&post(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn ids(list: &[CommentRecord]) -> Vec<&str> {
+    list.iter().map(|c| c.id.as_str()).collect()
+}
+
+async fn counts_come_back_in_the_order_asked_with_zero_for_unknown_posts(store: Subject) {
+    let now = now_ms();
+    let (a, b) = (post(), post());
+    for (p, n) in [(&a, 1), (&b, 3)] {
+        for i in 0..n {
+            let c = comment(p, now + i, CommentStatus::Pending);
+            stored(&store, &c).await;
+            store.decide(&c.id, Decision::Approve, now).await.unwrap();
+        }
+    }
+    let asked = [b.clone(), post(), a.clone()];
+    assert_eq!(store.count_approved(&asked).await.unwrap(), [3, 0, 1]);
+}
+
+async fn a_pending_comment_never_expires_before_its_mail_went_out(store: Subject) {
+    let now = now_ms();
+    let unseen = comment(&post(), now, CommentStatus::Pending);
+    store.put_comment(&unseen, now).await.unwrap();
+    let much_later = now + 365 * DAY_MS;
+    assert!(
+        store
+            .get_comment(&unseen.id, much_later)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let seen = comment(&post(), now, CommentStatus::Pending);
+    stored(&store, &seen).await;
+    let (before, after) = (now + PENDING_TTL_MS - 60_000, now + PENDING_TTL_MS + 60_000);
+    assert!(store.get_comment(&seen.id, before).await.unwrap().is_some());
+    assert!(store.get_comment(&seen.id, after).await.unwrap().is_none());
+}
+
+async fn a_contact_message_expires_ninety_days_after_delivery_and_never_before(store: Subject) {
+    let now = now_ms();
+    let m = contact(now);
+    store.put_contact(&m, now).await.unwrap();
+    let got = store.get_contact(&m.id, now).await.unwrap().unwrap();
+    assert_eq!((got.name.as_str(), got.delivered), ("Grace", false));
+    assert!(
+        store
+            .get_contact(&m.id, now + 365 * DAY_MS)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store
+        .mark_delivered(&entry(MailKind::Contact, &m.id), now)
+        .await
+        .unwrap();
+    let got = store.get_contact(&m.id, now).await.unwrap().unwrap();
+    assert!(got.delivered);
+    let (before, after) = (now + CONTACT_TTL_MS - 60_000, now + CONTACT_TTL_MS + 60_000);
+    assert!(store.get_contact(&m.id, before).await.unwrap().is_some());
+    assert!(store.get_contact(&m.id, after).await.unwrap().is_none());
+}
+
+async fn the_outbox_lists_undelivered_mail_oldest_first_until_it_is_delivered(store: Subject) {
+    let now = now_ms();
+    let older = contact(now - 2_000);
+    let newer = comment(&post(), now - 1_000, CommentStatus::Pending);
+    store.put_contact(&older, now).await.unwrap();
+    store.put_comment(&newer, now).await.unwrap();
+    let want = [
+        entry(MailKind::Contact, &older.id),
+        entry(MailKind::Comment, &newer.id),
+    ];
+    assert_eq!(store.undelivered(10).await.unwrap(), want);
+    assert_eq!(store.undelivered(1).await.unwrap(), want[..1]);
+    store.mark_delivered(&want[0], now).await.unwrap();
+    assert_eq!(store.undelivered(10).await.unwrap(), want[1..]);
+    store.mark_delivered(&want[1], now).await.unwrap();
+    assert!(store.undelivered(10).await.unwrap().is_empty());
+}
+
+async fn a_live_claim_keeps_other_runs_off_until_it_lapses(store: Subject) {
+    let now = now_ms();
+    let m = contact(now);
+    // Stored claimed by the request that stored it, for a minute.
+    store.put_contact(&m, now + 60_000).await.unwrap();
+    let e = entry(MailKind::Contact, &m.id);
+    assert!(!store.claim(&e, now + 1_000, now + 61_000).await.unwrap());
+    assert!(store.claim(&e, now + 60_001, now + 120_000).await.unwrap());
+    assert!(!store.claim(&e, now + 60_002, now + 120_000).await.unwrap());
+    // Delivered mail is never claimed again.
+    store.mark_delivered(&e, now + 70_000).await.unwrap();
+    assert!(!store.claim(&e, now + 200_000, now + 260_000).await.unwrap());
+}
+
+async fn rate_windows_count_per_route_source_and_minute(store: Subject) {
+    let minute = now_ms() / 60_000;
+    let source = new_id();
+    let w = |route, source, minute| RateWindow {
+        route,
+        source,
+        minute,
+    };
+    for n in 1..=3 {
+        assert_eq!(
+            store
+                .hit_rate(&w("/comment", &source, minute))
+                .await
+                .unwrap(),
+            n
+        );
+    }
+    assert_eq!(
+        store
+            .hit_rate(&w("/contact", &source, minute))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .hit_rate(&w("/comment", "other", minute))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .hit_rate(&w("/comment", &source, minute + 1))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn mail_slots_run_out_at_the_hourly_limit_and_renew_the_next_hour(store: Subject) {
+    // An hour far from now, so a parallel case's slots never mix in.
+    let hour = now_ms() / 3_600_000 + 1_000 + u64::from(std::process::id() % 1_000);
+    for _ in 0..3 {
+        assert!(store.take_mail_slot(hour, 3).await.unwrap());
+    }
+    assert!(!store.take_mail_slot(hour, 3).await.unwrap());
+    assert!(store.take_mail_slot(hour + 1, 3).await.unwrap());
+}
