@@ -7,8 +7,8 @@
 //! every cold start pays for both clients before it can take an event, even
 //! when the event is a comment listing that never sends mail. Built on first
 //! use, init stays near the floor, a listing never builds the SES client, and a
-//! `POST /contact` does the same work as before, only after `/next` instead of
-//! before it: its cold start (spawn to first response) is unchanged, which
+//! `POST /contact` does the same work either way, only after `/next` instead
+//! of before it: its cold start (spawn to first response) is the same, which
 //! BENCHMARKS.md checks in instructions.
 
 use std::sync::Arc;

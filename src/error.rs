@@ -3,7 +3,6 @@
 use http::StatusCode;
 
 use crate::domain::FieldError;
-use crate::mail::MailError;
 use crate::store::StoreError;
 
 /// Seconds a client should wait after a 503.
@@ -105,12 +104,5 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::warn!(error = %e, "store call failed; answering 503");
         ApiError::Unavailable
-    }
-}
-
-impl From<MailError> for ApiError {
-    fn from(e: MailError) -> Self {
-        tracing::error!(error = %e, "mail error reached the HTTP boundary");
-        ApiError::Internal
     }
 }

@@ -151,7 +151,7 @@ pub fn rate_identity(ip: Option<&str>) -> String {
 /// or stage is dropped (none of them routes anything: links are built from
 /// `PUBLIC_URL` or a valid `domainName`, never from `Host`); a path or query
 /// has the bytes a URI cannot carry percent-encoded. Events from API Gateway
-/// pass unchanged. Found by the `event` fuzz target (fuzz/).
+/// pass unchanged; the `event` fuzz target (fuzz/) keeps it that way.
 pub fn defuse(event: &mut LambdaRequest) {
     match event {
         LambdaRequest::ApiGatewayV2(ag) => {
@@ -336,8 +336,8 @@ mod tests {
         assert!(!req.body().is_empty());
     }
 
-    // Regression: the `event` fuzz target's inputs, each of which made
-    // lambda_http's conversion panic before defuse.
+    // Events of each kind that make lambda_http's conversion panic unless
+    // defused.
     #[test]
     fn an_invalid_base64_body_becomes_empty_instead_of_a_panic() {
         let req = converted(v2_event(|v| {
