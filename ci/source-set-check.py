@@ -13,11 +13,18 @@ does, and compiles the crate from exactly those files.
        crate  = tracked ∩ (commonCargoSources ∪ crate roots) − exclude      (crateSrc)
        checks = tracked ∩ (commonCargoSources ∪ crate + check roots) − exclude (checkSrc)
        deps   = the deps roots alone (the dependency-only build's dummy source)
-  2. Static: every include_str!/include_bytes!/include! with a literal path (or
+  2. Where nixpkgs' lib and crane's trees are on the machine (git mirrors under
+     $FLAKE_LOCK_MIRRORS, default /work/.mirror; not on a fresh CI machine), the sets are
+     also evaluated for real: nix/source-sets.nix, the file flake.nix builds its sources
+     from, with lib.fileset and crane's commonCargoSources, on a copy of the tracked files;
+     any difference from step 1 fails.
+  3. The Dockerfile's dependency layer copies exactly the `deps` roots and the flake
+     (flake.nix, flake.lock, nix/), then `COPY . .` before building the crate.
+  4. Static: every include_str!/include_bytes!/include! with a literal path (or
      concat!(env!("CARGO_MANIFEST_DIR"), "...")) in the check set's .rs files names a
      file of the check set. This sees code that the compile below does not (other cfgs,
      features); which includes only tests may make is the compile's call.
-  3. Compile, in a temporary copy of each set, with the checkout's target directory so
+  5. Compile, in a temporary copy of each set, with the checkout's target directory so
      that only the crate itself is compiled (its path differs; the dependencies'
      artifacts are reused):
        crate:  cargo check --locked --bins --examples   (what the flake's packages build)
@@ -25,13 +32,6 @@ does, and compiles the crate from exactly those files.
                                                           tests checks compile)
        deps:   cargo tree --locked --offline on Cargo.toml and Cargo.lock alone, with
                each declared target stubbed as crane's mkDummySrc does
-  2b. Where nixpkgs' lib and crane's trees are on the machine (git mirrors under
-     $FLAKE_LOCK_MIRRORS, default /work/.mirror; not on a fresh CI machine), the sets are
-     also evaluated for real: nix/source-sets.nix, the file flake.nix builds its sources
-     from, with lib.fileset and crane's commonCargoSources, on a copy of the tracked files;
-     any difference from step 1 fails.
-  4. The Dockerfile's dependency layer copies exactly the `deps` roots and the flake
-     (flake.nix, flake.lock, nix/), then `COPY . .` before building the crate.
   --self-test plants compile-time includes outside the sets in a throwaway git copy of
   the checkout and fails unless the check reports each one.
 """
