@@ -62,6 +62,8 @@ TRANSLATE_PARAMETERS = {
     "OwnerEmail": "owner@example.com",
     "SenderEmail": "comments@example.com",
     "ImageUri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/rust-aws:1",
+    "Captcha": "turnstile",
+    "CaptchaSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rust-aws-captcha-AbCdEf",
 }
 
 
@@ -228,8 +230,20 @@ def check_env(tpl: dict, fid: str, fn: dict, contract: dict, errors: list[str]) 
             f"AWS::SecretsManager::Secret of this template, is {secret!r}"
         )
     for pname, p in (tpl.get("Parameters") or {}).items():
-        if "secret" in pname.lower() or p.get("NoEcho"):
+        # A third-party secret (the captcha provider's) cannot be generated:
+        # it lives in a secret the owner creates, and only its ARN is passed.
+        names_a_secret = pname.endswith("SecretArn") and "secretsmanager" in str(p.get("AllowedPattern", ""))
+        if ("secret" in pname.lower() and not names_a_secret) or p.get("NoEcho"):
             errors.append(f"parameter {pname}: secrets are generated in Secrets Manager, not passed in")
+    captcha_secret = env.get("CAPTCHA_SECRET")
+    if captcha_secret is not None:
+        branch = (captcha_secret.get("Fn::If") or [None, None])[1] if isinstance(captcha_secret, dict) else None
+        sub = branch.get("Fn::Sub") if isinstance(branch, dict) else None
+        if not (isinstance(sub, str) and re.fullmatch(r"\{\{resolve:secretsmanager:\$\{\w+SecretArn\}:SecretString\}\}", sub)):
+            errors.append(
+                "CAPTCHA_SECRET must be an Fn::If whose set branch is a {{resolve:secretsmanager:${...SecretArn}:SecretString}} "
+                f"dynamic reference, is {captcha_secret!r}"
+            )
 
     origins = env.get("ALLOWED_ORIGINS")
     api_id, api = one(tpl, "AWS::Serverless::HttpApi", [])
@@ -567,6 +581,9 @@ def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict | Non
         ("code requires a new variable", c_mut(lambda c: c["env"].append(
             {"name": "MUST_HAVE", "required_on_lambda": True, "local_only": False})), "MUST_HAVE"),
         ("secret in clear", t_mut(lambda t: env(t).__setitem__("SECRET_KEY", "x" * 64)), "SECRET_KEY"),
+        ("captcha secret in clear", t_mut(lambda t: env(t).__setitem__("CAPTCHA_SECRET", {"Ref": "Captcha"})), "CAPTCHA_SECRET"),
+        ("captcha secret as a parameter", t_mut(lambda t: t["Parameters"].__setitem__(
+            "CaptchaSecret", {"Type": "String", "Default": "", "NoEcho": True})), "parameter CaptchaSecret"),
         ("owner without sender", t_mut(lambda t: env(t).pop("SENDER_EMAIL")), "OWNER_EMAIL without SENDER_EMAIL"),
         ("no sender-with-owner rule", t_mut(lambda t: t.pop("Rules")), "no template Rule"),
         ("TTL attribute renamed", t_mut(lambda t: table(t)["TimeToLiveSpecification"].__setitem__("AttributeName", "ttl")),

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::captcha::{Captcha, Provider};
 use crate::domain::Email;
 use crate::keys::Keys;
 
@@ -93,6 +94,8 @@ pub struct Config {
     pub mail_per_hour: u32,
     /// Whether comments carry a Gravatar-compatible hash.
     pub avatars: bool,
+    /// The captcha check, when configured.
+    pub captcha: Option<Captcha>,
     /// Running under a Lambda Runtime API.
     pub on_lambda: bool,
     /// Local server port.
@@ -112,6 +115,7 @@ impl fmt::Debug for Config {
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("mail_per_hour", &self.mail_per_hour)
+            .field("captcha", &self.captcha)
             .field("on_lambda", &self.on_lambda)
             .finish_non_exhaustive()
     }
@@ -182,6 +186,56 @@ fn parse_origin(entry: &str) -> Result<String, ConfigError> {
             ),
         ))
     }
+}
+
+/// `CAPTCHA`, `CAPTCHA_SECRET`, `CAPTCHA_VERIFY_URL`: all or nothing, so a
+/// secret without a provider (or the reverse) is a mistake reported at start.
+fn captcha(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Captcha>, ConfigError> {
+    let provider = get("CAPTCHA")
+        .map(|raw| match raw.to_ascii_lowercase().as_str() {
+            "turnstile" => Ok(Provider::Turnstile),
+            "hcaptcha" => Ok(Provider::Hcaptcha),
+            _ => Err(err(
+                "CAPTCHA",
+                format!("must be turnstile or hcaptcha, got {raw:?}"),
+            )),
+        })
+        .transpose()?;
+    let (secret, url) = (get("CAPTCHA_SECRET"), get("CAPTCHA_VERIFY_URL"));
+    let Some(provider) = provider else {
+        for (name, value) in [("CAPTCHA_SECRET", &secret), ("CAPTCHA_VERIFY_URL", &url)] {
+            if value.is_some() {
+                return Err(err(
+                    name,
+                    "is set but CAPTCHA is not (turnstile or hcaptcha)",
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let secret = secret.ok_or_else(|| {
+        err(
+            "CAPTCHA_SECRET",
+            format!("is required with CAPTCHA={}", provider.as_str()),
+        )
+    })?;
+    if secret.len() > 1024 || secret.chars().any(char::is_control) {
+        return Err(err("CAPTCHA_SECRET", "is not a plausible secret"));
+    }
+    let verify_url = match url {
+        None => provider.default_verify_url().to_owned(),
+        Some(u) if crate::intake::origin_of_url(&u).is_some() && u.parse::<http::Uri>().is_ok() => {
+            u
+        }
+        Some(_) => {
+            return Err(err("CAPTCHA_VERIFY_URL", "must be an absolute http(s) URL"));
+        }
+    };
+    Ok(Some(Captcha {
+        provider,
+        secret,
+        verify_url,
+    }))
 }
 
 impl Config {
@@ -297,6 +351,8 @@ impl Config {
             ));
         }
 
+        let captcha = captcha(&get)?;
+
         Ok(Self {
             store,
             owner_email,
@@ -317,6 +373,7 @@ impl Config {
             honeypot_field,
             mail_per_hour: number(&get, "MAIL_PER_HOUR", 100, 1, 1_000_000)?,
             avatars: choice(&get, "AVATARS", true, &[("on", true), ("off", false)])?,
+            captcha,
             on_lambda,
             port: number(&get, "PORT", 3000, 1, 65535)?,
         })
@@ -392,6 +449,9 @@ mod tests {
             ("STORE", "redis"),
             ("PUBLIC_URL", "ftp://x"),
             ("TRUSTED_PROXY_HOPS", "-1"),
+            ("CAPTCHA", "recaptcha"),
+            ("CAPTCHA_SECRET", "set-without-a-provider"),
+            ("CAPTCHA_VERIFY_URL", "http://127.0.0.1:1/siteverify"),
         ] {
             assert_eq!(
                 config(&[(name, value)]).unwrap_err().variable,
@@ -399,6 +459,43 @@ mod tests {
                 "{name}={value}"
             );
         }
+    }
+
+    #[test]
+    fn captcha_needs_its_secret_and_takes_an_endpoint_override() {
+        assert_eq!(
+            config(&[("CAPTCHA", "turnstile")]).unwrap_err().variable,
+            "CAPTCHA_SECRET"
+        );
+        let c = config(&[("CAPTCHA", "hcaptcha"), ("CAPTCHA_SECRET", "0x00")]).unwrap();
+        let captcha = c.captcha.unwrap();
+        assert_eq!(captcha.provider, Provider::Hcaptcha);
+        assert_eq!(captcha.verify_url, "https://api.hcaptcha.com/siteverify");
+        let c = config(&[
+            ("CAPTCHA", "Turnstile"),
+            ("CAPTCHA_SECRET", "1x0000000000000000000000000000000AA"),
+            ("CAPTCHA_VERIFY_URL", "http://127.0.0.1:8080/siteverify"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.captcha.as_ref().map(|c| c.verify_url.as_str()),
+            Some("http://127.0.0.1:8080/siteverify")
+        );
+        assert!(
+            !format!("{c:?}").contains("1x000"),
+            "the secret is never in Debug"
+        );
+        assert_eq!(
+            config(&[
+                ("CAPTCHA", "turnstile"),
+                ("CAPTCHA_SECRET", "s"),
+                ("CAPTCHA_VERIFY_URL", "siteverify")
+            ])
+            .unwrap_err()
+            .variable,
+            "CAPTCHA_VERIFY_URL"
+        );
+        assert!(config(&[]).unwrap().captcha.is_none());
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("HONEYPOT_FIELD", false, false),
     var("MAIL_PER_HOUR", false, false),
     var("AVATARS", false, false),
+    var("CAPTCHA", false, false),
+    var("CAPTCHA_SECRET", false, false),
+    var("CAPTCHA_VERIFY_URL", false, false),
     var("AWS_ENDPOINT_URL", false, true),
     var("PORT", false, true),
 ];

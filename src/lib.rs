@@ -8,6 +8,7 @@
 pub mod app;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod captcha;
 pub mod config;
 pub mod contract;
 pub mod cursor;

@@ -22,7 +22,10 @@ pub fn build_app(config: Config) -> App {
     let needs_aws =
         matches!(config.store, StoreKind::DynamoDb { .. }) || config.owner_email.is_some();
     #[cfg(not(feature = "aws"))]
-    assert!(!needs_aws, "this build has no AWS adapters (feature `aws`)");
+    assert!(
+        !needs_aws && config.captcha.is_none(),
+        "this build has no AWS adapters nor HTTPS client (feature `aws`)"
+    );
     // Nothing of the SDK is built here: the clients are built by the first
     // request that uses them (crate::aws says why).
     #[cfg(feature = "aws")]

@@ -1,6 +1,6 @@
 //! The submission pipeline of `POST /comment` and `POST /contact`, in
 //! PRODUCT.md's order: origin → content type → size → parse → honeypot →
-//! rate limit → validation → store → deliver. (Route and method are the
+//! rate limit → captcha (when configured) → validation → store → deliver. (Route and method are the
 //! router's.) One generic function; what differs per route is a [`Form`].
 
 use http::header::{ACCEPT, CONTENT_TYPE, ORIGIN, REFERER};
@@ -14,7 +14,7 @@ use crate::intake::{self, ContentTypeError, Fields, MediaType};
 use crate::request::RequestInfo;
 use crate::state::State;
 use crate::store::RateWindow;
-use crate::{ids, keys, respond};
+use crate::{captcha, ids, keys, respond};
 
 /// What one submission route adds to the shared pipeline.
 pub trait Form: Sized {
@@ -71,7 +71,8 @@ enum Admitted {
     Honeypot(Fields),
 }
 
-/// Origin, content type, size, parse, honeypot and rate limit, in that order.
+/// Origin, content type, size, parse, honeypot, rate limit and captcha, in
+/// that order.
 async fn admit(
     state: &State,
     info: &RequestInfo,
@@ -118,6 +119,18 @@ async fn admit(
         return Err(ApiError::RateLimited {
             retry_after_s: (window_end - now_s).max(1),
         });
+    }
+    if let Some(captcha) = &config.captcha {
+        captcha
+            .check(&fields, info.source_ip.as_deref())
+            .await
+            .map_err(|failure| match failure {
+                captcha::Failure::Field(e) => ApiError::field(e),
+                captcha::Failure::Unverified(e) => {
+                    tracing::warn!(error = %e, "captcha not verified; answering 503");
+                    ApiError::Unavailable
+                }
+            })?;
     }
     let links_base = config
         .public_url

@@ -4,3 +4,4 @@
 pub mod events;
 pub mod memory;
 pub mod runtime;
+pub mod siteverify;
