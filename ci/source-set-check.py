@@ -69,12 +69,17 @@ def log(msg: str) -> None:
     print(f"source-set-check: {msg}", flush=True)
 
 
+# A private, throwaway Nix store, as ci/nix-check.sh uses: no /nix, no daemon, any user.
+_NIX_STATE = tempfile.TemporaryDirectory(prefix="rust-aws-source-set-nix.")
+
+
+def nix_instantiate(args: list[str]) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, NIX_REMOTE=f"local?root={_NIX_STATE.name}/nix-root")
+    return subprocess.run(["nix-instantiate", *args], capture_output=True, text=True, env=env)
+
+
 def declaration(root: Path) -> dict[str, list[str]]:
-    out = subprocess.run(
-        ["nix-instantiate", "--eval", "--strict", "--json", str(root / "nix" / "sources.nix")],
-        capture_output=True,
-        text=True,
-    )
+    out = nix_instantiate(["--eval", "--strict", "--json", str(root / "nix" / "sources.nix")])
     if out.returncode != 0:
         sys.exit(f"source-set-check: nix/sources.nix does not evaluate:\n{out.stderr}")
     decl = json.loads(out.stdout)
@@ -203,8 +208,7 @@ def real_fileset_sets(root: Path, tracked: list[str], tmp: Path) -> dict[str, se
     copy_set(root, set(tracked), tmp / "root")
     expr = (REAL_EVAL.replace("LIBDIR", str(tmp / "lib")).replace("CRANE", str(tmp / "crane"))
             .replace("ROOT", str(tmp / "root")))
-    out = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "--expr", expr],
-                         capture_output=True, text=True)
+    out = nix_instantiate(["--eval", "--strict", "--json", "--expr", expr])
     if out.returncode != 0:
         return "lib.fileset did not evaluate: " + out.stderr.strip().splitlines()[-1]
     return {k: set(v) for k, v in json.loads(out.stdout).items()}
