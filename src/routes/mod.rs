@@ -8,6 +8,7 @@
 pub mod comment;
 pub mod contact;
 pub mod moderate;
+pub mod widget;
 
 use http::Response;
 use lambda_http::{Body, Request};
@@ -70,6 +71,16 @@ pub const TABLE: &[Route] = &[
         method: "POST",
         path: "/contact",
         handler: |s, i, r| Box::pin(submit::run::<contact::ContactForm>(s, i, r)),
+    },
+    Route {
+        method: "GET",
+        path: "/embed.js",
+        handler: |_, _, r| Box::pin(std::future::ready(widget::SCRIPT.respond(r.headers()))),
+    },
+    Route {
+        method: "GET",
+        path: "/embed.css",
+        handler: |_, _, r| Box::pin(std::future::ready(widget::STYLESHEET.respond(r.headers()))),
     },
 ];
 
