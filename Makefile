@@ -7,7 +7,7 @@ SHELL := bash
 export CARGO_TERM_COLOR ?= never
 ARM64_BIN := target/aarch64-unknown-linux-gnu/release/bootstrap
 
-.PHONY: help run test test-unit test-service test-blackbox fmt lint ci \
+.PHONY: help run test test-unit test-service test-blackbox test-browser fmt lint ci \
         build build-arm64 check-al2023 test-arm64 repro zip \
         nix-check source-set-check template-check docker-lint fuzz audit bench
 
@@ -28,6 +28,11 @@ test-service: ## the app in memory with real event fixtures
 
 test-blackbox: build ## the release bootstrap through the Runtime API against moto
 	bash ci/test.sh blackbox
+
+test-browser: ## the widget and the example site in headless Chromium (needs ci/install.d/60-browser.sh)
+	cargo build --bin bootstrap
+	[ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec widget.test.mjs
 
 build: ## the release bootstrap for this machine
 	cargo build --release --bin bootstrap
@@ -75,4 +80,4 @@ audit: ## cargo-deny: advisories (pinned snapshot), licenses, bans, sources
 bench: ## cold-start benchmark against the floor and the peers; writes BENCHMARKS.md
 	bash bench/run.sh
 
-ci: fmt lint test nix-check source-set-check template-check docker-lint audit build-arm64 check-al2023 zip test-arm64 repro fuzz ## everything CI runs
+ci: fmt lint test test-browser nix-check source-set-check template-check docker-lint audit build-arm64 check-al2023 zip test-arm64 repro fuzz ## everything CI runs
