@@ -12,7 +12,7 @@
   const STRINGS = {
     en: {
       comments: "Comments", none: "No comments yet.", loading: "Loading comments…",
-      loadFailed: "Comments could not be loaded.", more: "Load more comments",
+      loadFailed: "Comments could not be loaded.", more: "Load more comments", retry: "Try again",
       reply: "Reply", replyTo: "Reply to {name}", replying: "Replying to {name}",
       cancel: "Cancel reply", leave: "Leave a comment", name: "Name",
       email: "Email (optional, never shown)", url: "Website (optional)", body: "Comment",
@@ -30,7 +30,7 @@
     },
     de: {
       comments: "Kommentare", none: "Noch keine Kommentare.", loading: "Kommentare werden geladen…",
-      loadFailed: "Die Kommentare konnten nicht geladen werden.", more: "Weitere Kommentare laden",
+      loadFailed: "Die Kommentare konnten nicht geladen werden.", more: "Weitere Kommentare laden", retry: "Erneut versuchen",
       reply: "Antworten", replyTo: "{name} antworten", replying: "Antwort an {name}",
       cancel: "Antwort abbrechen", leave: "Kommentar schreiben", name: "Name",
       email: "E-Mail (optional, wird nie angezeigt)", url: "Website (optional)", body: "Kommentar",
@@ -303,7 +303,8 @@
         if (!res.ok) throw res;
         data = await res.json();
       } catch {
-        more.disabled = false;
+        // The same button tries the same page again.
+        Object.assign(more, { disabled: false, hidden: false, textContent: S.retry });
         return say(status, S.loadFailed);
       }
       let first;
@@ -315,8 +316,7 @@
         first ||= li;
       }
       cursor = data.next_cursor;
-      more.hidden = !cursor;
-      more.disabled = false;
+      Object.assign(more, { disabled: false, hidden: !cursor, textContent: S.more });
       showPending();
       say(status, seen.size || pending.length ? "" : S.none);
       return first;

@@ -29,6 +29,8 @@ const TURNSTILE = "https://challenges.cloudflare.com";
 const POST = "/2026/11/rust-on-lambda/";
 const GERMAN_POST = "/2026/10/hallo-welt/";
 const BUDGET_GZIP_BYTES = 8 * 1024;
+// A hang fails its test instead of holding CI; each test takes a few seconds.
+const TEST_TIMEOUT_MS = 90_000;
 
 let api; // http://127.0.0.1:PORT
 let site; // http://127.0.0.2:PORT
@@ -103,6 +105,7 @@ before(async () => {
   for (const name of ["TABLE_NAME", "OWNER_EMAIL", "AWS_LAMBDA_RUNTIME_API", "PUBLIC_URL", "NO_COLOR"]) delete env[name];
   env.NO_COLOR = "1";
   server = spawn(BOOTSTRAP, [], { env, stdio: ["ignore", "pipe", "pipe"] });
+  process.on("exit", () => server.kill());
   server.stdout.on("data", (d) => (serverLog += d));
   server.stderr.on("data", (d) => (serverLog += d));
   await waitFor("the server to listen", () => serverLog.includes("listening on"));
@@ -207,7 +210,7 @@ async function axe(page, label) {
 // caret "initial": hiding the caret would inject a style the page's CSP refuses.
 const shot = (page, name, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage, caret: "initial" });
 
-test("embed.js and embed.css are served cacheable, revalidate with 304, and fit the gzip budget", async () => {
+test("embed.js and embed.css are served cacheable, revalidate with 304, and fit the gzip budget", { timeout: TEST_TIMEOUT_MS }, async () => {
   let total = 0;
   for (const [file, type] of [["embed.js", "text/javascript; charset=utf-8"], ["embed.css", "text/css; charset=utf-8"]]) {
     const res = await fetch(`${api}/${file}`);
@@ -235,7 +238,7 @@ test("embed.js and embed.css are served cacheable, revalidate with 304, and fit 
   assert.ok(total <= BUDGET_GZIP_BYTES, `${total} > ${BUDGET_GZIP_BYTES}`);
 });
 
-test("a comment shows as pending, then approved and nested with its reply, hostile text inert", async () => {
+test("a comment shows as pending, then approved and nested with its reply, hostile text inert", { timeout: TEST_TIMEOUT_MS }, async () => {
   const context = await newContext();
   const page = await context.newPage();
   await page.goto(site + POST);
@@ -334,7 +337,7 @@ test("a comment shows as pending, then approved and nested with its reply, hosti
   await context.close();
 });
 
-test("load more pages past the first fifty, in German", async () => {
+test("load more pages past the first fifty, in German, after a failed first load", { timeout: TEST_TIMEOUT_MS }, async () => {
   // 55 approved comments, posted and approved over HTTP.
   for (let i = 1; i <= 55; i++) {
     const mark = serverLog.length;
@@ -348,7 +351,14 @@ test("load more pages past the first fifty, in German", async () => {
   }
   const context = await newContext({ colorScheme: "dark" });
   const page = await context.newPage();
+  // The first list request fails: the widget says so and offers to try again.
+  await page.route((url) => url.pathname == "/comment" && url.origin == api, (route) =>
+    route.fulfill({ status: 503, contentType: "application/json", headers: { "retry-after": "1" }, body: '{"error":"unavailable"}' }),
+  { times: 1 });
   await page.goto(site + GERMAN_POST);
+  await page.getByRole("status").filter({ hasText: "Die Kommentare konnten nicht geladen werden." }).waitFor();
+  await page.getByRole("button", { name: "Erneut versuchen" }).click();
+  context.seen.errors = context.seen.errors.filter((e) => !/status of 503/.test(e));
   const items = page.locator(".rac-list > .rac-comment");
   await items.nth(49).waitFor();
   assert.equal(await items.count(), 50);
@@ -369,7 +379,7 @@ test("load more pages past the first fifty, in German", async () => {
   await context.close();
 });
 
-test("the index page shows each post's count", async () => {
+test("the index page shows each post's count", { timeout: TEST_TIMEOUT_MS }, async () => {
   const context = await newContext();
   const page = await context.newPage();
   await page.goto(site + "/");
@@ -383,7 +393,7 @@ test("the index page shows each post's count", async () => {
   await context.close();
 });
 
-test("the contact form shows errors inline, then thanks the visitor", async () => {
+test("the contact form shows errors inline, then thanks the visitor", { timeout: TEST_TIMEOUT_MS }, async () => {
   const context = await newContext();
   const page = await context.newPage();
   await page.goto(site + "/contact/");
@@ -416,7 +426,7 @@ test("the contact form shows errors inline, then thanks the visitor", async () =
   await context.close();
 });
 
-test("without JavaScript the forms post and come back by 303", async () => {
+test("without JavaScript the forms post and come back by 303", { timeout: TEST_TIMEOUT_MS }, async () => {
   const context = await newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   const statuses = [];
@@ -443,7 +453,7 @@ test("without JavaScript the forms post and come back by 303", async () => {
   await context.close();
 });
 
-test("with a captcha site key the provider's widget is rendered and its token posted", async () => {
+test("with a captcha site key the provider's widget is rendered and its token posted", { timeout: TEST_TIMEOUT_MS }, async () => {
   const context = await newContext();
   // A stand-in for Turnstile's api.js with the calls the widget makes.
   await context.route(`${TURNSTILE}/**`, (route) =>
