@@ -362,6 +362,7 @@
       root.append(form);
     }
     cancel.onclick = () => { endReply(); back.focus(); };
+    form.onkeydown = (e) => e.key == "Escape" && parent.value && cancel.onclick();
 
     form.onsubmit = (e) => {
       e.preventDefault();

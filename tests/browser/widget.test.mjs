@@ -333,6 +333,10 @@ test("a comment shows as pending, then approved and nested with its reply, hosti
   await comment.getByRole("button", { name: `Reply to ${hostile.name}` }).click();
   await shot(page, "post-dark-replying");
   console.log(`axe-core, post page, dark: ${await axe(page, "the post page (dark)")} minor/moderate violations`);
+  // Escape leaves the reply: the form goes back, focus returns to the button.
+  await comment.getByRole("textbox", { name: "Comment" }).press("Escape");
+  assert.equal(await comment.locator("form").count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement.className), "rac-reply");
   assertClean(context);
   await context.close();
 });
