@@ -28,6 +28,8 @@ does, and compiles the crate from exactly those files.
      that only the crate itself is compiled (its path differs; the dependencies'
      artifacts are reused):
        crate:  cargo check --locked --bins --examples   (what the flake's packages build)
+               and again with the shipped binary's own cargo arguments (its features),
+               from nix/build-inputs.nix, without --profile and --target
        checks: cargo check --locked --all-targets        (what the flake's clippy and
                                                           tests checks compile)
        deps:   cargo tree --locked --offline on Cargo.toml and Cargo.lock alone, with
@@ -128,6 +130,26 @@ def source_sets(root: Path, decl: dict[str, list[str]]) -> tuple[dict[str, set[s
         "deps": {f for f in tracked if under(f, decl["deps"])},
     }
     return sets, problems
+
+
+def shipped_args(root: Path) -> list[str]:
+    """The cargo arguments the flake builds `bootstrap` with (nix/build-inputs.nix), for the host.
+
+    Its features may differ from the crate's defaults (the admin command's stay out), and
+    code can depend on them; the profile and target do not change which files are read.
+    """
+    out = nix_instantiate(["--eval", "--strict", "--json", "--expr",
+                           f'(import {root}/nix/build-inputs.nix).cargoArgsFor "TARGET"'])
+    if out.returncode != 0:
+        sys.exit(f"source-set-check: nix/build-inputs.nix does not evaluate:\n{out.stderr}")
+    args, kept = json.loads(out.stdout), []
+    while args:
+        a = args.pop(0)
+        if a in ("--profile", "--target"):
+            args.pop(0)
+        else:
+            kept.append(a)
+    return kept
 
 
 def static_includes(root: Path, files: set[str], tracked: set[str]) -> tuple[list[str], int]:
@@ -335,11 +357,13 @@ def check(root: Path, target_dir: Path) -> list[str]:
     work = Path(tmp.name)
     steps = [
         ("crate", ["check", "--locked", "--bins", "--examples"]),
+        ("crate", ["check", *shipped_args(root), "--examples"]),
         ("checks", ["check", "--locked", "--all-targets"]),
     ]
     for name, args in steps:
         dest = work / name
-        copy_set(root, sets[name], dest)
+        if not dest.exists():
+            copy_set(root, sets[name], dest)
         t0 = time.monotonic()
         ok, out = cargo(args, dest, target_dir)
         log(f"{name} set: cargo {' '.join(args)}: {'ok' if ok else 'FAILED'} ({time.monotonic() - t0:.0f} s)")
