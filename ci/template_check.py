@@ -349,6 +349,7 @@ def check_alarms(tpl: dict, fid: str, contract: dict, errors: list[str]) -> None
         ("AWS/Lambda", "Errors"): "FunctionName",
         ("AWS/Lambda", "Throttles"): "FunctionName",
         (m["namespace"], m["mail_undelivered"]): m["dimension"],
+        (m["namespace"], m["mail_parked"]): m["dimension"],
     }
     found = set()
     for aid, alarm in resources(tpl, "AWS::CloudWatch::Alarm").items():

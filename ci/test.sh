@@ -18,7 +18,7 @@ blackbox() {
 case "${1:-all}" in
   all)
     cargo test --lib
-    cargo test --test service --test contract --test properties --test load --test store --test captcha
+    cargo test --test service --test contract --test properties --test load --test store --test captcha --test outbox --test store_faults
     blackbox
     ;;
   blackbox) blackbox ;;

@@ -23,6 +23,7 @@ fn main() {
         "metrics": {
             "namespace": contract::metrics::NAMESPACE,
             "mail_undelivered": contract::metrics::MAIL_UNDELIVERED,
+            "mail_parked": contract::metrics::MAIL_PARKED,
             "dimension": contract::metrics::DIMENSION,
         },
     });

@@ -9,7 +9,6 @@ use std::task::{Context, Poll};
 use http::header::ORIGIN;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use lambda_http::{Body, Request};
-use serde_json::json;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tracing::Instrument;
@@ -100,7 +99,7 @@ async fn route(state: &State, req: Request) -> Response<Body> {
         .cloned()
         .unwrap_or_else(|| RequestInfo::of(&req, state.config.trusted_proxy_hops));
     if info.source == Source::Event {
-        return scheduled(state, &info).await;
+        return notify::handle_event(state, &info, req.body().as_ref()).await;
     }
     let Some(allow) = routes::allow(&info.path) else {
         return respond::error(&ApiError::NotFound, &info.request_id);
@@ -146,26 +145,6 @@ fn preflight(
         Some(_) => return respond::error(&ApiError::ForbiddenOrigin, request_id),
     }
     res
-}
-
-/// A non-HTTP invocation: the scheduled redelivery run.
-async fn scheduled(state: &State, info: &RequestInfo) -> Response<Body> {
-    match notify::redeliver(state).await {
-        Ok(run) => {
-            tracing::info!(
-                found = run.found,
-                sent = run.sent,
-                deferred = run.deferred,
-                busy = run.busy,
-                "redelivery run"
-            );
-            respond::json(StatusCode::OK, &json!({"redelivery": run}))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "redelivery run could not read the outbox");
-            respond::error(&ApiError::Unavailable, &info.request_id)
-        }
-    }
 }
 
 /// Works out the request's [`RequestInfo`] once, hands it down as a request

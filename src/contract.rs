@@ -74,6 +74,8 @@ pub mod metrics {
     pub const NAMESPACE: &str = "RustAws";
     /// Count of mails that could not be delivered and wait for redelivery.
     pub const MAIL_UNDELIVERED: &str = "MailUndelivered";
+    /// Count of mails given up on after too many attempts (parked in the outbox).
+    pub const MAIL_PARKED: &str = "MailParked";
     /// The one dimension, set to `AWS_LAMBDA_FUNCTION_NAME`.
     pub const DIMENSION: &str = "FunctionName";
 }

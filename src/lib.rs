@@ -12,6 +12,7 @@ pub mod captcha;
 pub mod config;
 pub mod contract;
 pub mod cursor;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod ids;

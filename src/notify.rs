@@ -5,6 +5,14 @@
 //! request that stored it) before its mail is sent; a scheduled run retries
 //! every undelivered record whose claim has lapsed, claiming it first with a
 //! conditional write so that two runs never send the same mail.
+//!
+//! The outbox is fair and bounded: each entry keeps its failed attempts and
+//! the time of its next one (exponential backoff), so a mail that keeps
+//! failing moves behind newer mail; after [`MAX_ATTEMPTS`] it is parked
+//! (listed by `rust-aws outbox`, alarmed through the `MailParked` metric).
+//! An hourly cap counts mails sent: the slot of a failed send is given back,
+//! and a capped mail waits for the next hour without counting an attempt.
+//! Nothing is started that the invocation's deadline cannot finish.
 
 use std::time::Duration;
 
@@ -13,20 +21,33 @@ use lambda_http::Body;
 use serde_json::json;
 
 use crate::config::Moderation;
+use crate::deadline::Deadline;
 use crate::mail::Mail;
 use crate::request::RequestInfo;
 use crate::state::State;
 use crate::store::{
-    CLAIM_LEASE_MS, CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decision, MailKind,
-    OutboxEntry,
+    CLAIM_MARGIN_MS, CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decision, Deferral,
+    MailCap, MailKind, OutboxEntry,
 };
 use crate::token::Token;
 use crate::{contract, ids, respond};
 
 /// Upper bound on one send, inside the SDK's own timeouts.
 const SEND_TIMEOUT: Duration = Duration::from_secs(4);
-/// Entries one scheduled run handles, to finish well inside the function timeout.
-const REDELIVERY_BATCH: usize = 20;
+/// Time kept after a send to record its outcome: a mail sent but not marked
+/// is sent again by a later run.
+const RECORD_RESERVE: Duration = Duration::from_millis(1_000);
+/// Least time left to start a delivery at all (read, cap, send, record);
+/// below it the mail is left to the next scheduled run.
+const DELIVERY_BUDGET: Duration = Duration::from_millis(2_500);
+/// Entries one scheduled run looks at; the deadline usually stops it sooner.
+const REDELIVERY_BATCH: usize = 50;
+/// Failed attempts after which an entry is parked.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// The wait after the second failed attempt; it doubles with each further one.
+const FIRST_BACKOFF: Duration = Duration::from_secs(5 * 60);
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(6 * 60 * 60);
 /// Lifetime of delete links.
 const DELETE_LINK_DAYS: u64 = 90;
 
@@ -41,13 +62,20 @@ pub enum Loaded<'a> {
     No,
 }
 
-/// How a delivery attempt ended.
+/// How a delivery ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
     /// Sent and marked delivered.
     Sent,
-    /// Left undelivered for a later run (hourly cap, mail or store failure).
-    Deferred,
+    /// The send failed; the attempt is recorded and a later run retries.
+    Failed,
+    /// The send failed for the last time allowed: the entry is parked.
+    Parked,
+    /// The hourly cap is reached: the mail waits for the next hour.
+    Postponed,
+    /// Not attempted (too little time left, or the store did not answer):
+    /// the claim lapses shortly after the deadline and a later run takes it.
+    Unstarted,
     /// Nothing to send (the record is gone).
     Gone,
 }
@@ -165,10 +193,10 @@ fn owner_mail(
     }
 }
 
-/// Emits one CloudWatch embedded-metric record (EMF): the undelivered-mail
-/// alarm counts these. Printed directly so it is one JSON line whatever the
-/// log format.
-fn emit_undelivered_metric() {
+/// Emits one CloudWatch embedded-metric record (EMF) counting `metric`:
+/// the template's alarms watch these. Printed directly so it is one JSON
+/// line whatever the log format.
+fn emit_metric(metric: &str) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
     let record = json!({
         "_aws": {
@@ -176,105 +204,282 @@ fn emit_undelivered_metric() {
             "CloudWatchMetrics": [{
                 "Namespace": contract::metrics::NAMESPACE,
                 "Dimensions": [[contract::metrics::DIMENSION]],
-                "Metrics": [{"Name": contract::metrics::MAIL_UNDELIVERED, "Unit": "Count"}],
+                "Metrics": [{"Name": metric, "Unit": "Count"}],
             }],
         },
         contract::metrics::DIMENSION: function,
-        contract::metrics::MAIL_UNDELIVERED: 1,
+        metric: 1,
     });
     println!("{record}");
 }
 
-/// Tries to send the entry's mail once. Never fails the caller: anything that
-/// goes wrong leaves the record undelivered for the next scheduled run.
-pub async fn deliver(state: &State, entry: &OutboxEntry, loaded: Loaded<'_>) -> Delivery {
+/// The wait before the next attempt of an entry that has failed `attempts`
+/// times: none after the first failure (usually the request's own attempt;
+/// the next scheduled run retries), then [`FIRST_BACKOFF`] doubling up to
+/// [`MAX_BACKOFF`], plus up to a tenth of it at random so entries that
+/// failed together spread out.
+pub fn retry_delay(attempts: u32) -> Duration {
+    if attempts <= 1 {
+        return Duration::ZERO;
+    }
+    let doubled = FIRST_BACKOFF.saturating_mul(1 << (attempts - 2).min(16));
+    let base = doubled.min(MAX_BACKOFF);
+    let spread = u64::from(u16::from_le_bytes(ids::random_bytes::<2>())) % 1_000;
+    base + base / 10 * u32::try_from(spread).unwrap_or(0) / 1_000
+}
+
+fn cap_limit(state: &State, cap: MailCap) -> u32 {
+    match cap {
+        MailCap::Owner => state.config.mail_per_hour,
+    }
+}
+
+/// Tries to send the entry's mail once, the caller holding its claim and
+/// `attempts` being its failed attempts so far. Never fails the caller:
+/// whatever goes wrong is recorded on the entry for a later run.
+pub async fn deliver(
+    state: &State,
+    entry: &OutboxEntry,
+    loaded: Loaded<'_>,
+    deadline: &Deadline,
+    attempts: u32,
+) -> Delivery {
+    let log = |reason: &str| {
+        tracing::info!(kind = entry.kind.as_str(), id = %entry.id, reason, "mail left to redelivery");
+        Delivery::Unstarted
+    };
+    if !deadline.has(DELIVERY_BUDGET) {
+        return log("too little time left in this invocation");
+    }
     let now = ids::now_ms();
     let mail = match (entry.kind, loaded) {
         (_, Loaded::Contact(r)) => contact_mail(state, r),
         (_, Loaded::Comment(r)) => comment_mail(state, r, now),
-        (MailKind::Contact, Loaded::No) => match state.store.get_contact(&entry.id, now).await {
-            Ok(Some(r)) => contact_mail(state, &r),
-            Ok(None) => return Delivery::Gone,
-            Err(e) => return deferred(entry, &e.to_string()),
-        },
-        (MailKind::Comment, Loaded::No) => match state.store.get_comment(&entry.id, now).await {
-            Ok(Some(r)) => comment_mail(state, &r, now),
-            // Deleted before its mail went out: nothing left to moderate.
-            Ok(None) => return Delivery::Gone,
-            Err(e) => return deferred(entry, &e.to_string()),
-        },
+        (MailKind::Contact, Loaded::No) => {
+            match deadline.run(state.store.get_contact(&entry.id, now)).await {
+                Some(Ok(Some(r))) => contact_mail(state, &r),
+                Some(Ok(None)) => return Delivery::Gone,
+                _ => return log("the store did not answer"),
+            }
+        }
+        (MailKind::Comment, Loaded::No) => {
+            match deadline.run(state.store.get_comment(&entry.id, now)).await {
+                Some(Ok(Some(r))) => comment_mail(state, &r, now),
+                // Deleted before its mail went out: nothing left to moderate.
+                Some(Ok(None)) => return Delivery::Gone,
+                _ => return log("the store did not answer"),
+            }
+        }
     };
-    match state
-        .store
-        .take_mail_slot(now / 3_600_000, state.config.mail_per_hour)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => return deferred(entry, "MAIL_PER_HOUR reached"),
-        Err(e) => return deferred(entry, &e.to_string()),
+    let cap = entry.kind.cap();
+    let hour = now / 3_600_000;
+    let slot = state.store.take_mail_slot(cap, hour, cap_limit(state, cap));
+    match deadline.run(slot).await {
+        Some(Ok(true)) => {}
+        Some(Ok(false)) => {
+            let deferral = Deferral {
+                attempts,
+                next_attempt_ms: (hour + 1) * 3_600_000,
+                parked: false,
+                error: "hourly cap reached".to_owned(),
+            };
+            record(state, entry, &deferral, deadline).await;
+            tracing::info!(kind = entry.kind.as_str(), id = %entry.id, "hourly mail cap reached; mail waits for the next hour");
+            return Delivery::Postponed;
+        }
+        _ => return log("the store did not answer"),
     }
-    match tokio::time::timeout(SEND_TIMEOUT, state.mailer.send(&mail)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return deferred(entry, &e.to_string()),
-        Err(_) => return deferred(entry, "send timed out"),
+    let sent = deadline
+        .run_for(SEND_TIMEOUT, RECORD_RESERVE, state.mailer.send(&mail))
+        .await;
+    let error = match sent {
+        Some(Ok(())) => {
+            match deadline
+                .run(state.store.mark_delivered(entry, ids::now_ms()))
+                .await
+            {
+                Some(Ok(())) => {}
+                // Sent but not marked: a later run sends it again (at least once).
+                _ => {
+                    tracing::warn!(kind = entry.kind.as_str(), id = %entry.id, "mail sent but not marked delivered")
+                }
+            }
+            tracing::info!(kind = entry.kind.as_str(), id = %entry.id, "mail delivered");
+            return Delivery::Sent;
+        }
+        Some(Err(e)) => e.0,
+        // SES may still have taken it: then a later run sends it twice.
+        None => "send timed out".to_owned(),
+    };
+    // The cap counts mails sent: the slot goes back.
+    if !matches!(
+        deadline.run(state.store.return_mail_slot(cap, hour)).await,
+        Some(Ok(()))
+    ) {
+        tracing::warn!("could not give back the mail slot of a failed send");
     }
-    if let Err(e) = state.store.mark_delivered(entry, ids::now_ms()).await {
-        // Sent but not marked: a later run sends it again (at least once).
-        tracing::warn!(kind = entry.kind.as_str(), id = %entry.id, error = %e, "mail sent but not marked delivered");
+    let attempts = attempts + 1;
+    let parked = attempts >= MAX_ATTEMPTS;
+    let deferral = Deferral {
+        attempts,
+        next_attempt_ms: ids::now_ms() + retry_delay(attempts).as_millis() as u64,
+        parked,
+        error,
+    };
+    tracing::warn!(
+        kind = entry.kind.as_str(),
+        id = %entry.id,
+        attempts,
+        parked,
+        error = %deferral.error,
+        "mail not delivered"
+    );
+    emit_metric(contract::metrics::MAIL_UNDELIVERED);
+    record(state, entry, &deferral, deadline).await;
+    if parked {
+        emit_metric(contract::metrics::MAIL_PARKED);
+        Delivery::Parked
+    } else {
+        Delivery::Failed
     }
-    tracing::info!(kind = entry.kind.as_str(), id = %entry.id, "mail delivered");
-    Delivery::Sent
 }
 
-fn deferred(entry: &OutboxEntry, why: &str) -> Delivery {
-    tracing::warn!(kind = entry.kind.as_str(), id = %entry.id, reason = why, "mail undelivered; will retry");
-    emit_undelivered_metric();
-    Delivery::Deferred
+/// Records a deferral; if the store does not answer, the claim lapses and a
+/// later run retries without the record (the attempt is not counted).
+async fn record(state: &State, entry: &OutboxEntry, deferral: &Deferral, deadline: &Deadline) {
+    if !matches!(
+        deadline.run(state.store.defer(entry, deferral)).await,
+        Some(Ok(()))
+    ) {
+        tracing::warn!(kind = entry.kind.as_str(), id = %entry.id, "could not record the failed delivery");
+    }
 }
 
 /// Counts of one redelivery run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Redelivery {
-    /// Undelivered entries seen.
+    /// Entries due.
     pub found: usize,
-    /// Claimed by another run (skipped).
+    /// Claimed by another run, parked or delivered meanwhile (skipped).
     pub busy: usize,
     /// Sent now.
     pub sent: usize,
-    /// Still undelivered.
+    /// Failed again; retried later.
     pub deferred: usize,
+    /// Failed for the last time allowed: parked.
+    pub parked: usize,
+    /// Waiting for the next hour's mail cap.
+    pub postponed: usize,
+    /// Not reached before the invocation's time ran short.
+    pub unreached: usize,
 }
 
-/// One redelivery run over the oldest undelivered entries.
-pub async fn redeliver(state: &State) -> Result<Redelivery, crate::store::StoreError> {
-    let entries = state.store.undelivered(REDELIVERY_BATCH).await?;
+/// One redelivery run over the entries that are due, longest-waiting first,
+/// taking new work only while the invocation has time for it.
+pub async fn redeliver(
+    state: &State,
+    deadline: &Deadline,
+) -> Result<Redelivery, crate::store::StoreError> {
+    let due = state.store.due_outbox(ids::now_ms(), REDELIVERY_BATCH);
+    let entries = deadline
+        .run(due)
+        .await
+        .ok_or_else(|| crate::store::StoreError("outbox query timed out".into()))??;
     let mut run = Redelivery {
         found: entries.len(),
         ..Redelivery::default()
     };
-    for entry in entries {
-        let now = ids::now_ms();
-        if !state.store.claim(&entry, now, now + CLAIM_LEASE_MS).await? {
-            run.busy += 1;
-            continue;
+    let mut entries = entries.iter();
+    for entry in entries.by_ref() {
+        if !deadline.has(DELIVERY_BUDGET) {
+            run.unreached += 1;
+            break;
         }
-        match deliver(state, &entry, Loaded::No).await {
+        let claim_until = deadline.epoch_ms() + CLAIM_MARGIN_MS;
+        let claim = state.store.claim(entry, ids::now_ms(), claim_until);
+        let attempts = match deadline.run(claim).await {
+            Some(Ok(Some(attempts))) => attempts,
+            Some(Ok(None)) => {
+                run.busy += 1;
+                continue;
+            }
+            Some(Err(e)) => return Err(e),
+            None => {
+                run.unreached += 1;
+                break;
+            }
+        };
+        match deliver(state, entry, Loaded::No, deadline, attempts).await {
             Delivery::Sent => run.sent += 1,
-            Delivery::Deferred => run.deferred += 1,
+            Delivery::Failed => run.deferred += 1,
+            Delivery::Parked => run.parked += 1,
+            Delivery::Postponed => {
+                // The cap holds for every other entry too, until the next hour.
+                run.postponed += 1;
+                break;
+            }
+            Delivery::Unstarted => run.unreached += 1,
             Delivery::Gone => {}
         }
     }
+    run.unreached += entries.count();
     Ok(run)
 }
 
-/// A non-HTTP invocation: the scheduled redelivery run.
-pub async fn handle_event(state: &State, info: &RequestInfo) -> Response<Body> {
-    match redeliver(state).await {
+/// Whether a pass-through event is the scheduled EventBridge event the
+/// template's `Redeliver` schedule sends (`source` `aws.events`,
+/// `detail-type` `Scheduled Event`). Everything else that is not an API
+/// Gateway request (an ALB or WebSocket event, a queue message, a direct
+/// Invoke with some payload) must not start a redelivery run.
+pub fn is_schedule(event: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(event) else {
+        return false;
+    };
+    v.get("source").and_then(|s| s.as_str()) == Some("aws.events")
+        && v.get("detail-type").and_then(|s| s.as_str()) == Some("Scheduled Event")
+}
+
+/// What the log may say about an unrecognised event: its top-level field
+/// names, never values (they could carry data).
+fn describe(event: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(event) {
+        Ok(serde_json::Value::Object(map)) => {
+            let mut keys: Vec<&str> = map.keys().map(String::as_str).take(12).collect();
+            keys.sort_unstable();
+            format!("a JSON object with fields {}", keys.join(", "))
+        }
+        Ok(_) => "JSON that is not an object".to_owned(),
+        Err(_) => "a payload that is not JSON".to_owned(),
+    }
+}
+
+/// A non-HTTP invocation: the scheduled redelivery run, or an event this
+/// function does not handle (answered with an error, nothing changed).
+pub async fn handle_event(state: &State, info: &RequestInfo, event: &[u8]) -> Response<Body> {
+    if !is_schedule(event) {
+        let what = describe(event);
+        tracing::warn!(
+            event = %what,
+            "ignored an event that is neither an API Gateway request nor the EventBridge schedule; check the function's triggers"
+        );
+        return respond::json(
+            StatusCode::BAD_REQUEST,
+            &json!({
+                "error": "unsupported_event",
+                "message": "this function handles API Gateway HTTP requests and its EventBridge schedule only",
+                "request_id": info.request_id,
+            }),
+        );
+    }
+    match redeliver(state, &info.deadline).await {
         Ok(run) => {
             tracing::info!(
                 found = run.found,
                 sent = run.sent,
                 deferred = run.deferred,
+                parked = run.parked,
+                postponed = run.postponed,
+                unreached = run.unreached,
                 busy = run.busy,
                 "redelivery run"
             );

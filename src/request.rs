@@ -40,6 +40,8 @@ pub struct RequestInfo {
     pub path: String,
     /// HTTP or event.
     pub source: Source,
+    /// When the answer is due (the invocation's deadline less a margin).
+    pub deadline: crate::deadline::Deadline,
 }
 
 /// The `n`-th address from the right of `X-Forwarded-For` (n ≥ 1).
@@ -121,6 +123,7 @@ impl RequestInfo {
                 .or_else(|| base_url(domain.as_deref(), stage.as_deref())),
             path: strip_stage(path, stage.as_deref()),
             source,
+            deadline: crate::deadline::Deadline::of(req),
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct Submission {
     pub ip_hash: String,
     /// Base URL for emailed links.
     pub links_base: String,
+    /// When the answer is due.
+    pub deadline: crate::deadline::Deadline,
 }
 
 /// Runs the pipeline for form `F` and answers in JSON or, for a plain HTML
@@ -142,6 +144,7 @@ async fn admit(
         Submission {
             ip_hash,
             links_base,
+            deadline: info.deadline,
         },
     ))
 }

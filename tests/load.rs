@@ -32,7 +32,9 @@ struct Server {
 
 /// The local server on 127.0.0.1:0 with `vars` over the test defaults.
 async fn serve(vars: &[(&str, &str)]) -> Server {
-    let TestApp { app, store, mailer } = spawn_app(vars);
+    let TestApp {
+        app, store, mailer, ..
+    } = spawn_app(vars);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(rust_aws::local::serve_on(
@@ -212,7 +214,7 @@ async fn the_local_server_under_load_answers_everything_and_loses_nothing() {
     // Mail: exactly MAIL_PER_HOUR (default 100) went out even under
     // concurrency; every other submission waits in the outbox, not lost.
     use rust_aws::store::Store;
-    let waiting = server.store.undelivered(10_000).await.unwrap().len();
+    let waiting = server.store.list_outbox(10_000).await.unwrap().len();
     assert_eq!(
         server.mailer.sent().len(),
         100,

@@ -590,43 +590,20 @@ async fn errors_carry_the_request_id_and_no_store() {
 // ---- delivery and redelivery ------------------------------------------------
 
 #[tokio::test]
-async fn a_failed_send_still_answers_202_keeps_the_message_and_redelivers_it_once() {
+async fn a_failed_send_still_answers_202_keeps_the_message_and_the_next_run_delivers_it_once() {
+    use rust_aws::store::Store;
     let app = spawn_app(&[]);
     app.mailer.fail_next(1);
     let reply = app.send(Event::post_json("/contact", &contact())).await;
     assert_eq!(reply.status, 202);
     assert!(app.mailer.sent().is_empty());
     assert!(!app.store.contacts()[0].delivered);
+    let outbox = app.store.list_outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].attempts, 1, "the request's attempt is counted");
+    assert_eq!(outbox[0].last_error.as_deref(), Some("simulated failure"));
 
-    // The claim taken by the request holds off redelivery for its lease.
-    let run = app
-        .invoke(&fixture("eventbridge-scheduled.json").to_string())
-        .await;
-    assert_eq!(run.json()["redelivery"]["busy"], 1, "{}", run.body);
-    assert!(app.mailer.sent().is_empty());
-}
-
-#[tokio::test]
-async fn redelivery_sends_lapsed_undelivered_mail_exactly_once() {
-    use rust_aws::store::{MailKind, OutboxEntry, Store};
-    let app = spawn_app(&[]);
-    app.mailer.fail_next(1);
-    app.send(Event::post_json("/contact", &contact())).await;
-    let id = app.store.contacts()[0].id.clone();
-    // Let the request's claim lapse as if its lease had passed.
-    let entry = OutboxEntry {
-        kind: MailKind::Contact,
-        id,
-    };
-    assert!(
-        !app.store
-            .claim(&entry, rust_aws::ids::now_ms(), 0)
-            .await
-            .unwrap()
-    );
-    // claim() only succeeds after the lease; simulate a later clock instead.
-    let later = rust_aws::ids::now_ms() + rust_aws::store::CLAIM_LEASE_MS + 1;
-    assert!(app.store.claim(&entry, later, 0).await.unwrap());
+    // The request released its claim: the next scheduled run retries at once.
     let run = app
         .invoke(&fixture("eventbridge-scheduled.json").to_string())
         .await;
@@ -637,6 +614,7 @@ async fn redelivery_sends_lapsed_undelivered_mail_exactly_once() {
     assert_eq!(again.json()["redelivery"]["found"], 0);
     assert_eq!(app.mailer.sent().len(), 1);
     assert!(app.store.contacts()[0].delivered);
+    assert!(app.store.list_outbox(10).await.unwrap().is_empty());
 }
 
 #[tokio::test]

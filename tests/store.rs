@@ -14,7 +14,7 @@ use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
 use rust_aws::store::{
     CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decided, Decision,
-    MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store,
+    Deferral, MailCap, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store,
 };
 
 type Subject = Arc<dyn Store>;
@@ -61,6 +61,10 @@ conformance!(
     a_live_claim_keeps_other_runs_off_until_it_lapses,
     rate_windows_count_per_route_source_and_minute,
     mail_slots_run_out_at_the_hourly_limit_and_renew_the_next_hour,
+    pages_are_full_whatever_the_items_sizes,
+    outbox_entries_back_off_park_and_never_block_newer_mail,
+    a_returned_mail_slot_can_be_taken_again,
+    a_reply_is_published_only_under_a_published_parent,
 );
 
 fn comment(post: &str, created_ms: u64, status: CommentStatus) -> CommentRecord {
@@ -343,12 +347,12 @@ async fn the_outbox_lists_undelivered_mail_oldest_first_until_it_is_delivered(st
         entry(MailKind::Contact, &older.id),
         entry(MailKind::Comment, &newer.id),
     ];
-    assert_eq!(store.undelivered(10).await.unwrap(), want);
-    assert_eq!(store.undelivered(1).await.unwrap(), want[..1]);
+    assert_eq!(store.due_outbox(now, 10).await.unwrap(), want);
+    assert_eq!(store.due_outbox(now, 1).await.unwrap(), want[..1]);
     store.mark_delivered(&want[0], now).await.unwrap();
-    assert_eq!(store.undelivered(10).await.unwrap(), want[1..]);
+    assert_eq!(store.due_outbox(now, 10).await.unwrap(), want[1..]);
     store.mark_delivered(&want[1], now).await.unwrap();
-    assert!(store.undelivered(10).await.unwrap().is_empty());
+    assert!(store.due_outbox(now, 10).await.unwrap().is_empty());
 }
 
 async fn a_live_claim_keeps_other_runs_off_until_it_lapses(store: Subject) {
@@ -357,12 +361,36 @@ async fn a_live_claim_keeps_other_runs_off_until_it_lapses(store: Subject) {
     // Stored claimed by the request that stored it, for a minute.
     store.put_contact(&m, now + 60_000).await.unwrap();
     let e = entry(MailKind::Contact, &m.id);
-    assert!(!store.claim(&e, now + 1_000, now + 61_000).await.unwrap());
-    assert!(store.claim(&e, now + 60_001, now + 120_000).await.unwrap());
-    assert!(!store.claim(&e, now + 60_002, now + 120_000).await.unwrap());
+    assert!(
+        store
+            .claim(&e, now + 1_000, now + 61_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .claim(&e, now + 60_001, now + 120_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .claim(&e, now + 60_002, now + 120_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Delivered mail is never claimed again.
     store.mark_delivered(&e, now + 70_000).await.unwrap();
-    assert!(!store.claim(&e, now + 200_000, now + 260_000).await.unwrap());
+    assert!(
+        store
+            .claim(&e, now + 200_000, now + 260_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn rate_windows_count_per_route_source_and_minute(store: Subject) {
@@ -409,8 +437,238 @@ async fn mail_slots_run_out_at_the_hourly_limit_and_renew_the_next_hour(store: S
     // An hour far from now, so a parallel case's slots never mix in.
     let hour = now_ms() / 3_600_000 + 1_000 + u64::from(std::process::id() % 1_000);
     for _ in 0..3 {
-        assert!(store.take_mail_slot(hour, 3).await.unwrap());
+        assert!(store.take_mail_slot(MailCap::Owner, hour, 3).await.unwrap());
     }
-    assert!(!store.take_mail_slot(hour, 3).await.unwrap());
-    assert!(store.take_mail_slot(hour + 1, 3).await.unwrap());
+    assert!(!store.take_mail_slot(MailCap::Owner, hour, 3).await.unwrap());
+    assert!(
+        store
+            .take_mail_slot(MailCap::Owner, hour + 1, 3)
+            .await
+            .unwrap()
+    );
+}
+
+/// A comment of about 23 KB when `body` is 5,000 four-byte characters: a
+/// 100-character name of them and a 2 KB URL, near the largest the API takes.
+fn big_comment(post: &str, status: CommentStatus, body: String, created_ms: u64) -> CommentRecord {
+    CommentRecord {
+        id: new_id(),
+        post: post.to_owned(),
+        parent: None,
+        name: "𝄞".repeat(100),
+        email: None,
+        url: Some(format!("https://example.net/{}", "u".repeat(2000))),
+        body,
+        created_ms,
+        status,
+        ip_hash: "00".repeat(16),
+        links_base: "https://api.example.org".into(),
+    }
+}
+
+fn now() -> u64 {
+    now_ms()
+}
+
+/// ~23 KB per comment: a 5,000-character body and 100-character name of
+/// four-byte characters and a 2 KB URL, near the largest comment the API
+/// accepts. 60 of them are ~1.4 MB, past the 1 MB at which DynamoDB ends a
+/// Query page.
+async fn pages_are_full_whatever_the_items_sizes(store: Subject) {
+    let post = format!("/big/{}/", rust_aws::ids::new_id());
+    let start = now() - 1_000_000;
+    let mut ids = Vec::new();
+    for i in 0..60u64 {
+        let c = big_comment(&post, CommentStatus::Approved, "𝄞".repeat(5_000), start + i);
+        store.put_comment(&c, 0).await.unwrap();
+        ids.push(c.id);
+    }
+    let all = store.list_approved(&post, None, 101).await.unwrap();
+    assert_eq!(
+        all.len(),
+        60,
+        "one call returns every comment, not a 1 MB page"
+    );
+    let first = store.list_approved(&post, None, 50).await.unwrap();
+    assert_eq!(first.len(), 50, "a page holds `limit` comments");
+    let last = first.last().unwrap();
+    let rest = store
+        .list_approved(&post, Some((last.created_ms, last.id.clone())), 50)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 10);
+    let paged: Vec<String> = first.iter().chain(&rest).map(|c| c.id.clone()).collect();
+    assert_eq!(
+        paged, ids,
+        "paging reaches exactly the approved comments, in order"
+    );
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&post))
+            .await
+            .unwrap(),
+        vec![60]
+    );
+}
+
+async fn outbox_entries_back_off_park_and_never_block_newer_mail(store: Subject) {
+    let t = now();
+    let old = contact(t - 10_000);
+    let newer = contact(t - 5_000);
+    store.put_contact(&old, 0).await.unwrap();
+    store.put_contact(&newer, 0).await.unwrap();
+    let (old_e, new_e) = (
+        entry(MailKind::Contact, &old.id),
+        entry(MailKind::Contact, &newer.id),
+    );
+    let due = store.due_outbox(t, 10).await.unwrap();
+    assert_eq!(
+        due,
+        vec![old_e.clone(), new_e.clone()],
+        "longest-waiting first"
+    );
+
+    // A claim is exclusive until it lapses, and tells the attempts so far.
+    assert_eq!(store.claim(&old_e, t, t + 60_000).await.unwrap(), Some(0));
+    assert_eq!(store.claim(&old_e, t, t + 60_000).await.unwrap(), None);
+
+    // A failure moves the entry behind newer mail, with its record.
+    let deferral = Deferral {
+        attempts: 2,
+        next_attempt_ms: t + 300_000,
+        parked: false,
+        error: "SES Throttling".into(),
+    };
+    store.defer(&old_e, &deferral).await.unwrap();
+    let due = store.due_outbox(t, 10).await.unwrap();
+    assert!(due.contains(&new_e) && !due.contains(&old_e), "{due:?}");
+    assert!(
+        store
+            .due_outbox(t + 300_000, 10)
+            .await
+            .unwrap()
+            .contains(&old_e)
+    );
+    let listed = store.list_outbox(100).await.unwrap();
+    let item = listed.iter().find(|i| i.entry == old_e).unwrap();
+    assert_eq!(
+        (
+            item.attempts,
+            item.next_attempt_ms,
+            item.parked,
+            item.last_error.as_deref()
+        ),
+        (2, t + 300_000, false, Some("SES Throttling"))
+    );
+    assert_eq!(item.created_ms, t - 10_000);
+    // The failure released the claim.
+    assert_eq!(store.claim(&old_e, t, t + 1).await.unwrap(), Some(2));
+
+    // Parked: never due, not claimable, still listed; requeued: due again.
+    let parked = Deferral {
+        attempts: 8,
+        next_attempt_ms: t,
+        parked: true,
+        error: "SES MessageRejected".into(),
+    };
+    store.defer(&old_e, &parked).await.unwrap();
+    assert!(
+        !store
+            .due_outbox(t + 1_000_000_000, 10)
+            .await
+            .unwrap()
+            .contains(&old_e)
+    );
+    assert_eq!(store.claim(&old_e, t + 10, t + 20).await.unwrap(), None);
+    let listed = store.list_outbox(100).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|i| i.entry == old_e && i.parked && i.attempts == 8)
+    );
+    assert!(
+        !store.requeue(&new_e, t).await.unwrap(),
+        "only parked entries requeue"
+    );
+    assert!(store.requeue(&old_e, t).await.unwrap());
+    assert!(store.due_outbox(t, 10).await.unwrap().contains(&old_e));
+    assert_eq!(store.claim(&old_e, t, t + 1).await.unwrap(), Some(0));
+
+    // Delivered: gone from the outbox.
+    store.mark_delivered(&old_e, t).await.unwrap();
+    store.mark_delivered(&new_e, t).await.unwrap();
+    assert!(store.list_outbox(100).await.unwrap().is_empty());
+    assert!(store.due_outbox(t, 10).await.unwrap().is_empty());
+    assert_eq!(store.claim(&new_e, t + 10, t + 20).await.unwrap(), None);
+}
+
+async fn a_returned_mail_slot_can_be_taken_again(store: Subject) {
+    // An hour no other test uses.
+    let hour = 1_000 + now() % 1_000_000;
+    assert!(store.take_mail_slot(MailCap::Owner, hour, 1).await.unwrap());
+    assert!(!store.take_mail_slot(MailCap::Owner, hour, 1).await.unwrap());
+    store.return_mail_slot(MailCap::Owner, hour).await.unwrap();
+    assert!(store.take_mail_slot(MailCap::Owner, hour, 1).await.unwrap());
+    // Returning more than was taken never makes room beyond the cap.
+    store.return_mail_slot(MailCap::Owner, hour).await.unwrap();
+    store.return_mail_slot(MailCap::Owner, hour).await.unwrap();
+    assert!(store.take_mail_slot(MailCap::Owner, hour, 1).await.unwrap());
+    assert!(!store.take_mail_slot(MailCap::Owner, hour, 1).await.unwrap());
+}
+
+async fn a_reply_is_published_only_under_a_published_parent(store: Subject) {
+    let post = format!("/replies/{}/", rust_aws::ids::new_id());
+    let t = now();
+    let parent = big_comment(&post, CommentStatus::Approved, "parent".into(), t - 3);
+    store.put_comment(&parent, 0).await.unwrap();
+    let mut reply = big_comment(&post, CommentStatus::Pending, "reply".into(), t - 2);
+    reply.parent = Some(parent.id.clone());
+    store.put_comment(&reply, 0).await.unwrap();
+    let mut other = big_comment(&post, CommentStatus::Pending, "reply 2".into(), t - 1);
+    other.parent = Some(parent.id.clone());
+    store.put_comment(&other, 0).await.unwrap();
+
+    assert_eq!(
+        store.decide(&reply.id, Decision::Approve, t).await.unwrap(),
+        Decided::Done
+    );
+    // The parent is rejected: a pending reply can no longer be published,
+    // the approved one stays (clients show it without its parent).
+    assert_eq!(
+        store.decide(&parent.id, Decision::Reject, t).await.unwrap(),
+        Decided::Done
+    );
+    assert_eq!(
+        store.decide(&other.id, Decision::Approve, t).await.unwrap(),
+        Decided::ParentUnpublished
+    );
+    let listed: Vec<String> = store
+        .list_approved(&post, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(listed, vec![reply.id.clone()]);
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&post))
+            .await
+            .unwrap(),
+        vec![1]
+    );
+    // Deleted parent: the same.
+    assert_eq!(
+        store.decide(&parent.id, Decision::Delete, t).await.unwrap(),
+        Decided::Done
+    );
+    assert_eq!(
+        store.decide(&other.id, Decision::Approve, t).await.unwrap(),
+        Decided::ParentUnpublished
+    );
+    // Rejecting a pending orphan still works.
+    assert_eq!(
+        store.decide(&other.id, Decision::Reject, t).await.unwrap(),
+        Decided::Done
+    );
 }

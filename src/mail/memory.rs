@@ -2,6 +2,7 @@
 //! tests and for embedding, where the caller inspects the outbox itself.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use super::{Mail, MailError, Mailer};
 use crate::store::BoxFuture;
@@ -11,6 +12,8 @@ use crate::store::BoxFuture;
 pub struct MemoryMailer {
     sent: Mutex<Vec<Mail>>,
     failures: Mutex<u32>,
+    poison: Mutex<Option<String>>,
+    delay: Mutex<Duration>,
 }
 
 impl MemoryMailer {
@@ -28,21 +31,45 @@ impl MemoryMailer {
     pub fn fail_next(&self, n: u32) {
         *self.failures.lock().unwrap_or_else(|p| p.into_inner()) = n;
     }
+
+    /// Every send whose text contains `needle` fails, as a mail SES always
+    /// refuses does.
+    pub fn fail_containing(&self, needle: &str) {
+        *self.poison.lock().unwrap_or_else(|p| p.into_inner()) = Some(needle.to_owned());
+    }
+
+    /// Each send takes `delay`, as a slow provider's does.
+    pub fn set_delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap_or_else(|p| p.into_inner()) = delay;
+    }
 }
 
 impl Mailer for MemoryMailer {
     fn send<'a>(&'a self, mail: &'a Mail) -> BoxFuture<'a, Result<(), MailError>> {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let result = if *failures > 0 {
-            *failures -= 1;
-            Err(MailError("simulated failure".into()))
-        } else {
+        Box::pin(async move {
+            let delay = *self.delay.lock().unwrap_or_else(|p| p.into_inner());
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let poisoned = self
+                .poison
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_deref()
+                .is_some_and(|needle| mail.text.contains(needle));
+            let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            if poisoned {
+                return Err(MailError("simulated refusal".into()));
+            }
+            if *failures > 0 {
+                *failures -= 1;
+                return Err(MailError("simulated failure".into()));
+            }
             self.sent
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(mail.clone());
             Ok(())
-        };
-        Box::pin(std::future::ready(result))
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! The SES v2 adapter: raw MIME, so every header is ours (and moto keeps Reply-To).
 
 use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::error::DisplayErrorContext;
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 
@@ -41,8 +41,35 @@ impl Mailer for SesMailer {
                 .content(EmailContent::builder().raw(raw).build())
                 .send()
                 .await
-                .map_err(|e| MailError(format!("SES SendEmail: {}", DisplayErrorContext(e))))?;
+                .map_err(|e| MailError(error_class(&e)))?;
             Ok(())
         })
+    }
+}
+
+/// A short class of a failed send for logs and the outbox: the error code
+/// and HTTP status SES answered, or the kind of transport failure. Never
+/// SES's message text: in the sandbox it names the unverified addresses.
+fn error_class<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
+    match e {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("unknown error");
+            // Codes are identifiers; anything else is not repeated.
+            let code = if code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+                && code.len() <= 64
+            {
+                code
+            } else {
+                "unrecognised error code"
+            };
+            format!("SES {code}")
+        }
+        SdkError::TimeoutError(_) => "SES timeout".to_owned(),
+        SdkError::DispatchFailure(_) => "SES unreachable".to_owned(),
+        SdkError::ResponseError(_) => "SES answer unreadable".to_owned(),
+        SdkError::ConstructionFailure(_) => "SES request not built".to_owned(),
+        _ => "SES error".to_owned(),
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::{FieldCode, FieldError, NewComment, SingleLine};
 use crate::error::ApiError;
 use crate::intake::{Fields, MediaType};
 use crate::state::State;
-use crate::store::{CLAIM_LEASE_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry};
+use crate::store::{CLAIM_MARGIN_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry};
 use crate::submit::{Form, Submission};
 use crate::{cursor, ids, notify, respond};
 
@@ -90,14 +90,21 @@ impl Form for CommentForm {
         };
         state
             .store
-            .put_comment(&record, now + CLAIM_LEASE_MS)
+            .put_comment(&record, sub.deadline.epoch_ms() + CLAIM_MARGIN_MS)
             .await?;
         tracing::info!(comment_id = %record.id, status = record.status.as_str(), "comment stored");
         let entry = OutboxEntry {
             kind: MailKind::Comment,
             id: record.id.clone(),
         };
-        notify::deliver(state, &entry, notify::Loaded::Comment(&record)).await;
+        notify::deliver(
+            state,
+            &entry,
+            notify::Loaded::Comment(&record),
+            &sub.deadline,
+            0,
+        )
+        .await;
         Ok(created(&record.id, &record.post, record.status))
     }
 

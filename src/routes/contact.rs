@@ -8,7 +8,7 @@ use crate::domain::{ContactMessage, FieldError};
 use crate::error::ApiError;
 use crate::intake::Fields;
 use crate::state::State;
-use crate::store::{CLAIM_LEASE_MS, ContactRecord, MailKind, OutboxEntry};
+use crate::store::{CLAIM_MARGIN_MS, ContactRecord, MailKind, OutboxEntry};
 use crate::submit::{Form, Submission};
 use crate::{ids, notify, respond};
 
@@ -48,14 +48,21 @@ impl Form for ContactForm {
         };
         state
             .store
-            .put_contact(&record, now + CLAIM_LEASE_MS)
+            .put_contact(&record, sub.deadline.epoch_ms() + CLAIM_MARGIN_MS)
             .await?;
         tracing::info!(contact_id = %record.id, "contact message stored");
         let entry = OutboxEntry {
             kind: MailKind::Contact,
             id: record.id.clone(),
         };
-        notify::deliver(state, &entry, notify::Loaded::Contact(&record)).await;
+        notify::deliver(
+            state,
+            &entry,
+            notify::Loaded::Contact(&record),
+            &sub.deadline,
+            0,
+        )
+        .await;
         Ok(accepted(&record.id))
     }
 

@@ -33,6 +33,8 @@ enum Refusal {
     Expired,
     /// Already decided that way, or gone: 409.
     Conflict,
+    /// A reply whose parent is no longer published: 409.
+    ParentUnpublished,
     /// The store is unreachable: 503.
     Unavailable,
 }
@@ -54,6 +56,11 @@ impl Refusal {
                 StatusCode::CONFLICT,
                 "Nothing to do",
                 "This comment has already been decided that way, or it no longer exists.",
+            ),
+            Refusal::ParentUnpublished => (
+                StatusCode::CONFLICT,
+                "Reply not published",
+                "The comment this replies to is no longer published, so the reply cannot be. Reject or delete it instead.",
             ),
             Refusal::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -168,6 +175,7 @@ pub async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response
             )
         }
         Ok(Decided::Conflict) => Refusal::Conflict.page(),
+        Ok(Decided::ParentUnpublished) => Refusal::ParentUnpublished.page(),
         Err(e) => {
             tracing::warn!(error = %e, "moderation could not reach the store");
             Refusal::Unavailable.page()

@@ -6,21 +6,30 @@
 //! | comment | `COMMENT#<id>` | `COMMENT` | `list_pk`/`list_sk` only while approved (index `by_post`); `outbox_*` while its mail is undelivered |
 //! | approved count | `POST#<hash of post>` | `COUNT` | `approved`, changed in the same transaction as the status |
 //! | rate counter | `RATE#<route>#<ip hash>#<minute>` | `RATE` | `hits`, expires minutes later |
-//! | mail budget | `MAILCAP#<hour>` | `MAILCAP` | `used`, expires hours later |
+//! | mail budget | `MAILCAP#<hour>` (owner mail) | `MAILCAP` | `used` (mails sent), expires hours later |
+//!
+//! The outbox is the sparse index `outbox` over the items whose mail is
+//! undelivered: `outbox_pk` is `OUTBOX` (waiting) or `PARKED` (given up on),
+//! `outbox_sk` is `<next attempt ms, 13 digits>#<kind>#<id>`, so a Query
+//! returns the entries that are due, longest-waiting first; `outbox_attempts`,
+//! `outbox_error` and `claim_until` sit beside them on the record's item.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
+    Update,
 };
 
 use super::{
     BoxFuture, CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, Decided, Decision,
-    ListPosition, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store,
-    StoreError, StoreResult, list_sort_key, post_key,
+    Deferral, ListPosition, MailCap, MailKind, OutboxEntry, OutboxItem, PENDING_TTL_MS,
+    REJECTED_TTL_MS, RateWindow, Store, StoreError, StoreResult, list_sort_key, post_key,
 };
 use crate::aws::{LazyClient, Sdk};
 use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
@@ -72,6 +81,12 @@ fn count_key(post: &str) -> Item {
     key(post_key(post), "COUNT")
 }
 
+fn mail_cap_key(cap: MailCap, hour: u64) -> Item {
+    match cap {
+        MailCap::Owner => key(format!("MAILCAP#{hour}"), "MAILCAP"),
+    }
+}
+
 fn entry_key(entry: &OutboxEntry) -> Item {
     match entry.kind {
         MailKind::Contact => contact_key(&entry.id),
@@ -84,14 +99,59 @@ fn live(item: &Item, now_ms: u64) -> bool {
     get_n(item, TTL).is_none_or(|exp_s| exp_s * 1000 > now_ms)
 }
 
-fn outbox_attrs(item: &mut Item, kind: MailKind, id: &str, created_ms: u64, claim_until_ms: u64) {
-    item.insert(OUTBOX.1.to_owned(), s("OUTBOX"));
-    item.insert(
-        OUTBOX.2.to_owned(),
-        s(format!("{created_ms:013}#{}#{id}", kind.as_str())),
-    );
-    item.insert("claim_until".to_owned(), n(claim_until_ms));
+/// The outbox partition of entries waiting for an attempt.
+const WAITING: &str = "OUTBOX";
+/// The outbox partition of entries given up on.
+const PARKED: &str = "PARKED";
+/// Failed attempts so far (absent: none).
+const ATTEMPTS: &str = "outbox_attempts";
+/// The last failure's short class.
+const LAST_ERROR: &str = "outbox_error";
+/// Until when a run holds the entry (epoch ms).
+const CLAIM_UNTIL: &str = "claim_until";
+
+fn outbox_sort_key(next_attempt_ms: u64, entry: &OutboxEntry) -> String {
+    format!("{next_attempt_ms:013}#{}#{}", entry.kind.as_str(), entry.id)
 }
+
+/// Puts a new record in the outbox: due at once, claimed by the request
+/// that stores it until `claim_until_ms`.
+fn outbox_attrs(item: &mut Item, kind: MailKind, id: &str, created_ms: u64, claim_until_ms: u64) {
+    let entry = OutboxEntry {
+        kind,
+        id: id.to_owned(),
+    };
+    item.insert(OUTBOX.1.to_owned(), s(WAITING));
+    item.insert(OUTBOX.2.to_owned(), s(outbox_sort_key(created_ms, &entry)));
+    item.insert(CLAIM_UNTIL.to_owned(), n(claim_until_ms));
+}
+
+/// The entry an outbox index item stands for.
+fn outbox_entry(item: &Item) -> Option<(u64, OutboxEntry)> {
+    let sk = get_s(item, OUTBOX.2)?;
+    let mut parts = sk.splitn(3, '#');
+    let (next, kind, id) = (parts.next()?, parts.next()?, parts.next()?);
+    let entry = OutboxEntry {
+        kind: MailKind::parse(kind)?,
+        id: id.to_owned(),
+    };
+    Some((next.parse().ok()?, entry))
+}
+
+/// Whether a `TransactWriteItems` cancellation reason is worth retrying:
+/// contention or throttling, which say nothing about the data.
+fn transient_reason(code: &str) -> bool {
+    matches!(
+        code,
+        "TransactionConflict"
+            | "ThrottlingError"
+            | "ProvisionedThroughputExceeded"
+            | "RequestLimitExceeded"
+    )
+}
+
+/// Attempts of one transaction when it keeps meeting contention or throttling.
+const TRANSACT_ATTEMPTS: u32 = 4;
 
 fn contact_from(item: &Item) -> Option<ContactRecord> {
     Some(ContactRecord {
@@ -131,6 +191,65 @@ fn is_conditional_failure<R>(e: &SdkError<UpdateItemError, R>) -> bool {
         .is_some_and(|e| e.is_conditional_check_failed_exception())
 }
 
+fn put_conditional_failure<R>(e: &SdkError<PutItemError, R>) -> bool {
+    e.as_service_error()
+        .is_some_and(|e| e.is_conditional_check_failed_exception())
+}
+
+/// How a transaction ended, when DynamoDB answered.
+#[derive(Debug)]
+enum Transacted {
+    /// Applied.
+    Done,
+    /// Cancelled because the conditions of these items (by position) failed.
+    ConditionFailed(Vec<usize>),
+}
+
+/// Reads a cancelled transaction: `Some` with the items whose condition
+/// failed, `None` when it was cancelled by contention or throttling only.
+/// Any other reason (a validation error, an item too large) is an error.
+fn cancellation<R>(
+    e: &SdkError<TransactWriteItemsError, R>,
+) -> Option<Result<Option<Vec<usize>>, String>> {
+    let service = e.as_service_error()?;
+    // Throttling the SDK's own retries did not outlast, or the idempotency
+    // token of an earlier attempt still in flight.
+    if service.is_transaction_in_progress_exception()
+        || service.code().is_some_and(|code| {
+            matches!(
+                code,
+                "ThrottlingException"
+                    | "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+            )
+        })
+    {
+        return Some(Ok(None));
+    }
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = service else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    let failed: Vec<usize> = reasons
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+        .map(|(i, _)| i)
+        .collect();
+    if !failed.is_empty() {
+        return Some(Ok(Some(failed)));
+    }
+    let other = reasons
+        .iter()
+        .filter_map(|r| r.code())
+        .find(|code| *code != "None" && !transient_reason(code));
+    Some(match other {
+        // No reasons at all: treated as contention, retried within bounds.
+        None => Ok(None),
+        Some(code) => Err(code.to_owned()),
+    })
+}
+
 impl DynamoStore {
     /// A store on `table`; its client is built when it is first used.
     pub fn new(sdk: &Sdk, table: String) -> Self {
@@ -138,6 +257,11 @@ impl DynamoStore {
             client: LazyClient::new(sdk, Client::new),
             table,
         }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
     }
 
     async fn client(&self) -> &Client {
@@ -158,6 +282,26 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// Writes a new item under a fresh random id. The id being taken already
+    /// can only mean that an earlier attempt of this same write was applied
+    /// and its answer lost (a connection reset, the SDK then retrying): done.
+    async fn put_new(&self, item: Item, op: &str) -> StoreResult<()> {
+        let result = self
+            .client()
+            .await
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if put_conditional_failure(&e) => Ok(()),
+            Err(e) => Err(fail(op, e)),
+        }
+    }
+
     /// Reads an item, treating an expired one as absent.
     async fn get_live(&self, key: Item, now_ms: u64) -> StoreResult<Option<Item>> {
         Ok(self.get(key).await?.filter(|i| live(i, now_ms)))
@@ -174,33 +318,54 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Runs a transaction; `Ok(false)` when a condition did not hold.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<bool> {
-        match self
-            .client()
-            .await
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Ok(false)
+    /// Runs a transaction. A cancellation by a failed condition is an
+    /// answer ([`Transacted::ConditionFailed`]); one by contention
+    /// (`TransactionConflict`, another transaction on the same items) or by
+    /// throttling is retried with jittered exponential backoff, a few times,
+    /// then reported as the store being unavailable (503), never as a decision.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<Transacted> {
+        for attempt in 0..TRANSACT_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(super::backoff(attempt)).await;
             }
-            Err(e) => Err(fail("TransactWriteItems", e)),
+            let result = self
+                .client()
+                .await
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let e = match result {
+                Ok(_) => return Ok(Transacted::Done),
+                Err(e) => e,
+            };
+            match cancellation(&e) {
+                Some(Ok(Some(failed))) => return Ok(Transacted::ConditionFailed(failed)),
+                Some(Ok(None)) => {
+                    tracing::info!(
+                        attempt,
+                        "transaction met contention or throttling; retrying"
+                    );
+                }
+                Some(Err(code)) => {
+                    return Err(StoreError(format!("TransactWriteItems cancelled: {code}")));
+                }
+                None => return Err(fail("TransactWriteItems", e)),
+            }
         }
+        Err(StoreError(format!(
+            "TransactWriteItems: contention or throttling after {TRANSACT_ATTEMPTS} attempts"
+        )))
     }
 
+    /// Applies `decision` to `current` on condition that its status is still
+    /// the one read. `None`: that condition failed (a concurrent decision).
     async fn apply(
         &self,
         current: &CommentRecord,
         decision: Decision,
         now_ms: u64,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Decided>> {
         let was_approved = current.status == CommentStatus::Approved;
         let mut items = Vec::new();
         let condition_values = |b: aws_sdk_dynamodb::types::builders::UpdateBuilder| {
@@ -226,6 +391,21 @@ impl DynamoStore {
                     .build()
                     .map_err(|e| fail("build", e))?;
                 items.push(TransactWriteItem::builder().update(update).build());
+                // A reply is published only under a published parent.
+                if let Some(parent) = &current.parent {
+                    let check = ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(comment_key(parent)))
+                        .condition_expression("#st = :approved")
+                        .expression_attribute_names("#st", "status")
+                        .expression_attribute_values(
+                            ":approved",
+                            s(CommentStatus::Approved.as_str()),
+                        )
+                        .build()
+                        .map_err(|e| fail("build", e))?;
+                    items.push(TransactWriteItem::builder().condition_check(check).build());
+                }
                 items.push(self.count_update(&current.post, 1)?);
             }
             Decision::Reject => {
@@ -260,7 +440,11 @@ impl DynamoStore {
                 }
             }
         }
-        self.transact(items).await
+        Ok(match self.transact(items).await? {
+            Transacted::Done => Some(Decided::Done),
+            Transacted::ConditionFailed(failed) if failed.contains(&0) => None,
+            Transacted::ConditionFailed(_) => Some(Decided::ParentUnpublished),
+        })
     }
 }
 
@@ -290,14 +474,19 @@ impl Store for DynamoStore {
         })
     }
 
-    fn take_mail_slot(&self, hour: u64, limit: u32) -> BoxFuture<'_, StoreResult<bool>> {
+    fn take_mail_slot(
+        &self,
+        cap: MailCap,
+        hour: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, StoreResult<bool>> {
         Box::pin(async move {
             let result = self
                 .client()
                 .await
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(key(format!("MAILCAP#{hour}"), "MAILCAP")))
+                .set_key(Some(mail_cap_key(cap, hour)))
                 .update_expression(format!(
                     "ADD used :one SET {TTL} = if_not_exists({TTL}, :exp)"
                 ))
@@ -311,6 +500,28 @@ impl Store for DynamoStore {
                 Ok(_) => Ok(true),
                 Err(e) if is_conditional_failure(&e) => Ok(false),
                 Err(e) => Err(fail("UpdateItem(mailcap)", e)),
+            }
+        })
+    }
+
+    fn return_mail_slot(&self, cap: MailCap, hour: u64) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async move {
+            let result = self
+                .client()
+                .await
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(mail_cap_key(cap, hour)))
+                .update_expression("ADD used :minus")
+                .condition_expression("used > :zero")
+                .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
+                .expression_attribute_values(":zero", n(0))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                Err(e) if is_conditional_failure(&e) => Ok(()),
+                Err(e) => Err(fail("UpdateItem(mailcap return)", e)),
             }
         })
     }
@@ -339,16 +550,7 @@ impl Store for DynamoStore {
                 r.created_ms,
                 claim_until_ms,
             );
-            self.client()
-                .await
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-                .map_err(|e| fail("PutItem(contact)", e))?;
-            Ok(())
+            self.put_new(item, "PutItem(contact)").await
         })
     }
 
@@ -391,16 +593,7 @@ impl Store for DynamoStore {
                 claim_until_ms,
             );
             if r.status != CommentStatus::Approved {
-                self.client()
-                    .await
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .send()
-                    .await
-                    .map_err(|e| fail("PutItem(comment)", e))?;
-                return Ok(());
+                return self.put_new(item, "PutItem(comment)").await;
             }
             item.insert(BY_POST.1.into(), s(post_key(&r.post)));
             item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
@@ -414,10 +607,10 @@ impl Store for DynamoStore {
                 TransactWriteItem::builder().put(put).build(),
                 self.count_update(&r.post, 1)?,
             ];
-            if self.transact(items).await? {
-                Ok(())
-            } else {
-                Err(StoreError("comment id collision".into()))
+            // Ids are 128 random bits: the item already being there means an
+            // earlier attempt of this same call was applied (its answer lost).
+            match self.transact(items).await? {
+                Transacted::Done | Transacted::ConditionFailed(_) => Ok(()),
             }
         })
     }
@@ -449,8 +642,8 @@ impl Store for DynamoStore {
                 if decision.target() == Some(current.status) {
                     return Ok(Decided::Conflict);
                 }
-                if self.apply(&current, decision, now_ms).await? {
-                    return Ok(Decided::Done);
+                if let Some(decided) = self.apply(&current, decision, now_ms).await? {
+                    return Ok(decided);
                 }
             }
             Ok(Decided::Conflict)
@@ -464,31 +657,45 @@ impl Store for DynamoStore {
         limit: usize,
     ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>> {
         Box::pin(async move {
-            let mut query = self
-                .client()
-                .await
-                .query()
-                .table_name(&self.table)
-                .index_name(BY_POST.0)
-                .expression_attribute_names("#lp", BY_POST.1)
-                .expression_attribute_values(":lp", s(post_key(post)))
-                .scan_index_forward(true)
-                .limit(i32::try_from(limit).unwrap_or(i32::MAX));
-            query = match &after {
-                Some((ms, id)) => query
-                    .key_condition_expression("#lp = :lp AND #ls > :after")
-                    .expression_attribute_names("#ls", BY_POST.2)
-                    .expression_attribute_values(":after", s(list_sort_key(*ms, id))),
-                None => query.key_condition_expression("#lp = :lp"),
-            };
-            let out = query.send().await.map_err(|e| fail("Query(by_post)", e))?;
-            // The hash of the post partitions the index; the exact post is compared too.
-            Ok(out
-                .items()
-                .iter()
-                .filter_map(comment_from)
-                .filter(|c| c.post == post)
-                .collect())
+            // DynamoDB ends a Query page at 1 MB of items whatever the
+            // Limit: keep reading from LastEvaluatedKey until the page is
+            // full or the post has no more. Each page holds at least one item.
+            let mut found = Vec::with_capacity(limit);
+            let mut start: Option<Item> = None;
+            loop {
+                let mut query = self
+                    .client()
+                    .await
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(BY_POST.0)
+                    .expression_attribute_names("#lp", BY_POST.1)
+                    .expression_attribute_values(":lp", s(post_key(post)))
+                    .scan_index_forward(true)
+                    .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                    .set_exclusive_start_key(start.take());
+                query = match &after {
+                    Some((ms, id)) => query
+                        .key_condition_expression("#lp = :lp AND #ls > :after")
+                        .expression_attribute_names("#ls", BY_POST.2)
+                        .expression_attribute_values(":after", s(list_sort_key(*ms, id))),
+                    None => query.key_condition_expression("#lp = :lp"),
+                };
+                let out = query.send().await.map_err(|e| fail("Query(by_post)", e))?;
+                // The hash of the post partitions the index; the exact post is compared too.
+                found.extend(
+                    out.items()
+                        .iter()
+                        .filter_map(comment_from)
+                        .filter(|c| c.post == post),
+                );
+                start = out.last_evaluated_key;
+                if found.len() >= limit || start.is_none() {
+                    break;
+                }
+            }
+            found.truncate(limit);
+            Ok(found)
         })
     }
 
@@ -546,7 +753,10 @@ impl Store for DynamoStore {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
-            let remove = format!("REMOVE {}, {}, claim_until", OUTBOX.1, OUTBOX.2);
+            let remove = format!(
+                "REMOVE {}, {}, {CLAIM_UNTIL}, {ATTEMPTS}, {LAST_ERROR}",
+                OUTBOX.1, OUTBOX.2
+            );
             let client = self.client().await;
             let base = || {
                 client
@@ -595,37 +805,41 @@ impl Store for DynamoStore {
         })
     }
 
-    fn undelivered(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
+    fn due_outbox(
+        &self,
+        now_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
         Box::pin(async move {
-            let out = self
-                .client()
-                .await
-                .query()
-                .table_name(&self.table)
-                .index_name(OUTBOX.0)
-                .key_condition_expression("#op = :o")
-                .expression_attribute_names("#op", OUTBOX.1)
-                .expression_attribute_values(":o", s("OUTBOX"))
-                .scan_index_forward(true)
-                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-                .send()
-                .await
-                .map_err(|e| fail("Query(outbox)", e))?;
-            Ok(out
-                .items()
+            let upper = format!("{:013}", now_ms + 1);
+            let items = self.outbox_query(WAITING, Some(&upper), limit).await?;
+            Ok(items
+                .iter()
+                .filter_map(outbox_entry)
+                .map(|(_, e)| e)
+                .collect())
+        })
+    }
+
+    fn list_outbox(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxItem>>> {
+        Box::pin(async move {
+            let mut items = self.outbox_query(WAITING, None, limit).await?;
+            if items.len() < limit {
+                items.extend(self.outbox_query(PARKED, None, limit - items.len()).await?);
+            }
+            Ok(items
                 .iter()
                 .filter_map(|item| {
-                    let sk = get_s(item, OUTBOX.2)?;
-                    let mut parts = sk.splitn(3, '#');
-                    let (_, kind, id) = (parts.next()?, parts.next()?, parts.next()?);
-                    let kind = match kind {
-                        "contact" => MailKind::Contact,
-                        "comment" => MailKind::Comment,
-                        _ => return None,
-                    };
-                    Some(OutboxEntry {
-                        kind,
-                        id: id.to_owned(),
+                    let (next_attempt_ms, entry) = outbox_entry(item)?;
+                    Some(OutboxItem {
+                        entry,
+                        created_ms: get_n(item, "created_ms").unwrap_or(0),
+                        attempts: get_n(item, ATTEMPTS)
+                            .and_then(|a| u32::try_from(a).ok())
+                            .unwrap_or(0),
+                        next_attempt_ms,
+                        parked: get_s(item, OUTBOX.1).as_deref() == Some(PARKED),
+                        last_error: get_s(item, LAST_ERROR),
                     })
                 })
                 .collect())
@@ -637,27 +851,144 @@ impl Store for DynamoStore {
         entry: &'a OutboxEntry,
         now_ms: u64,
         until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<bool>> {
+    ) -> BoxFuture<'a, StoreResult<Option<u32>>> {
         Box::pin(async move {
             let result = self
-                .client().await
+                .client()
+                .await
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(entry_key(entry)))
-                .update_expression("SET claim_until = :until")
+                .update_expression(format!("SET {CLAIM_UNTIL} = :until"))
                 .condition_expression(format!(
-                    "attribute_exists({}) AND (attribute_not_exists(claim_until) OR claim_until <= :now)",
-                    OUTBOX.1
+                    "#op = :waiting AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
                 ))
+                .expression_attribute_names("#op", OUTBOX.1)
+                .expression_attribute_values(":waiting", s(WAITING))
                 .expression_attribute_values(":until", n(until_ms))
                 .expression_attribute_values(":now", n(now_ms))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match result {
+                Ok(out) => Ok(Some(
+                    out.attributes
+                        .as_ref()
+                        .and_then(|a| get_n(a, ATTEMPTS))
+                        .and_then(|a| u32::try_from(a).ok())
+                        .unwrap_or(0),
+                )),
+                Err(e) if is_conditional_failure(&e) => Ok(None),
+                Err(e) => Err(fail("UpdateItem(claim)", e)),
+            }
+        })
+    }
+
+    fn defer<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        d: &'a Deferral,
+    ) -> BoxFuture<'a, StoreResult<()>> {
+        Box::pin(async move {
+            let partition = if d.parked { PARKED } else { WAITING };
+            let result = self
+                .client()
+                .await
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(entry_key(entry)))
+                .update_expression(format!(
+                    "SET #op = :part, #os = :sk, {ATTEMPTS} = :attempts, {LAST_ERROR} = :error REMOVE {CLAIM_UNTIL}"
+                ))
+                // Only while undelivered: a delivery that raced ahead wins.
+                .condition_expression("attribute_exists(#op)")
+                .expression_attribute_names("#op", OUTBOX.1)
+                .expression_attribute_names("#os", OUTBOX.2)
+                .expression_attribute_values(":part", s(partition))
+                .expression_attribute_values(":sk", s(outbox_sort_key(d.next_attempt_ms, entry)))
+                .expression_attribute_values(":attempts", n(u64::from(d.attempts)))
+                .expression_attribute_values(":error", s(&d.error))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                Err(e) if is_conditional_failure(&e) => Ok(()),
+                Err(e) => Err(fail("UpdateItem(defer)", e)),
+            }
+        })
+    }
+
+    fn requeue<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            let result = self
+                .client()
+                .await
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(entry_key(entry)))
+                .update_expression(format!(
+                    "SET #op = :waiting, #os = :sk, {ATTEMPTS} = :zero REMOVE {CLAIM_UNTIL}"
+                ))
+                .condition_expression("#op = :parked")
+                .expression_attribute_names("#op", OUTBOX.1)
+                .expression_attribute_names("#os", OUTBOX.2)
+                .expression_attribute_values(":waiting", s(WAITING))
+                .expression_attribute_values(":parked", s(PARKED))
+                .expression_attribute_values(":sk", s(outbox_sort_key(now_ms, entry)))
+                .expression_attribute_values(":zero", n(0))
                 .send()
                 .await;
             match result {
                 Ok(_) => Ok(true),
                 Err(e) if is_conditional_failure(&e) => Ok(false),
-                Err(e) => Err(fail("UpdateItem(claim)", e)),
+                Err(e) => Err(fail("UpdateItem(requeue)", e)),
             }
         })
+    }
+}
+
+impl DynamoStore {
+    /// Up to `limit` items of one outbox partition in index order, those
+    /// sorting below `below` only when given; across as many pages as it takes.
+    async fn outbox_query(
+        &self,
+        partition: &str,
+        below: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<Item>> {
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        while found.len() < limit {
+            let mut query = self
+                .client()
+                .await
+                .query()
+                .table_name(&self.table)
+                .index_name(OUTBOX.0)
+                .expression_attribute_names("#op", OUTBOX.1)
+                .expression_attribute_values(":o", s(partition))
+                .scan_index_forward(true)
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match below {
+                Some(upper) => query
+                    .key_condition_expression("#op = :o AND #os < :upper")
+                    .expression_attribute_names("#os", OUTBOX.2)
+                    .expression_attribute_values(":upper", s(upper)),
+                None => query.key_condition_expression("#op = :o"),
+            };
+            let out = query.send().await.map_err(|e| fail("Query(outbox)", e))?;
+            found.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
     }
 }

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use super::{
     BoxFuture, CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, Decided, Decision,
-    ListPosition, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store,
-    StoreResult,
+    Deferral, ListPosition, MailCap, MailKind, OutboxEntry, OutboxItem, PENDING_TTL_MS,
+    REJECTED_TTL_MS, RateWindow, Store, StoreResult,
 };
 
 #[derive(Debug, Clone)]
@@ -14,15 +14,33 @@ struct Meta {
     undelivered: bool,
     claim_until_ms: u64,
     expires_ms: Option<u64>,
+    created_ms: u64,
+    attempts: u32,
+    next_attempt_ms: u64,
+    parked: bool,
+    last_error: Option<String>,
 }
 
 impl Meta {
-    fn new(claim_until_ms: u64) -> Self {
+    fn new(created_ms: u64, claim_until_ms: u64) -> Self {
         Self {
             undelivered: true,
             claim_until_ms,
             expires_ms: None,
+            created_ms,
+            attempts: 0,
+            next_attempt_ms: created_ms,
+            parked: false,
+            last_error: None,
         }
+    }
+
+    fn delivered(&mut self) {
+        self.undelivered = false;
+        self.claim_until_ms = 0;
+        self.attempts = 0;
+        self.parked = false;
+        self.last_error = None;
     }
 
     fn live(&self, now_ms: u64) -> bool {
@@ -33,7 +51,7 @@ impl Meta {
 #[derive(Debug, Default)]
 struct State {
     rates: HashMap<String, (u64, u64)>,
-    mail_slots: HashMap<u64, u32>,
+    mail_slots: HashMap<(MailCap, u64), u32>,
     contacts: HashMap<String, (ContactRecord, Meta)>,
     comments: HashMap<String, (CommentRecord, Meta)>,
 }
@@ -92,10 +110,15 @@ impl Store for MemoryStore {
         })))
     }
 
-    fn take_mail_slot(&self, hour: u64, limit: u32) -> BoxFuture<'_, StoreResult<bool>> {
+    fn take_mail_slot(
+        &self,
+        cap: MailCap,
+        hour: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, StoreResult<bool>> {
         ready(Ok(self.with(|s| {
-            s.mail_slots.retain(|h, _| *h + 2 > hour);
-            let used = s.mail_slots.entry(hour).or_insert(0);
+            s.mail_slots.retain(|(_, h), _| *h + 2 > hour);
+            let used = s.mail_slots.entry((cap, hour)).or_insert(0);
             if *used < limit {
                 *used += 1;
                 true
@@ -103,6 +126,15 @@ impl Store for MemoryStore {
                 false
             }
         })))
+    }
+
+    fn return_mail_slot(&self, cap: MailCap, hour: u64) -> BoxFuture<'_, StoreResult<()>> {
+        self.with(|s| {
+            if let Some(used) = s.mail_slots.get_mut(&(cap, hour)) {
+                *used = used.saturating_sub(1);
+            }
+        });
+        ready(Ok(()))
     }
 
     fn put_contact<'a>(
@@ -113,7 +145,7 @@ impl Store for MemoryStore {
         self.with(|s| {
             s.contacts.insert(
                 record.id.clone(),
-                (record.clone(), Meta::new(claim_until_ms)),
+                (record.clone(), Meta::new(record.created_ms, claim_until_ms)),
             )
         });
         ready(Ok(()))
@@ -140,7 +172,7 @@ impl Store for MemoryStore {
         self.with(|s| {
             s.comments.insert(
                 record.id.clone(),
-                (record.clone(), Meta::new(claim_until_ms)),
+                (record.clone(), Meta::new(record.created_ms, claim_until_ms)),
             )
         });
         ready(Ok(()))
@@ -166,13 +198,22 @@ impl Store for MemoryStore {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Decided>> {
         ready(Ok(self.with(|s| {
-            let Some((record, meta)) = s.comments.get_mut(id).filter(|(_, m)| m.live(now_ms))
-            else {
+            let Some((record, _)) = s.comments.get(id).filter(|(_, m)| m.live(now_ms)) else {
                 return Decided::Conflict;
             };
             match decision.target() {
                 Some(target) if record.status == target => Decided::Conflict,
+                Some(CommentStatus::Approved)
+                    if record.parent.as_ref().is_some_and(|p| {
+                        !s.comments.get(p).is_some_and(|(parent, m)| {
+                            parent.status == CommentStatus::Approved && m.live(now_ms)
+                        })
+                    }) =>
+                {
+                    Decided::ParentUnpublished
+                }
                 Some(target) => {
+                    let (record, meta) = s.comments.get_mut(id).expect("found above");
                     record.status = target;
                     meta.expires_ms = match target {
                         CommentStatus::Approved => None,
@@ -236,13 +277,13 @@ impl Store for MemoryStore {
             MailKind::Contact => {
                 if let Some((r, m)) = s.contacts.get_mut(&entry.id) {
                     r.delivered = true;
-                    m.undelivered = false;
+                    m.delivered();
                     m.expires_ms = Some(now_ms + CONTACT_TTL_MS);
                 }
             }
             MailKind::Comment => {
                 if let Some((r, m)) = s.comments.get_mut(&entry.id) {
-                    m.undelivered = false;
+                    m.delivered();
                     if r.status == CommentStatus::Pending {
                         m.expires_ms = Some(now_ms + PENDING_TTL_MS);
                     }
@@ -252,24 +293,44 @@ impl Store for MemoryStore {
         ready(Ok(()))
     }
 
-    fn undelivered(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
+    fn due_outbox(
+        &self,
+        now_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
         ready(Ok(self.with(|s| {
-            let contacts = s
-                .contacts
-                .values()
-                .filter(|(_, m)| m.undelivered)
-                .map(|(r, _)| (r.created_ms, MailKind::Contact, r.id.clone()));
-            let comments = s
-                .comments
-                .values()
-                .filter(|(_, m)| m.undelivered)
-                .map(|(r, _)| (r.created_ms, MailKind::Comment, r.id.clone()));
-            let mut all: Vec<_> = contacts.chain(comments).collect();
-            all.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
-            all.into_iter()
-                .take(limit)
-                .map(|(_, kind, id)| OutboxEntry { kind, id })
-                .collect()
+            let mut due: Vec<_> = s
+                .outbox()
+                .filter(|(_, m)| !m.parked && m.next_attempt_ms <= now_ms)
+                .map(|(entry, m)| (m.next_attempt_ms, entry))
+                .collect();
+            due.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+            due.into_iter().take(limit).map(|(_, e)| e).collect()
+        })))
+    }
+
+    fn list_outbox(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxItem>>> {
+        ready(Ok(self.with(|s| {
+            let mut all: Vec<OutboxItem> = s
+                .outbox()
+                .map(|(entry, m)| OutboxItem {
+                    entry,
+                    created_ms: m.created_ms,
+                    attempts: m.attempts,
+                    next_attempt_ms: m.next_attempt_ms,
+                    parked: m.parked,
+                    last_error: m.last_error.clone(),
+                })
+                .collect();
+            all.sort_by(|a, b| {
+                (a.parked, a.next_attempt_ms, &a.entry.id).cmp(&(
+                    b.parked,
+                    b.next_attempt_ms,
+                    &b.entry.id,
+                ))
+            });
+            all.truncate(limit);
+            all
         })))
     }
 
@@ -278,19 +339,75 @@ impl Store for MemoryStore {
         entry: &'a OutboxEntry,
         now_ms: u64,
         until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<bool>> {
-        ready(Ok(self.with(|s| {
-            let meta = match entry.kind {
-                MailKind::Contact => s.contacts.get_mut(&entry.id).map(|(_, m)| m),
-                MailKind::Comment => s.comments.get_mut(&entry.id).map(|(_, m)| m),
-            };
-            match meta {
-                Some(m) if m.undelivered && m.claim_until_ms <= now_ms => {
-                    m.claim_until_ms = until_ms;
-                    true
-                }
-                _ => false,
+    ) -> BoxFuture<'a, StoreResult<Option<u32>>> {
+        ready(Ok(self.with(|s| match s.meta(entry) {
+            Some(m) if m.undelivered && !m.parked && m.claim_until_ms <= now_ms => {
+                m.claim_until_ms = until_ms;
+                Some(m.attempts)
             }
+            _ => None,
         })))
+    }
+
+    fn defer<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        d: &'a Deferral,
+    ) -> BoxFuture<'a, StoreResult<()>> {
+        self.with(|s| {
+            if let Some(m) = s.meta(entry).filter(|m| m.undelivered) {
+                m.attempts = d.attempts;
+                m.next_attempt_ms = d.next_attempt_ms;
+                m.parked = d.parked;
+                m.last_error = Some(d.error.clone());
+                m.claim_until_ms = 0;
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn requeue<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(self.with(|s| match s.meta(entry) {
+            Some(m) if m.undelivered && m.parked => {
+                m.parked = false;
+                m.attempts = 0;
+                m.next_attempt_ms = now_ms;
+                m.claim_until_ms = 0;
+                true
+            }
+            _ => false,
+        })))
+    }
+}
+
+impl State {
+    /// Every undelivered entry with its outbox state.
+    fn outbox(&self) -> impl Iterator<Item = (OutboxEntry, &Meta)> {
+        let contacts = self.contacts.values().map(|(r, m)| {
+            let entry = OutboxEntry {
+                kind: MailKind::Contact,
+                id: r.id.clone(),
+            };
+            (entry, m)
+        });
+        let comments = self.comments.values().map(|(r, m)| {
+            let entry = OutboxEntry {
+                kind: MailKind::Comment,
+                id: r.id.clone(),
+            };
+            (entry, m)
+        });
+        contacts.chain(comments).filter(|(_, m)| m.undelivered)
+    }
+
+    fn meta(&mut self, entry: &OutboxEntry) -> Option<&mut Meta> {
+        match entry.kind {
+            MailKind::Contact => self.contacts.get_mut(&entry.id).map(|(_, m)| m),
+            MailKind::Comment => self.comments.get_mut(&entry.id).map(|(_, m)| m),
+        }
     }
 }

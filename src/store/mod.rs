@@ -22,8 +22,10 @@ pub const REJECTED_TTL_MS: u64 = 7 * DAY_MS;
 pub const PENDING_TTL_MS: u64 = 30 * DAY_MS;
 /// Contact messages are kept this long after delivery.
 pub const CONTACT_TTL_MS: u64 = 90 * DAY_MS;
-/// How long a mail claim holds before another run may retry the mail.
-pub const CLAIM_LEASE_MS: u64 = 60 * 1000;
+/// How long a mail claim outlives the deadline of the invocation that took
+/// it: a claim never needs to outlast its invocation (Lambda ends the process
+/// at the deadline), and a short lease lets the next run retry soon after.
+pub const CLAIM_MARGIN_MS: u64 = 2 * 1000;
 
 /// The store could not be reached or answered with an error: callers answer 503.
 #[derive(Debug, Clone)]
@@ -139,7 +141,7 @@ impl fmt::Debug for ContactRecord {
 }
 
 /// What an outbox entry mails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MailKind {
     /// A contact message to the owner.
     Contact,
@@ -155,15 +157,73 @@ impl MailKind {
             MailKind::Comment => "comment",
         }
     }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "contact" => Some(MailKind::Contact),
+            "comment" => Some(MailKind::Comment),
+            _ => None,
+        }
+    }
+
+    /// The hourly cap this kind of mail counts against.
+    pub fn cap(self) -> MailCap {
+        match self {
+            MailKind::Contact | MailKind::Comment => MailCap::Owner,
+        }
+    }
+}
+
+/// An hourly mail budget. Each counts mails sent, never attempts: a slot
+/// taken for a send that fails is given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailCap {
+    /// Mail to the site owner (`MAIL_PER_HOUR`).
+    Owner,
 }
 
 /// An item whose mail has not been delivered yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OutboxEntry {
     /// Which record type.
     pub kind: MailKind,
     /// The record's id.
     pub id: String,
+}
+
+/// Where an undelivered mail stands: what `rust-aws outbox` lists. Holds no
+/// address, subject or body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The record the mail is about.
+    pub entry: OutboxEntry,
+    /// When the record was stored.
+    pub created_ms: u64,
+    /// Failed delivery attempts so far.
+    pub attempts: u32,
+    /// Not retried before this time.
+    pub next_attempt_ms: u64,
+    /// Given up on after too many attempts: no run retries it until it is
+    /// requeued ([`Store::requeue`]).
+    pub parked: bool,
+    /// Why the last attempt failed, as a short class (an SES error code, a
+    /// timeout): never the provider's message text, which can hold addresses.
+    pub last_error: Option<String>,
+}
+
+/// What a delivery that did not happen records on its entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferral {
+    /// Failed attempts, this one included (unchanged when the mail was only
+    /// postponed, e.g. by an hourly cap).
+    pub attempts: u32,
+    /// Not retried before this time.
+    pub next_attempt_ms: u64,
+    /// Stop retrying: the entry is listed as parked and raises an alarm.
+    pub parked: bool,
+    /// The short error class ([`OutboxItem::last_error`]).
+    pub error: String,
 }
 
 /// A moderation decision.
@@ -214,6 +274,9 @@ pub enum Decided {
     Done,
     /// The comment already stands that way, or is gone.
     Conflict,
+    /// An approval of a reply whose parent is no longer approved: replies are
+    /// published only under a published parent.
+    ParentUnpublished,
 }
 
 /// One fixed one-minute rate-limit window of one source on one route.
@@ -247,8 +310,17 @@ pub trait Store: Send + Sync {
     /// Counts one hit in a fixed rate-limit window and returns the count so far.
     fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>>;
 
-    /// Takes one of `limit` mail slots of the hour `hour`; `false` when none is left.
-    fn take_mail_slot(&self, hour: u64, limit: u32) -> BoxFuture<'_, StoreResult<bool>>;
+    /// Takes one of `limit` slots of `cap` in the hour `hour` (hours since
+    /// the epoch); `false` when none is left.
+    fn take_mail_slot(
+        &self,
+        cap: MailCap,
+        hour: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, StoreResult<bool>>;
+
+    /// Gives back a slot taken for a send that failed: caps count mails sent.
+    fn return_mail_slot(&self, cap: MailCap, hour: u64) -> BoxFuture<'_, StoreResult<()>>;
 
     /// Stores a new contact message, undelivered and claimed until `claim_until_ms`.
     fn put_contact<'a>(
@@ -305,16 +377,39 @@ pub trait Store: Send + Sync {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<()>>;
 
-    /// Up to `limit` entries whose mail is still undelivered, oldest first.
-    fn undelivered(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
+    /// Up to `limit` entries due for a delivery attempt at `now_ms` (not
+    /// parked, next attempt not in the future), the longest-waiting first.
+    /// Entries claimed by a live run are included (the claim refuses them).
+    fn due_outbox(&self, now_ms: u64, limit: usize)
+    -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
 
-    /// Claims an undelivered entry until `until_ms` unless another run holds a
-    /// live claim: `false` means someone else is delivering it.
+    /// Every undelivered entry, waiting and parked, up to `limit`: waiting
+    /// ones by next attempt, then parked ones. For `rust-aws outbox`.
+    fn list_outbox(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxItem>>>;
+
+    /// Claims an entry due for delivery until `until_ms`, unless it is parked,
+    /// delivered, gone, or another run holds a live claim on it. `Some(n)`:
+    /// claimed, with `n` failed attempts so far; `None`: leave it alone.
     fn claim<'a>(
         &'a self,
         entry: &'a OutboxEntry,
         now_ms: u64,
         until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<u32>>>;
+
+    /// Records a delivery that did not happen and releases the claim.
+    fn defer<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        deferral: &'a Deferral,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// Puts a parked entry back in line, due at `now_ms` with its attempts
+    /// reset; `false` when it is not parked (or gone).
+    fn requeue<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<bool>>;
 }
 
@@ -331,4 +426,14 @@ pub fn post_key(post: &str) -> String {
         "POST#{}",
         crate::ids::hex(&Sha256::digest(post.as_bytes())[..16])
     )
+}
+
+/// The pause before retry `attempt` (1, 2, …) of a store call that met
+/// contention or throttling: exponential from 25 ms, each pause drawn
+/// between half and all of its ceiling, so writers that collided do not
+/// collide again in step.
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    let ceiling_ms = 25u64 << attempt.min(6);
+    let random = u64::from(u16::from_le_bytes(crate::ids::random_bytes::<2>()));
+    std::time::Duration::from_millis(ceiling_ms / 2 + random % (ceiling_ms / 2 + 1))
 }

@@ -23,6 +23,9 @@ pub struct TestApp {
     pub app: App,
     pub store: Arc<MemoryStore>,
     pub mailer: Arc<MemoryMailer>,
+    /// The same adapters and configuration, for calling library functions
+    /// (the outbox's) directly.
+    pub state: Arc<State>,
 }
 
 /// What the app answered.
@@ -57,11 +60,21 @@ pub fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
     let store = Arc::new(MemoryStore::new());
     let mailer = Arc::new(MemoryMailer::new());
     let app = App::new(State {
+        config: config.clone(),
+        store: store.clone(),
+        mailer: mailer.clone(),
+    });
+    let state = Arc::new(State {
         config,
         store: store.clone(),
         mailer: mailer.clone(),
     });
-    TestApp { app, store, mailer }
+    TestApp {
+        app,
+        store,
+        mailer,
+        state,
+    }
 }
 
 impl TestApp {

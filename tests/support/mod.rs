@@ -3,5 +3,6 @@
 
 pub mod events;
 pub mod memory;
+pub mod proxy;
 pub mod runtime;
 pub mod siteverify;
