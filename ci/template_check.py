@@ -196,6 +196,18 @@ def check_env(tpl: dict, fid: str, fn: dict, contract: dict, errors: list[str]) 
         errors.append(f"template sets {n}, which is local-only (never set in a deployed stack)")
     for n in sorted(required - set(env)):
         errors.append(f"the code requires {n} on Lambda but the template does not set it")
+    # A required variable fed by a parameter: the parameter must be required
+    # too (no default, no empty value), or a stack deploys that cannot start
+    # (or, for OWNER_EMAIL, would log its mail).
+    params = tpl.get("Parameters") or {}
+    for n in sorted(required & set(env)):
+        value = env[n]
+        name = value.get("Ref") if isinstance(value, dict) else None
+        if name not in params:
+            continue
+        p = params[name]
+        if "Default" in p or re.fullmatch(p.get("AllowedPattern", ".*"), ""):
+            errors.append(f"parameter {name} feeds {n}, which the code requires on Lambda: it must have no Default and refuse an empty value")
     for n in sorted(set(known) - local - NOT_EXPOSED - set(env)):
         errors.append(f"the code reads {n} but the template neither sets it nor lists it in NOT_EXPOSED")
     if "OWNER_EMAIL" in env and "SENDER_EMAIL" not in env:
@@ -586,6 +598,8 @@ def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict | Non
         ("captcha secret as a parameter", t_mut(lambda t: t["Parameters"].__setitem__(
             "CaptchaSecret", {"Type": "String", "Default": "", "NoEcho": True})), "parameter CaptchaSecret"),
         ("owner without sender", t_mut(lambda t: env(t).pop("SENDER_EMAIL")), "OWNER_EMAIL without SENDER_EMAIL"),
+        ("owner may be left empty", t_mut(lambda t: t["Parameters"]["OwnerEmail"].__setitem__("Default", "")),
+         "parameter OwnerEmail feeds OWNER_EMAIL"),
         ("no sender-with-owner rule", t_mut(lambda t: t.pop("Rules")), "no template Rule"),
         ("TTL attribute renamed", t_mut(lambda t: table(t)["TimeToLiveSpecification"].__setitem__("AttributeName", "ttl")),
          "expires_at"),

@@ -291,6 +291,15 @@ impl Config {
                     .map_err(|_| err("SENDER_EMAIL", "is not a valid email address"))
             })
             .transpose()?;
+        // The logging mailer writes addresses, message bodies and working
+        // moderation links to the log: fine on a laptop, never in a deployed
+        // function, whose logs others may read.
+        if on_lambda && owner_email.is_none() && matches!(store, StoreKind::DynamoDb { .. }) {
+            return Err(err(
+                "OWNER_EMAIL",
+                "is required on Lambda with STORE=dynamodb (without it mail, with visitors' addresses and live moderation links, would be written to the logs)",
+            ));
+        }
         if owner_email.is_some() && sender_email.is_none() {
             return Err(err(
                 "SENDER_EMAIL",
@@ -396,6 +405,8 @@ mod tests {
     const LAMBDA: &[(&str, &str)] = &[
         ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
         ("TABLE_NAME", "t"),
+        ("OWNER_EMAIL", "owner@example.com"),
+        ("SENDER_EMAIL", "noreply@example.com"),
         ("ALLOWED_ORIGINS", "https://blog.example.com"),
         ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
     ];
@@ -421,11 +432,30 @@ mod tests {
     }
 
     #[test]
-    fn lambda_requires_table_origins_and_secret() {
+    fn lambda_requires_table_origins_secret_and_mail() {
         assert!(config(LAMBDA).is_ok());
-        for name in ["TABLE_NAME", "ALLOWED_ORIGINS", "SECRET_KEY"] {
+        for name in [
+            "TABLE_NAME",
+            "ALLOWED_ORIGINS",
+            "SECRET_KEY",
+            "OWNER_EMAIL",
+            "SENDER_EMAIL",
+        ] {
             assert_eq!(config(&lambda_without(name)).unwrap_err().variable, name);
         }
+    }
+
+    #[test]
+    fn a_lambda_on_the_memory_store_may_log_its_mail() {
+        // An emulator (`cargo lambda watch`) with STORE=memory, no owner.
+        let vars: Vec<_> = LAMBDA
+            .iter()
+            .copied()
+            .filter(|(k, _)| !["TABLE_NAME", "OWNER_EMAIL", "SENDER_EMAIL"].contains(k))
+            .chain([("STORE", "memory")])
+            .collect();
+        let c = config(&vars).unwrap();
+        assert!(c.owner_email.is_none());
     }
 
     #[test]

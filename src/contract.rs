@@ -14,7 +14,7 @@ pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
 pub struct EnvVar {
     /// The variable's name.
     pub name: &'static str,
-    /// Start-up fails on Lambda without it (for a DynamoDB deployment with mail).
+    /// Start-up fails on Lambda without it (for a DynamoDB deployment).
     pub required_on_lambda: bool,
     /// Never set in a deployed stack (local runs and emulators only).
     pub local_only: bool,
@@ -32,8 +32,8 @@ const fn var(name: &'static str, required_on_lambda: bool, local_only: bool) -> 
 pub const ENV_VARS: &[EnvVar] = &[
     var("STORE", false, true),
     var("TABLE_NAME", true, false),
-    var("OWNER_EMAIL", false, false),
-    var("SENDER_EMAIL", false, false),
+    var("OWNER_EMAIL", true, false),
+    var("SENDER_EMAIL", true, false),
     var("SITE_NAME", false, false),
     var("ALLOWED_ORIGINS", true, false),
     var("MODERATION", false, false),

@@ -49,6 +49,8 @@ fn every_variable_required_on_lambda_is_enforced_there() {
     let base = [
         ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
         ("TABLE_NAME", "t"),
+        ("OWNER_EMAIL", "owner@example.com"),
+        ("SENDER_EMAIL", "noreply@example.com"),
         ("ALLOWED_ORIGINS", "*"),
         ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
     ];
