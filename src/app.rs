@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::config::AllowedOrigins;
 use crate::error::ApiError;
-use crate::request::{RequestInfo, Source};
+use crate::request::{RequestInfo, Source, TrustedProxies};
 use crate::state::State;
 use crate::store::BoxFuture;
 use crate::{notify, respond, routes};
@@ -40,7 +40,7 @@ impl App {
         let service = ServiceBuilder::new()
             // The request's facts and its log span, for every layer below.
             .layer(ContextLayer {
-                trusted_proxy_hops: state.config.trusted_proxy_hops,
+                proxies: state.config.trusted_proxies.clone(),
             })
             // Lets browsers on allowed origins read the answer.
             .layer(CorsLayer {
@@ -97,7 +97,7 @@ async fn route(state: &State, req: Request) -> Response<Body> {
         .extensions()
         .get::<RequestInfo>()
         .cloned()
-        .unwrap_or_else(|| RequestInfo::of(&req, state.config.trusted_proxy_hops));
+        .unwrap_or_else(|| RequestInfo::of(&req, &state.config.trusted_proxies));
     if info.source == Source::Event {
         return notify::handle_event(state, &info, req.body().as_ref()).await;
     }
@@ -150,9 +150,9 @@ fn preflight(
 /// Works out the request's [`RequestInfo`] once, hands it down as a request
 /// extension, runs the rest inside a span carrying the request id, and logs
 /// the status.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct ContextLayer {
-    trusted_proxy_hops: usize,
+    proxies: TrustedProxies,
 }
 
 impl<S> Layer<S> for ContextLayer {
@@ -160,7 +160,7 @@ impl<S> Layer<S> for ContextLayer {
     fn layer(&self, inner: S) -> WithContext<S> {
         WithContext {
             inner,
-            hops: self.trusted_proxy_hops,
+            proxies: self.proxies.clone(),
         }
     }
 }
@@ -168,7 +168,7 @@ impl<S> Layer<S> for ContextLayer {
 #[derive(Clone, Debug)]
 struct WithContext<S> {
     inner: S,
-    hops: usize,
+    proxies: TrustedProxies,
 }
 
 impl<S> Service<Request> for WithContext<S>
@@ -185,7 +185,7 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let info = RequestInfo::of(&req, self.hops);
+        let info = RequestInfo::of(&req, &self.proxies);
         let span = tracing::info_span!("request", request_id = %info.request_id);
         req.extensions_mut().insert(info);
         let inner = self.inner.clone();

@@ -86,8 +86,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Submissions per source IP per route per minute.
     pub rate_limit_per_minute: u32,
-    /// Trusted proxies in front of API Gateway.
-    pub trusted_proxy_hops: usize,
+    /// Trusted proxies in front of API Gateway, and the secret they send.
+    pub trusted_proxies: crate::request::TrustedProxies,
     /// Name of the honeypot field.
     pub honeypot_field: String,
     /// Cap on mails to the owner per hour.
@@ -113,7 +113,7 @@ impl fmt::Debug for Config {
             .field("moderation", &self.moderation)
             .field("public_url", &self.public_url)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
-            .field("trusted_proxy_hops", &self.trusted_proxy_hops)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("mail_per_hour", &self.mail_per_hour)
             .field("captcha", &self.captcha)
             .field("on_lambda", &self.on_lambda)
@@ -361,6 +361,29 @@ impl Config {
         }
 
         let captcha = captcha(&get)?;
+        let hops = number(&get, "TRUSTED_PROXY_HOPS", 0, 0, 10)?;
+        let proxy_secret = get("TRUSTED_PROXY_SECRET");
+        match (&proxy_secret, hops) {
+            (None, 1..) => {
+                return Err(err(
+                    "TRUSTED_PROXY_SECRET",
+                    "is required with TRUSTED_PROXY_HOPS: the value the proxy (CloudFront's origin custom header X-Origin-Verify) sends, so that clients calling API Gateway directly cannot choose their X-Forwarded-For",
+                ));
+            }
+            (Some(s), _)
+                if s.len() < 32 || s.len() > 256 || !s.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                return Err(err(
+                    "TRUSTED_PROXY_SECRET",
+                    "must be 32 to 256 printable ASCII characters without spaces",
+                ));
+            }
+            _ => {}
+        }
+        let trusted_proxies = crate::request::TrustedProxies {
+            hops,
+            secret: proxy_secret.filter(|_| hops > 0),
+        };
 
         Ok(Self {
             store,
@@ -378,7 +401,7 @@ impl Config {
             keys,
             public_url,
             rate_limit_per_minute: number(&get, "RATE_LIMIT_PER_MINUTE", 5, 1, 100_000)?,
-            trusted_proxy_hops: number(&get, "TRUSTED_PROXY_HOPS", 0, 0, 10)?,
+            trusted_proxies,
             honeypot_field,
             mail_per_hour: number(&get, "MAIL_PER_HOUR", 100, 1, 1_000_000)?,
             avatars: choice(&get, "AVATARS", true, &[("on", true), ("off", false)])?,
@@ -482,6 +505,7 @@ mod tests {
             ("CAPTCHA", "recaptcha"),
             ("CAPTCHA_SECRET", "set-without-a-provider"),
             ("CAPTCHA_VERIFY_URL", "http://127.0.0.1:1/siteverify"),
+            ("TRUSTED_PROXY_SECRET", "short"),
         ] {
             assert_eq!(
                 config(&[(name, value)]).unwrap_err().variable,
@@ -526,6 +550,21 @@ mod tests {
             "CAPTCHA_VERIFY_URL"
         );
         assert!(config(&[]).unwrap().captcha.is_none());
+    }
+
+    #[test]
+    fn trusted_proxies_need_their_secret() {
+        assert_eq!(
+            config(&[("TRUSTED_PROXY_HOPS", "1")]).unwrap_err().variable,
+            "TRUSTED_PROXY_SECRET"
+        );
+        let c = config(&[
+            ("TRUSTED_PROXY_HOPS", "1"),
+            ("TRUSTED_PROXY_SECRET", &"x".repeat(48)),
+        ])
+        .unwrap();
+        assert_eq!(c.trusted_proxies.hops, 1);
+        assert!(!format!("{c:?}").contains(&"x".repeat(48)), "never logged");
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("PUBLIC_URL", false, false),
     var("RATE_LIMIT_PER_MINUTE", false, false),
     var("TRUSTED_PROXY_HOPS", false, false),
+    var("TRUSTED_PROXY_SECRET", false, false),
     var("HONEYPOT_FIELD", false, false),
     var("MAIL_PER_HOUR", false, false),
     var("AVATARS", false, false),

@@ -44,18 +44,68 @@ pub struct RequestInfo {
     pub deadline: crate::deadline::Deadline,
 }
 
-/// The `n`-th address from the right of `X-Forwarded-For` (n ≥ 1).
-fn forwarded_for(req: &Request, hops: usize) -> Option<String> {
-    let joined: Vec<String> = req
+/// The header a trusted proxy (CloudFront's origin custom header) sets to
+/// `TRUSTED_PROXY_SECRET`, proving that a request came through it.
+pub const PROXY_SECRET_HEADER: &str = "x-origin-verify";
+
+/// The proxies in front of API Gateway whose `X-Forwarded-For` entries are
+/// trusted: how many, and the secret they add to every request.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies {
+    /// Proxies between the client and API Gateway (0: trust none).
+    pub hops: usize,
+    /// The value of [`PROXY_SECRET_HEADER`] they send.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for TrustedProxies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedProxies")
+            .field("hops", &self.hops)
+            .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+/// The client's address behind `hops` trusted proxies.
+///
+/// What the header holds (AWS documentation, and the shapes in
+/// tests/fixtures): every proxy appends the address that connected to it,
+/// CloudFront included (it appends the viewer's address, after any entries
+/// the viewer sent itself), and API Gateway appends the address of the TCP
+/// connection it received, which it also reports as `sourceIp`. So behind
+/// CloudFront an HTTP API event carries `X-Forwarded-For: <anything the
+/// viewer sent>, <viewer>, <edge>` with `sourceIp` = `<edge>`. The last entry
+/// is dropped when it is `sourceIp`; the `hops`-th from the right of what is
+/// left is the address the first trusted proxy saw. Entries further left are
+/// whatever the client chose to send, never trusted.
+fn forwarded_for(req: &Request, hops: usize, context_ip: Option<&str>) -> Option<String> {
+    let mut entries: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_owned())
+        .map(str::trim)
         .collect();
-    let entry = joined.iter().rev().nth(hops - 1)?;
+    let peer = context_ip.and_then(|ip| ip.parse::<IpAddr>().ok());
+    if peer.is_some() && entries.last().and_then(|e| e.parse::<IpAddr>().ok()) == peer {
+        entries.pop();
+    }
+    let entry = entries.iter().rev().nth(hops.checked_sub(1)?)?;
     entry.parse::<IpAddr>().ok().map(|ip| ip.to_string())
+}
+
+/// Whether the request carries the trusted proxies' secret (compared in
+/// constant time). Without it, `X-Forwarded-For` is anyone's say: a client
+/// that calls the `execute-api` endpoint directly, skipping CloudFront.
+fn through_trusted_proxy(req: &Request, secret: &str) -> bool {
+    let Some(sent) = req.headers().get(PROXY_SECRET_HEADER) else {
+        return false;
+    };
+    // Equal values have equal tags; the tag check takes constant time.
+    let expected = crate::keys::hmac(secret.as_bytes(), b"trusted proxy");
+    crate::keys::verify(sent.as_bytes(), b"trusted proxy", &expected)
 }
 
 fn strip_stage(path: &str, stage: Option<&str>) -> String {
@@ -85,9 +135,10 @@ fn base_url(domain: Option<&str>, stage: Option<&str>) -> Option<String> {
 }
 
 impl RequestInfo {
-    /// Reads the request's context. `trusted_proxy_hops` > 0 takes the client
-    /// address from `X-Forwarded-For`; otherwise that header is ignored.
-    pub fn of(req: &Request, trusted_proxy_hops: usize) -> Self {
+    /// Reads the request's context. With trusted proxies configured and the
+    /// request carrying their secret, the client address comes from
+    /// `X-Forwarded-For`; otherwise that header is ignored.
+    pub fn of(req: &Request, proxies: &TrustedProxies) -> Self {
         let lambda_id = req.lambda_context_ref().map(|c| c.request_id.clone());
         let local = req.extensions().get::<LocalContext>();
         let path = req.uri().path();
@@ -108,8 +159,12 @@ impl RequestInfo {
             Some(_) => (Source::Http, None, None, None),
             None => (Source::Http, local.map(|l| l.peer.to_string()), None, None),
         };
-        let source_ip = if trusted_proxy_hops > 0 {
-            forwarded_for(req, trusted_proxy_hops).or(context_ip)
+        let trusted = match &proxies.secret {
+            Some(secret) if proxies.hops > 0 => through_trusted_proxy(req, secret),
+            _ => false,
+        };
+        let source_ip = if trusted {
+            forwarded_for(req, proxies.hops, context_ip.as_deref()).or(context_ip)
         } else {
             context_ip
         };
@@ -384,6 +439,79 @@ mod tests {
         assert_eq!(
             host_only("Blog.Example.com:8443").headers()["host"],
             "Blog.Example.com:8443"
+        );
+    }
+
+    fn with_forwarded(xff: &str, source_ip: &str, secret: Option<&str>) -> Request {
+        converted(v2_event(|v| {
+            v["headers"]["x-forwarded-for"] = xff.into();
+            v["requestContext"]["http"]["sourceIp"] = source_ip.into();
+            if let Some(s) = secret {
+                v["headers"][PROXY_SECRET_HEADER] = s.into();
+            }
+        }))
+    }
+
+    #[test]
+    fn the_client_is_counted_from_the_right_past_what_api_gateway_appended() {
+        let proxies = |hops| TrustedProxies {
+            hops,
+            secret: Some("s".repeat(32)),
+        };
+        let secret = "s".repeat(32);
+        // CloudFront: <sent by the viewer>, <viewer>, <edge = sourceIp>.
+        let req = with_forwarded(
+            "6.6.6.6, 198.51.100.1, 130.176.9.1",
+            "130.176.9.1",
+            Some(&secret),
+        );
+        assert_eq!(
+            RequestInfo::of(&req, &proxies(1)).source_ip.as_deref(),
+            Some("198.51.100.1")
+        );
+        // Two proxies: the viewer is one further left.
+        let req = with_forwarded(
+            "6.6.6.6, 198.51.100.1, 10.1.1.1, 130.176.9.1",
+            "130.176.9.1",
+            Some(&secret),
+        );
+        assert_eq!(
+            RequestInfo::of(&req, &proxies(2)).source_ip.as_deref(),
+            Some("198.51.100.1")
+        );
+        // Fewer entries than hops, or garbage where the client should be:
+        // the connection's own address.
+        let req = with_forwarded("130.176.9.1", "130.176.9.1", Some(&secret));
+        assert_eq!(
+            RequestInfo::of(&req, &proxies(1)).source_ip.as_deref(),
+            Some("130.176.9.1")
+        );
+        let req = with_forwarded("not-an-ip, 130.176.9.1", "130.176.9.1", Some(&secret));
+        assert_eq!(
+            RequestInfo::of(&req, &proxies(1)).source_ip.as_deref(),
+            Some("130.176.9.1")
+        );
+    }
+
+    #[test]
+    fn x_forwarded_for_counts_only_with_the_proxies_secret() {
+        let proxies = TrustedProxies {
+            hops: 1,
+            secret: Some("s".repeat(32)),
+        };
+        for secret in [None, Some("wrong"), Some(&*"s".repeat(31))] {
+            let req = with_forwarded("198.51.100.1, 203.0.113.66", "203.0.113.66", secret);
+            assert_eq!(
+                RequestInfo::of(&req, &proxies).source_ip.as_deref(),
+                Some("203.0.113.66"),
+                "{secret:?}"
+            );
+        }
+        let none = TrustedProxies::default();
+        let req = with_forwarded("198.51.100.1, 203.0.113.66", "203.0.113.66", None);
+        assert_eq!(
+            RequestInfo::of(&req, &none).source_ip.as_deref(),
+            Some("203.0.113.66")
         );
     }
 

@@ -397,15 +397,56 @@ async fn x_forwarded_for_is_ignored_unless_proxies_are_trusted() {
         429,
         "a client-chosen header must not reset the limit"
     );
+}
 
-    let app = spawn_app(&[("RATE_LIMIT_PER_MINUTE", "1"), ("TRUSTED_PROXY_HOPS", "1")]);
-    let via_cdn = |client: &str| {
+/// What API Gateway delivers behind CloudFront: CloudFront appended the
+/// viewer to whatever the viewer sent, API Gateway appended the edge that
+/// connected to it, which is also `sourceIp`.
+#[tokio::test]
+async fn behind_cloudfront_the_viewer_is_the_client_and_skipping_cloudfront_gains_nothing() {
+    const EDGE: &str = "130.176.9.1";
+    const PROXY_SECRET: &str = "cloudfront-origin-secret-0123456789abcdef";
+    let app = spawn_app(&[
+        ("RATE_LIMIT_PER_MINUTE", "1"),
+        ("TRUSTED_PROXY_HOPS", "1"),
+        ("TRUSTED_PROXY_SECRET", PROXY_SECRET),
+    ]);
+    let via_cdn = |viewer: &str| {
         Event::post_json("/contact", &contact())
-            .header("x-forwarded-for", &format!("6.6.6.6, {client}"))
+            .header("x-forwarded-for", &format!("6.6.6.6, {viewer}, {EDGE}"))
+            .header("x-origin-verify", PROXY_SECRET)
+            .source_ip(EDGE)
     };
     assert_eq!(app.send(via_cdn("198.51.100.1")).await.status, 202);
-    assert_eq!(app.send(via_cdn("198.51.100.2")).await.status, 202);
+    assert_eq!(
+        app.send(via_cdn("198.51.100.2")).await.status,
+        202,
+        "viewers behind one edge are counted apart"
+    );
     assert_eq!(app.send(via_cdn("198.51.100.1")).await.status, 429);
+
+    // Calling execute-api directly with a chosen X-Forwarded-For, without
+    // (or with a wrong) secret: counted by the caller's own address.
+    let direct = |chosen: &str, secret: Option<&str>| {
+        let event = Event::post_json("/contact", &contact())
+            .header("x-forwarded-for", &format!("{chosen}, 203.0.113.66"))
+            .source_ip("203.0.113.66");
+        match secret {
+            Some(s) => event.header("x-origin-verify", s),
+            None => event,
+        }
+    };
+    assert_eq!(app.send(direct("192.0.2.1", None)).await.status, 202);
+    assert_eq!(app.send(direct("192.0.2.2", None)).await.status, 429);
+    assert_eq!(
+        app.send(direct(
+            "192.0.2.3",
+            Some("a-guess-0123456789abcdef0123456789")
+        ))
+        .await
+        .status,
+        429
+    );
 }
 
 #[tokio::test]
