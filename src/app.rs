@@ -42,6 +42,8 @@ impl App {
             .layer(ContextLayer {
                 proxies: state.config.trusted_proxies.clone(),
             })
+            // Answers 503 when the invocation's deadline comes first.
+            .layer(DeadlineLayer)
             // Lets browsers on allowed origins read the answer.
             .layer(CorsLayer {
                 origins: Arc::new(state.config.allowed_origins.clone()),
@@ -197,6 +199,58 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+/// Bounds every request by its deadline ([`RequestInfo::deadline`]: the
+/// invocation's, less a margin): past it the answer is 503 with
+/// `Retry-After`, before Lambda would end the invocation with no answer at
+/// all. Routes keep within it themselves (no store write starts without the
+/// time to finish, optional mail is left to redelivery); this is the
+/// backstop for whatever still runs long.
+#[derive(Clone, Copy, Debug)]
+struct DeadlineLayer;
+
+impl<S> Layer<S> for DeadlineLayer {
+    type Service = WithDeadline<S>;
+    fn layer(&self, inner: S) -> WithDeadline<S> {
+        WithDeadline { inner }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct WithDeadline<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for WithDeadline<S>
+where
+    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let (deadline, request_id) = match req.extensions().get::<RequestInfo>() {
+            Some(info) => (info.deadline, info.request_id.clone()),
+            None => (crate::deadline::Deadline::of(&req), String::new()),
+        };
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            match deadline.run(inner.oneshot(req)).await {
+                Some(answer) => answer,
+                None => {
+                    tracing::warn!("the request ran into its deadline; answering 503");
+                    Ok(respond::error(&ApiError::Unavailable, &request_id))
+                }
+            }
+        })
     }
 }
 

@@ -15,6 +15,11 @@ use tokio::time::Instant;
 
 /// Kept back from the invocation's deadline to post the answer.
 pub const MARGIN: Duration = Duration::from_millis(500);
+/// The time a store write needs to be sure to finish: the SDK's operation
+/// timeout (3 s, `aws::sdk_config`) and a margin. A route starts a write only
+/// with this much left, so a slow store yields a 503 with nothing written
+/// rather than a write the client never hears about (and repeats).
+pub const STORE_WRITE: Duration = Duration::from_millis(3_500);
 /// A request's budget when no Lambda deadline is known: the function timeout
 /// `template.yaml` sets (10 s) less [`MARGIN`].
 pub const LOCAL_BUDGET: Duration = Duration::from_millis(9_500);

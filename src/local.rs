@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::app::App;
-use crate::request::LocalContext;
+use crate::request::{BodyTooLarge, LocalContext};
 
 /// Bodies above this are refused before buffering (the app's own limit is 128 KiB).
 const READ_LIMIT: usize = 1024 * 1024;
@@ -52,12 +52,6 @@ pub async fn serve_on(listener: TcpListener, app: App, base_url: String) -> std:
     }
 }
 
-fn plain(status: http::StatusCode, text: &'static str) -> hyper::Response<Full<Bytes>> {
-    let mut res = hyper::Response::new(Full::new(Bytes::from_static(text.as_bytes())));
-    *res.status_mut() = status;
-    res
-}
-
 async fn answer(
     app: App,
     req: hyper::Request<hyper::body::Incoming>,
@@ -65,16 +59,14 @@ async fn answer(
     base_url: String,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let bytes = match Limited::new(body, READ_LIMIT).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return plain(
-                http::StatusCode::PAYLOAD_TOO_LARGE,
-                "{\"error\":\"payload_too_large\"}",
-            );
-        }
+    let (bytes, too_large) = match Limited::new(body, READ_LIMIT).collect().await {
+        Ok(b) => (b.to_bytes(), false),
+        Err(_) => (Bytes::new(), true),
     };
     let mut req = http::Request::from_parts(parts, Body::from(bytes.to_vec()));
+    if too_large {
+        req.extensions_mut().insert(BodyTooLarge);
+    }
     req.extensions_mut().insert(LocalContext {
         peer,
         request_id: crate::ids::new_id(),

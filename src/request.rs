@@ -18,6 +18,13 @@ pub struct LocalContext {
     pub base_url: String,
 }
 
+/// Set by the local server on a request whose body it stopped reading at its
+/// limit: the body arrives empty, and the submission pipeline answers 413 at
+/// its size check (after route, method, origin and content type, as for any
+/// other oversized body).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTooLarge;
+
 /// Where the invocation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {

@@ -4,14 +4,14 @@
 //! router's.) One generic function; what differs per route is a [`Form`].
 
 use http::header::{ACCEPT, CONTENT_TYPE, ORIGIN, REFERER};
-use http::{HeaderMap, Response};
+use http::{HeaderMap, HeaderValue, Response};
 use lambda_http::{Body, Request};
 
-use crate::config::Config;
+use crate::config::{AllowedOrigins, Config};
 use crate::domain::FieldError;
 use crate::error::ApiError;
 use crate::intake::{self, ContentTypeError, Fields, MediaType};
-use crate::request::RequestInfo;
+use crate::request::{BodyTooLarge, RequestInfo};
 use crate::state::State;
 use crate::store::RateWindow;
 use crate::{captcha, ids, keys, respond};
@@ -96,8 +96,9 @@ async fn admit(
         Err(ContentTypeError::Invalid(e)) => return Err(ApiError::field(e)),
     };
     reply.redirect_to = redirect_target(config, &headers, &media, None);
+    let cut = req.extensions().get::<BodyTooLarge>().is_some();
     let body = req.into_body();
-    if body.len() > intake::MAX_BODY_BYTES {
+    if cut || body.len() > intake::MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
     let fields = Fields::parse(&media, body.as_ref()).map_err(ApiError::field)?;
@@ -177,7 +178,10 @@ impl Reply {
 }
 
 /// The redirect target of a plain HTML form post: `_redirect`, else
-/// `Referer`, each only when on an allowed origin.
+/// `Referer`, each only when it can be a `Location` as it is and is on an
+/// allowed origin. With `ALLOWED_ORIGINS=*` "allowed" means the request's own
+/// `Origin` or `Referer` origin: any site may post, but a 303 never sends the
+/// browser to a third site (no open redirect).
 fn redirect_target(
     config: &Config,
     headers: &HeaderMap,
@@ -188,8 +192,18 @@ fn redirect_target(
     if !media.is_form() || intake::accepts_json(accept) {
         return None;
     }
-    let allowed =
-        |url: &str| intake::origin_of_url(url).is_some_and(|o| config.allowed_origins.allows(&o));
+    let own: Vec<String> = [ORIGIN, REFERER]
+        .iter()
+        .filter_map(|h| headers.get(h).and_then(|v| v.to_str().ok()))
+        .filter_map(intake::origin_of_url)
+        .collect();
+    let on_allowed_origin = |origin: &str| match &config.allowed_origins {
+        AllowedOrigins::Any => own.iter().any(|o| o == origin),
+        list => list.allows(origin),
+    };
+    let allowed = |url: &str| {
+        locatable(url) && intake::origin_of_url(url).is_some_and(|o| on_allowed_origin(&o))
+    };
     let from_field = fields
         .and_then(|f| f.text("_redirect"))
         .map(str::trim)
@@ -199,4 +213,12 @@ fn redirect_target(
         .and_then(|v| v.to_str().ok())
         .filter(|u| allowed(u));
     from_field.or(from_referer).map(str::to_owned)
+}
+
+/// Whether `url` can be sent as a `Location` header as it is: no control
+/// character (CR, LF, tab, DEL), nothing else a header value cannot carry.
+/// A target that cannot falls back to the next choice, never to a 303
+/// without a `Location`.
+fn locatable(url: &str) -> bool {
+    !url.is_empty() && !url.chars().any(char::is_control) && HeaderValue::from_str(url).is_ok()
 }

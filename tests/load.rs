@@ -310,3 +310,56 @@ async fn a_concurrent_burst_from_one_address_is_admitted_exactly_up_to_the_limit
     }
     panic!("three bursts in a row straddled a window edge");
 }
+
+/// Past the local server's read limit (1 MiB) the body is cut, and the app
+/// still answers in its order: route, method, origin, then 413 in the error
+/// shape.
+#[tokio::test]
+async fn the_local_servers_read_limit_answers_like_any_oversized_body() {
+    let server = serve(&[]).await;
+    let huge = Bytes::from(vec![b'x'; 2 * 1024 * 1024]);
+    let send = |method: &str, path: &str, origin: &str| {
+        let req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost")
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .body(Full::new(huge.clone()))
+            .unwrap();
+        let addr = server.addr;
+        async move {
+            let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let res = sender.send_request(req).await.unwrap();
+            let status = res.status().as_u16();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, body) = send("POST", "/nowhere", SITE).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    let (status, body) = send("POST", "/comment/count", SITE).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    let (status, body) = send("POST", "/contact", "https://evil.example").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("forbidden_origin"))
+    );
+    let (status, body) = send("POST", "/contact", SITE).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    assert!(body["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert!(server.store.contacts().is_empty());
+}

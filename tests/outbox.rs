@@ -272,3 +272,53 @@ async fn a_redelivery_run_stops_taking_mail_when_its_time_runs_short() {
     assert_eq!(r.sent + r.unreached, 10, "{r:?}");
     assert_eq!(app.mailer.sent().len(), r.sent);
 }
+
+/// Sends `event` as an invocation with `left` until its Lambda deadline.
+async fn invoke_with_deadline(app: &TestApp, event: &Event, left: Duration) -> (u16, String) {
+    use lambda_http::RequestExt;
+    use tower::ServiceExt;
+    let mut context = lambda_http::Context::default();
+    context.deadline = rust_aws::ids::now_ms() + left.as_millis() as u64;
+    let req = lambda_http::request::from_str(&event.to_json())
+        .unwrap()
+        .with_lambda_context(context);
+    let res = app.app.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let body = match res.into_body() {
+        lambda_http::Body::Text(t) => t,
+        _ => String::new(),
+    };
+    (status, body)
+}
+
+#[tokio::test]
+async fn with_too_little_time_left_a_submission_is_refused_with_503_and_nothing_stored() {
+    let app = spawn_app(&[]);
+    let event = Event::post_json("/contact", &contact());
+    let (status, body) = invoke_with_deadline(&app, &event, Duration::from_secs(3)).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        app.store.contacts().is_empty(),
+        "no write without time to finish it"
+    );
+    let (status, _) = invoke_with_deadline(&app, &event, Duration::from_secs(10)).await;
+    assert_eq!(status, 202);
+}
+
+#[tokio::test]
+async fn a_slow_mail_provider_never_holds_the_answer_past_the_deadline() {
+    let app = spawn_app(&[]);
+    app.mailer.set_delay(Duration::from_secs(30));
+    let started = std::time::Instant::now();
+    let event = Event::post_json("/contact", &contact());
+    let (status, body) = invoke_with_deadline(&app, &event, Duration::from_secs(6)).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_millis(5_500),
+        "{:?}",
+        started.elapsed()
+    );
+    let outbox = app.store.list_outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1, "stored, left to redelivery");
+    assert_eq!(outbox[0].last_error.as_deref(), Some("send timed out"));
+}

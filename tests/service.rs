@@ -450,6 +450,70 @@ async fn behind_cloudfront_the_viewer_is_the_client_and_skipping_cloudfront_gain
 }
 
 #[tokio::test]
+async fn a_redirect_target_that_cannot_be_a_location_falls_back_to_the_next_choice() {
+    let app = spawn_app(&[("RATE_LIMIT_PER_MINUTE", "100")]);
+    for bad in [
+        format!("{SITE}/thanks/\r\nSet-Cookie: a=b"),
+        format!("{SITE}/than\nks/"),
+        format!("{SITE}/tha\u{7f}nks/"),
+        format!("{SITE}/tha\tnks/"),
+    ] {
+        let pairs = [
+            ("name", "Ann"),
+            ("email", "ann@example.org"),
+            ("message", "Hi"),
+            ("_redirect", bad.as_str()),
+        ];
+        let reply = app.send(Event::post_form("/contact", &pairs)).await;
+        assert_eq!(reply.status, 303, "{bad:?}");
+        assert_eq!(
+            reply.header("location"),
+            Some(format!("{SITE}/contact/").as_str()),
+            "{bad:?} falls back to the Referer"
+        );
+        // And with no Referer to fall back to: JSON, never a 303 without Location.
+        let reply = app
+            .send(Event::post_form("/contact", &pairs).without("referer"))
+            .await;
+        assert_eq!(reply.status, 202, "{bad:?}");
+        assert!(reply.header("location").is_none());
+    }
+}
+
+#[tokio::test]
+async fn with_any_origin_allowed_a_303_goes_only_to_the_requests_own_origin() {
+    let app = spawn_app(&[("ALLOWED_ORIGINS", "*"), ("RATE_LIMIT_PER_MINUTE", "100")]);
+    let form = |redirect: &str| {
+        let pairs = [
+            ("name", "Ann"),
+            ("email", "ann@example.org"),
+            ("message", "Hi"),
+            ("_redirect", redirect),
+        ];
+        Event::post_form("/contact", &pairs).header("origin", SITE)
+    };
+    let reply = app.send(form("https://evil.example/phish")).await;
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("{SITE}/contact/").as_str()),
+        "a third site is never a target; the Referer is"
+    );
+    let reply = app.send(form(&format!("{SITE}/thanks/"))).await;
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("{SITE}/thanks/").as_str())
+    );
+    let reply = app
+        .send(
+            form("https://evil.example/phish")
+                .without("origin")
+                .without("referer"),
+        )
+        .await;
+    assert_eq!(reply.status, 202, "no origin of its own: plain JSON");
+}
+
+#[tokio::test]
 async fn plain_forms_are_redirected_303_to_referer_or_allowed_redirect() {
     let app = spawn_app(&[]);
     let pairs = [

@@ -88,6 +88,10 @@ impl Form for CommentForm {
             ip_hash: sub.ip_hash,
             links_base: sub.links_base,
         };
+        if !sub.deadline.has(crate::deadline::STORE_WRITE) {
+            tracing::warn!("too little time left to store the submission; answering 503");
+            return Err(ApiError::Unavailable);
+        }
         state
             .store
             .put_comment(&record, sub.deadline.epoch_ms() + CLAIM_MARGIN_MS)

@@ -46,6 +46,10 @@ impl Form for ContactForm {
             ip_hash: sub.ip_hash,
             delivered: false,
         };
+        if !sub.deadline.has(crate::deadline::STORE_WRITE) {
+            tracing::warn!("too little time left to store the submission; answering 503");
+            return Err(ApiError::Unavailable);
+        }
         state
             .store
             .put_contact(&record, sub.deadline.epoch_ms() + CLAIM_MARGIN_MS)

@@ -160,6 +160,9 @@ pub async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response
         Ok(t) => t,
         Err(refusal) => return refusal.page(),
     };
+    if !info.deadline.has(crate::deadline::STORE_WRITE) {
+        return Refusal::Unavailable.page();
+    }
     match state
         .store
         .decide(&token.comment_id, token.action, ids::now_ms())

@@ -152,6 +152,10 @@ fn transient_reason(code: &str) -> bool {
 
 /// Attempts of one transaction when it keeps meeting contention or throttling.
 const TRANSACT_ATTEMPTS: u32 = 4;
+/// No retry of a transaction starts later than this after its first attempt:
+/// with each attempt bounded by the SDK's timeouts, the whole stays a few
+/// seconds, inside a request's deadline.
+const TRANSACT_RETRY_WINDOW: std::time::Duration = std::time::Duration::from_millis(1_500);
 
 fn contact_from(item: &Item) -> Option<ContactRecord> {
     Some(ContactRecord {
@@ -324,8 +328,12 @@ impl DynamoStore {
     /// throttling is retried with jittered exponential backoff, a few times,
     /// then reported as the store being unavailable (503), never as a decision.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<Transacted> {
+        let started = tokio::time::Instant::now();
         for attempt in 0..TRANSACT_ATTEMPTS {
             if attempt > 0 {
+                if started.elapsed() > TRANSACT_RETRY_WINDOW {
+                    break;
+                }
                 tokio::time::sleep(super::backoff(attempt)).await;
             }
             let result = self
@@ -353,9 +361,9 @@ impl DynamoStore {
                 None => return Err(fail("TransactWriteItems", e)),
             }
         }
-        Err(StoreError(format!(
-            "TransactWriteItems: contention or throttling after {TRANSACT_ATTEMPTS} attempts"
-        )))
+        Err(StoreError(
+            "TransactWriteItems: contention or throttling outlasted the retries".into(),
+        ))
     }
 
     /// Applies `decision` to `current` on condition that its status is still
