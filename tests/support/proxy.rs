@@ -4,6 +4,12 @@
 //! request reaches moto unchanged. Point `AWS_ENDPOINT_URL` (or an SDK
 //! config's endpoint) at [`FaultProxy::url`].
 //!
+//! One thing moto lacks is emulated rather than injected: DynamoDB answers a
+//! `TransactWriteItems` whose `ClientRequestToken` it has already applied
+//! with that first answer (the SDK fills the token and keeps it across its
+//! retries), so a transaction retried after a lost answer is not applied
+//! twice. moto ignores the token; the proxy replays the first answer.
+//!
 //! Faults are either scripted (`inject`: the next n calls of an operation
 //! get this fault, for tests that prove one behaviour) or random (`chaos`:
 //! each call draws from a seeded generator, for the chaos test).
@@ -62,9 +68,12 @@ pub struct Chaos {
 #[derive(Default)]
 struct Rules {
     scripted: HashMap<String, Vec<Fault>>,
-    chaos: Option<(Chaos, u64)>,
+    chaos: HashMap<String, Chaos>,
+    seed: u64,
     injected: HashMap<Fault, usize>,
     calls: HashMap<String, usize>,
+    /// Answers of applied transactions by their `ClientRequestToken`.
+    applied: HashMap<String, (http::response::Parts, Bytes)>,
 }
 
 /// The proxy, listening on loopback until the test process ends.
@@ -114,16 +123,19 @@ impl FaultProxy {
         list.extend(std::iter::repeat_n(fault, times));
     }
 
-    /// Random faults from now on, drawn from `seed`.
-    pub fn chaos(&self, chaos: Chaos, seed: u64) {
-        self.rules.lock().unwrap().chaos = Some((chaos, seed.max(1)));
+    /// Random faults from now on for `operation` (`*`: every operation
+    /// without its own), drawn from `seed` (the last one given wins).
+    pub fn chaos(&self, operation: &str, chaos: Chaos, seed: u64) {
+        let mut rules = self.rules.lock().unwrap();
+        rules.chaos.insert(operation.to_owned(), chaos);
+        rules.seed = seed.max(1);
     }
 
     /// No more faults: scripted ones left over and chaos are dropped.
     pub fn calm(&self) {
         let mut rules = self.rules.lock().unwrap();
         rules.scripted.clear();
-        rules.chaos = None;
+        rules.chaos.clear();
     }
 
     /// How many times each fault was injected.
@@ -154,18 +166,20 @@ impl FaultProxy {
                 break;
             }
         }
+        let chaos = rules
+            .chaos
+            .get(operation)
+            .or_else(|| rules.chaos.get("*"))
+            .copied();
         if fault.is_none()
-            && let Some((chaos, state)) = rules.chaos.as_mut()
+            && let Some(c) = chaos
         {
             // xorshift64*: deterministic for a seed, good enough to draw faults.
-            let mut draw = || {
-                *state ^= *state >> 12;
-                *state ^= *state << 25;
-                *state ^= *state >> 27;
-                (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-            };
-            let r = draw();
-            let c = *chaos;
+            let state = &mut rules.seed;
+            *state ^= *state >> 12;
+            *state ^= *state << 25;
+            *state ^= *state >> 27;
+            let r = (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
             let table = [
                 (c.throttle, Fault::Throttle),
                 (c.provisioned, Fault::ProvisionedThroughput),
@@ -221,23 +235,69 @@ impl FaultProxy {
             None => parts.uri.path().to_owned(),
         };
         let ses = operation == "SendEmail";
+        let token = (operation == "TransactWriteItems")
+            .then(|| serde_json::from_slice::<Value>(&body).ok())
+            .flatten()
+            .and_then(|v| v["ClientRequestToken"].as_str().map(str::to_owned));
+        if let Some(t) = &token {
+            let replay = self.rules.lock().unwrap().applied.get(t).cloned();
+            if let Some((parts, bytes)) = replay {
+                *self
+                    .rules
+                    .lock()
+                    .unwrap()
+                    .calls
+                    .entry(operation)
+                    .or_default() += 1;
+                return Ok(hyper::Response::from_parts(parts, Full::new(bytes)));
+            }
+        }
         let fault = self.pick(&operation);
         let closed = || std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected");
         match fault {
             Some(Fault::Reset) => return Err(closed()),
             Some(Fault::Delay(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
             Some(Fault::ResetAfterApply) => {
-                let _ = self.forward(&parts, body).await;
+                if let Ok(answer) = self.forward(&parts, body).await {
+                    self.remember(token, answer).await;
+                }
                 return Err(closed());
             }
             Some(f) => return Ok(error_answer(f, ses, &body)),
             None => {}
         }
-        Ok(self.forward(&parts, body).await.unwrap_or_else(|e| {
-            let mut r = hyper::Response::new(Full::new(Bytes::from(e.to_string())));
-            *r.status_mut() = http::StatusCode::BAD_GATEWAY;
-            r
-        }))
+        match self.forward(&parts, body).await {
+            Ok(answer) => Ok(self.remember(token, answer).await),
+            Err(e) => {
+                let mut r = hyper::Response::new(Full::new(Bytes::from(e.to_string())));
+                *r.status_mut() = http::StatusCode::BAD_GATEWAY;
+                Ok(r)
+            }
+        }
+    }
+
+    /// Keeps a successful transaction's answer under its token, for replay.
+    async fn remember(
+        &self,
+        token: Option<String>,
+        answer: hyper::Response<Full<Bytes>>,
+    ) -> hyper::Response<Full<Bytes>> {
+        let (parts, body) = answer.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        if let Some(t) = token
+            && parts.status.is_success()
+        {
+            self.rules
+                .lock()
+                .unwrap()
+                .applied
+                .insert(t, (parts.clone(), bytes.clone()));
+        }
+        hyper::Response::from_parts(parts, Full::new(bytes))
     }
 
     async fn forward(

@@ -222,6 +222,8 @@ pub enum Outcome {
 struct Shared {
     waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
     init_error: Mutex<Option<Value>>,
+    /// Milliseconds each invocation gets (0: the function timeout, 10 s).
+    budget_ms: std::sync::atomic::AtomicU64,
 }
 
 /// A minimal Lambda Runtime API on loopback.
@@ -286,11 +288,15 @@ impl RuntimeApi {
             let Some((id, event)) = rx.lock().await.recv().await else {
                 return reply(500, "closed");
             };
+            let budget = match s.budget_ms.load(std::sync::atomic::Ordering::SeqCst) {
+                0 => 10_000,
+                ms => ms,
+            };
             let deadline = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_millis()
-                + 10_000;
+                + u128::from(budget);
             let mut r = reply(200, &event);
             let h = r.headers_mut();
             h.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
@@ -345,6 +351,15 @@ impl RuntimeApi {
             .await
             .expect("function answered in time")
             .unwrap()
+    }
+
+    /// Gives each later invocation `budget` until its deadline
+    /// (`Lambda-Runtime-Deadline-Ms`), as a shorter function timeout would.
+    pub fn set_budget(&self, budget: Duration) {
+        self.shared.budget_ms.store(
+            budget.as_millis() as u64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
     }
 
     /// The init error the function posted, if any.
