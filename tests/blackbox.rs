@@ -740,3 +740,31 @@ async fn moderation_links_come_from_the_api_domain_never_from_the_host_header() 
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_other_than_the_schedule_are_refused_by_the_binary_and_change_nothing() {
+    let table = table().await;
+    let f = function_with(&table, &[]).await;
+    for name in [
+        "alb-request.json",
+        "alb-health-check.json",
+        "apigw-websocket-connect.json",
+        "sqs-message.json",
+        "eventbridge-custom.json",
+    ] {
+        let answer = f.call_event(&fixture(name).to_string()).await;
+        assert!(answer.get("redelivery").is_none(), "{name}: {answer}");
+        assert_eq!(answer["error"], "unsupported_event", "{name}: {answer}");
+    }
+    assert!(
+        f.logs()
+            .contains("neither an API Gateway request nor the EventBridge schedule")
+    );
+    let client = aws_sdk_dynamodb::Client::new(&sdk().await);
+    let items = client.scan().table_name(&table).send().await.unwrap();
+    assert_eq!(items.count(), 0, "nothing was written");
+    let run = f
+        .call_event(&fixture("eventbridge-scheduled.json").to_string())
+        .await;
+    assert_eq!(run["redelivery"]["found"], 0, "{run}");
+}
