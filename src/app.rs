@@ -42,12 +42,13 @@ impl App {
             .layer(ContextLayer {
                 proxies: state.config.trusted_proxies.clone(),
             })
-            // Answers 503 when the invocation's deadline comes first.
-            .layer(DeadlineLayer)
-            // Lets browsers on allowed origins read the answer.
+            // Lets browsers on allowed origins read the answer (a 503 from
+            // the deadline included).
             .layer(CorsLayer {
                 origins: Arc::new(state.config.allowed_origins.clone()),
             })
+            // Answers 503 when the invocation's deadline comes first.
+            .layer(DeadlineLayer)
             // HEAD answers as GET would, without the body (RFC 9110).
             .layer(HeadLayer)
             .service(Router { state });
