@@ -304,7 +304,10 @@ impl Store for MemoryStore {
                 .filter(|(_, m)| !m.parked && m.next_attempt_ms <= now_ms)
                 .map(|(entry, m)| (m.next_attempt_ms, entry))
                 .collect();
-            due.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+            // The order of DynamoDB's outbox index: next attempt, kind, id.
+            due.sort_by(|a, b| {
+                (a.0, a.1.kind.as_str(), &a.1.id).cmp(&(b.0, b.1.kind.as_str(), &b.1.id))
+            });
             due.into_iter().take(limit).map(|(_, e)| e).collect()
         })))
     }
