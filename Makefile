@@ -6,6 +6,9 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 export CARGO_TERM_COLOR ?= never
 ARM64_BIN := target/aarch64-unknown-linux-gnu/release/bootstrap
+# The features the shipped bootstrap is built with (nix/build-inputs.toml):
+# the crate's defaults add the admin command's dependencies, which never ship.
+SHIPPED_FEATURES := --no-default-features --features aws
 
 .PHONY: help run test test-unit test-service test-blackbox test-browser fmt lint ci \
         build build-arm64 check-al2023 test-arm64 repro zip \
@@ -34,8 +37,8 @@ test-browser: ## the widget and the example site in headless Chromium (needs ci/
 	[ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec widget.test.mjs
 
-build: ## the release bootstrap for this machine
-	cargo build --release --bin bootstrap
+build: ## the release bootstrap for this machine, with the shipped features
+	cargo build --release --bin bootstrap $(SHIPPED_FEATURES)
 
 fmt: ## formatting check
 	cargo fmt --all --check

@@ -35,7 +35,7 @@ command -v valgrind >/dev/null || {
 
 # --- The Rust programs: the release profile, as shipped ----------------------
 log "building bootstrap and the floor (release profile)"
-cargo build --release --bin bootstrap
+cargo build --release --bin bootstrap --no-default-features --features aws
 cargo build --release --example floor
 
 # --- aarch64: the shipped binary and the floor by the same cross route -------

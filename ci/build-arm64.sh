@@ -28,13 +28,14 @@ die() { echo "build-arm64: $*" >&2; exit 1; }
 inputs=nix/build-inputs.toml
 [ -f "$inputs" ] || die "$inputs is missing: it declares what to build"
 # Python's tomllib (3.11+) reads the declaration: lists included, no hand parser.
-decl_rustc='' decl_target='' decl_profile='' decl_bin='' decl_glibc=''
+decl_rustc='' decl_target='' decl_profile='' decl_bin='' decl_glibc='' decl_default_features=''
 decl_features=() decl_rustflags=() decl_cflags=()
 eval "$(python3 - "$inputs" <<'PY'
 import shlex, sys, tomllib
 d = tomllib.load(open(sys.argv[1], "rb"))
 for k in ("rustc", "target", "profile", "bin", "glibc"):
     print(f"decl_{k}={shlex.quote(d[k])}")
+print(f"decl_default_features={'true' if d['default_features'] else 'false'}")
 for k in ("features", "rustflags", "cflags"):
     print(f"decl_{k}=(" + " ".join(shlex.quote(x) for x in d[k]) + ")")
 PY
@@ -82,6 +83,9 @@ export "CFLAGS_$u=${cflags[*]}"
 export RUSTC CARGO_HOME CARGO_TARGET_DIR=$TARGET_DIR
 
 args=(build --locked --profile "$decl_profile" --target "$decl_target" --bin "$decl_bin")
+if [ "$decl_default_features" = false ]; then
+  args+=(--no-default-features)
+fi
 if [ ${#decl_features[@]} -gt 0 ]; then
   args+=(--features "$(IFS=,; echo "${decl_features[*]}")")
 fi

@@ -37,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "nix" / "build-inputs.toml"
 PLACEHOLDERS = ("{checkout}", "{target_dir}", "{cargo_home}")
-KEYS = {"rustc", "components", "target", "profile", "bin", "features", "glibc", "rustflags", "cflags"}
+KEYS = {"rustc", "components", "target", "profile", "bin", "default_features", "features", "glibc",
+        "rustflags", "cflags"}
 
 problems: list[str] = []
 
@@ -66,6 +67,8 @@ def render(flags: list[str], paths: dict[str, str]) -> list[str]:
 
 def cargo_args(d: dict, target: str) -> list[str]:
     args = ["--locked", "--profile", d["profile"], "--target", target, "--bin", d["bin"]]
+    if not d["default_features"]:
+        args += ["--no-default-features"]
     if d["features"]:
         args += ["--features", ",".join(d["features"])]
     return args
@@ -95,6 +98,9 @@ def check_declaration() -> dict | None:
         isinstance(d[k], list) and all(isinstance(x, str) for x in d[k]) for k in lists
     ):
         fail(f"{', '.join(strings)} must be strings and {', '.join(lists)} lists of strings")
+        return None
+    if not isinstance(d["default_features"], bool):
+        fail("default_features must be true or false")
         return None
     if not re.fullmatch(r"1\.\d+\.\d+", d["rustc"]):
         fail(f"rustc {d['rustc']!r} is not an exact stable release like 1.96.0")
@@ -138,12 +144,19 @@ def check_declaration() -> dict | None:
     for feature in d["features"]:
         if feature not in cargo.get("features", {}):
             fail(f"feature {feature!r} is not in Cargo.toml's [features]")
+    # The owner's admin command never ships: its dependencies (clap, SQLite, the XML
+    # parser, CloudFormation) must not be compiled into the Lambda build.
+    enabled = set(d["features"]) | (set(cargo.get("features", {}).get("default", []))
+                                     if d["default_features"] else set())
+    if "admin" in enabled:
+        fail("the shipped build enables feature `admin` (the rust-aws command's dependencies): "
+             "set default_features = false and name the features it needs")
     floor = cargo.get("package", {}).get("rust-version")
     if floor and tuple(map(int, floor.split("."))) > tuple(map(int, d["rustc"].split("."))):
         fail(f"rustc {d['rustc']} is older than Cargo.toml's rust-version {floor}")
     if len(problems) == start:
         ok(f"rustc {d['rustc']}, {d['target']}, profile {d['profile']}, bin {d['bin']}, "
-           f"features {d['features'] or 'default'}, glibc <= {d['glibc']}, {len(rust_maps)} path remaps")
+           f"features {d['features'] or 'none'}{' + default' if d['default_features'] else ''}, glibc <= {d['glibc']}, {len(rust_maps)} path remaps")
     return d
 
 

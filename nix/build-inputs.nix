@@ -42,6 +42,7 @@ declared
       "--bin"
       declared.bin
     ]
+    ++ (if declared.default_features then [ ] else [ "--no-default-features" ])
     ++ (
       if declared.features == [ ] then
         [ ]

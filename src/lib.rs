@@ -5,6 +5,8 @@
 //! inward: [`domain`] and [`intake`] are pure, [`store`] and [`mail`] are
 //! adapters behind small traits, [`routes`] and [`app`] speak HTTP.
 
+#[cfg(feature = "admin")]
+pub mod admin;
 pub mod app;
 #[cfg(feature = "aws")]
 pub mod aws;

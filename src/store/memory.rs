@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    BoxFuture, CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, Decided, Decision,
-    Deferral, ListPosition, MailCap, MailKind, OutboxEntry, OutboxItem, PENDING_TTL_MS,
-    REJECTED_TTL_MS, RateWindow, Store, StoreResult,
+    AdminStore, BoxFuture, CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, Decided,
+    Decision, Deferral, Expired, ListPosition, MailCap, MailKind, OutboxEntry, OutboxItem,
+    PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store, StoreResult, by_age,
 };
 
 #[derive(Debug, Clone)]
@@ -412,5 +412,69 @@ impl State {
             MailKind::Contact => self.contacts.get_mut(&entry.id).map(|(_, m)| m),
             MailKind::Comment => self.comments.get_mut(&entry.id).map(|(_, m)| m),
         }
+    }
+}
+
+impl AdminStore for MemoryStore {
+    fn all_comments<'a>(
+        &'a self,
+        post: Option<&'a str>,
+        expired: Expired,
+    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>> {
+        let mut all: Vec<CommentRecord> = self.with(|s| {
+            s.comments
+                .values()
+                .filter(|(r, m)| expired.keeps(m.expires_ms) && post.is_none_or(|p| r.post == p))
+                .map(|(r, _)| r.clone())
+                .collect()
+        });
+        by_age(&mut all, |r| (r.created_ms, &r.id));
+        ready(Ok(all))
+    }
+
+    fn all_contacts(&self, expired: Expired) -> BoxFuture<'_, StoreResult<Vec<ContactRecord>>> {
+        let mut all: Vec<ContactRecord> = self.with(|s| {
+            s.contacts
+                .values()
+                .filter(|(_, m)| expired.keeps(m.expires_ms))
+                .map(|(r, _)| r.clone())
+                .collect()
+        });
+        by_age(&mut all, |r| (r.created_ms, &r.id));
+        ready(Ok(all))
+    }
+
+    fn delete_contact<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(self.with(|s| s.contacts.remove(id).is_some())))
+    }
+
+    fn purge_comment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(self.with(|s| {
+            let removable = s
+                .comments
+                .get(id)
+                .is_some_and(|(r, _)| r.status != CommentStatus::Approved);
+            removable && s.comments.remove(id).is_some()
+        })))
+    }
+
+    fn import_comment<'a>(&'a self, record: &'a CommentRecord) -> BoxFuture<'a, StoreResult<bool>> {
+        if record.status != CommentStatus::Approved {
+            return ready(Err(super::StoreError(
+                "only approved comments are imported".into(),
+            )));
+        }
+        ready(Ok(self.with(|s| {
+            if s.comments.contains_key(&record.id) {
+                return false;
+            }
+            // No mail: an imported comment never enters the outbox.
+            let meta = Meta {
+                undelivered: false,
+                ..Meta::new(record.created_ms, 0)
+            };
+            s.comments.insert(record.id.clone(), (record.clone(), meta));
+            true
+        })))
     }
 }

@@ -437,3 +437,61 @@ pub fn backoff(attempt: u32) -> std::time::Duration {
     let random = u64::from(u16::from_le_bytes(crate::ids::random_bytes::<2>()));
     std::time::Duration::from_millis(ceiling_ms / 2 + random % (ceiling_ms / 2 + 1))
 }
+
+/// Whether whole-table reads include items past their expiry that DynamoDB
+/// has not swept yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expired {
+    /// Leave them out, as every other read does: they are gone for the product.
+    Skip {
+        /// The clock the expiry is checked against.
+        now_ms: u64,
+    },
+    /// Include them: an erasure must find every trace of an address.
+    Include,
+}
+
+impl Expired {
+    fn keeps(self, expires_ms: Option<u64>) -> bool {
+        match self {
+            Expired::Skip { now_ms } => expires_ms.is_none_or(|e| e > now_ms),
+            Expired::Include => true,
+        }
+    }
+}
+
+/// The owner's operations (the `rust-aws` command): whole-table reads,
+/// removals and imports that the function never makes. A trait of its own so
+/// that the function's `dyn Store` does not carry them into `bootstrap`.
+///
+/// Moderation goes through [`Store::decide`], as the mailed links do.
+pub trait AdminStore: Store {
+    /// Every comment, or those of `post`, in any status, oldest first.
+    /// On DynamoDB a Scan: the owner's occasional read, never the function's.
+    fn all_comments<'a>(
+        &'a self,
+        post: Option<&'a str>,
+        expired: Expired,
+    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>>;
+
+    /// Every contact message, oldest first.
+    fn all_contacts(&self, expired: Expired) -> BoxFuture<'_, StoreResult<Vec<ContactRecord>>>;
+
+    /// Removes a contact message; `false` when there was none.
+    fn delete_contact<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
+
+    /// Removes a comment that is not approved, live or past its expiry (what
+    /// [`Store::decide`] cannot reach); `false` when there was none or it is
+    /// approved (approved comments change only through `decide`, with their count).
+    fn purge_comment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
+
+    /// Stores an approved comment from elsewhere and counts it in its post, in
+    /// one transaction, without any mail; `false` (and nothing written) when a
+    /// comment with its id exists already, which makes imports idempotent.
+    fn import_comment<'a>(&'a self, record: &'a CommentRecord) -> BoxFuture<'a, StoreResult<bool>>;
+}
+
+/// Oldest first, ties by id: the order of every listing.
+pub fn by_age<T>(items: &mut [T], key: impl Fn(&T) -> (u64, &str)) {
+    items.sort_by(|a, b| key(a).cmp(&key(b)));
+}

@@ -1,0 +1,518 @@
+//! The command line: arguments (clap), finding the table, printing results
+//! for people or (`--json`) for scripts, exit statuses 0 / 1 / 2.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::import::{self, Format};
+use super::ops;
+use super::records::{CommentJson, ContactJson, line};
+use crate::ids;
+use crate::store::dynamodb::DynamoStore;
+use crate::store::{AdminStore, CommentRecord, Decision, Expired};
+
+/// The site owner's command for a rust-aws deployment: moderation queue,
+/// export, import from Disqus / WordPress / Isso, erasure by address.
+///
+/// It works on the DynamoDB table with your own AWS credentials (the usual
+/// AWS environment variables, profiles or SSO). Name the table with --table,
+/// TABLE_NAME, or --stack (the CloudFormation stack's TableName output).
+#[derive(Debug, Parser)]
+#[command(name = "rust-aws", version, propagate_version = true)]
+pub struct Cli {
+    /// The DynamoDB table [env: TABLE_NAME]
+    #[arg(long, global = true, value_name = "NAME")]
+    table: Option<String>,
+    /// Read the table's name from this CloudFormation stack's outputs
+    #[arg(long, global = true, value_name = "NAME")]
+    stack: Option<String>,
+    /// AWS region (default: the AWS configuration's)
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// AWS profile (default: the AWS configuration's)
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// Machine-readable output: one JSON document on stdout
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The moderation queue, oldest first: id, post, author, age, first line
+    Pending,
+    /// One comment, every field but the IP hash
+    Show {
+        /// The comment's id
+        id: String,
+    },
+    /// Publish comments (as the mailed approve link does)
+    Approve {
+        /// Comment ids
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Refuse (or unpublish) comments; removed after 7 days
+    Reject {
+        /// Comment ids
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Remove comments at once
+    Delete {
+        /// Comment ids
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// JSON Lines on stdout: every comment (all statuses), or contact messages
+    Export {
+        /// Only the comments of this post
+        #[arg(long, conflicts_with_all = ["contacts", "email"])]
+        post: Option<String>,
+        /// Contact messages instead of comments
+        #[arg(long, conflicts_with = "email")]
+        contacts: bool,
+        /// Everything stored about this address (an access request)
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+    },
+    /// Import approved comments; a second run adds nothing
+    Import {
+        /// The file's format
+        #[arg(long = "from", value_enum)]
+        from: Format,
+        /// The export file (Isso: its comments.db)
+        file: PathBuf,
+        /// Report what would be imported, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete every comment and contact message of an address; prints what it removed
+    Erase {
+        /// The address (trimmed, case-insensitive)
+        #[arg(long, value_name = "ADDRESS")]
+        email: String,
+    },
+}
+
+/// A failure that ends the command with status 1.
+#[derive(Debug)]
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+/// Runs the command line: parses arguments (usage errors exit 2), runs the
+/// command, reports a failure on stderr with status 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rust-aws: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("rust-aws: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage_error(message: &str) -> ! {
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+async fn sdk_config(cli: &Cli) -> aws_config::SdkConfig {
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    // An owner's link can be slow, a Scan page large: longer than the
+    // function's budget, still bounded. AWS_ENDPOINT_URL is read by the loader.
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(5));
+    if let Some(profile) = &cli.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &cli.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    loader.load().await
+}
+
+/// The table: `--table`, else `--stack`'s `TableName` output, else `TABLE_NAME`.
+async fn table_name(cli: &Cli, config: &aws_config::SdkConfig) -> Result<String, Failure> {
+    match (&cli.table, &cli.stack) {
+        (Some(_), Some(_)) => usage_error("--table and --stack name the table twice: give one"),
+        (Some(table), None) => Ok(table.clone()),
+        (None, Some(stack)) => stack_output(config, stack, "TableName").await,
+        (None, None) => match std::env::var("TABLE_NAME") {
+            Ok(table) if !table.trim().is_empty() => Ok(table),
+            _ => usage_error("no table: give --table NAME, --stack NAME, or set TABLE_NAME"),
+        },
+    }
+}
+
+async fn stack_output(
+    config: &aws_config::SdkConfig,
+    stack: &str,
+    key: &str,
+) -> Result<String, Failure> {
+    let client = aws_sdk_cloudformation::Client::new(config);
+    let out = client
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| {
+            Failure(format!(
+                "cannot read stack {stack}: {}",
+                aws_sdk_cloudformation::error::DisplayErrorContext(e)
+            ))
+        })?;
+    out.stacks()
+        .first()
+        .and_then(|s| {
+            s.outputs()
+                .iter()
+                .find(|o| o.output_key() == Some(key))
+                .and_then(|o| o.output_value())
+        })
+        .map(str::to_owned)
+        .ok_or_else(|| Failure(format!("stack {stack} has no {key} output")))
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+fn progress(len: Option<usize>, message: &'static str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n as u64).with_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_message(message);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends quietly.
+fn out(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => other.map_err(Failure::from),
+    }
+}
+
+fn age(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
+fn first_line(body: &str, max: usize) -> String {
+    let line = body.lines().next().unwrap_or("");
+    if line.chars().count() > max {
+        let cut: String = line.chars().take(max - 1).collect();
+        format!("{cut}…")
+    } else {
+        line.to_owned()
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let config = sdk_config(&cli).await;
+    let table = table_name(&cli, &config).await?;
+    let store = DynamoStore::new(&crate::aws::Sdk::with_config(config), table);
+    execute(&cli, &store).await
+}
+
+async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure> {
+    let now = ids::now_ms();
+    match &cli.command {
+        Command::Pending => {
+            let spinner = progress(None, "reading the table");
+            let queue = ops::pending(store, now).await?;
+            spinner.finish_and_clear();
+            if cli.json {
+                let list: Vec<CommentJson> = queue.iter().map(CommentJson::from).collect();
+                return print_json(&list);
+            }
+            if queue.is_empty() {
+                out("No comment is waiting for moderation.")?;
+            }
+            for c in &queue {
+                out(&format!(
+                    "{}  {}  {}  {}  {}",
+                    c.id,
+                    c.post,
+                    c.name,
+                    age(now.saturating_sub(c.created_ms)),
+                    first_line(&c.body, 60)
+                ))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { id } => match store.get_comment(id, now).await? {
+            Some(c) if cli.json => print_json(&CommentJson::from(&c)),
+            Some(c) => {
+                show(&c)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Err(Failure(format!("no comment {id}"))),
+        },
+        Command::Approve { ids } => moderate(cli, store, ids, Decision::Approve, now).await,
+        Command::Reject { ids } => moderate(cli, store, ids, Decision::Reject, now).await,
+        Command::Delete { ids } => moderate(cli, store, ids, Decision::Delete, now).await,
+        Command::Export {
+            post,
+            contacts,
+            email,
+        } => {
+            let spinner = progress(None, "reading the table");
+            if let Some(email) = email {
+                let data = ops::personal_data(store, email, Expired::Skip { now_ms: now }).await?;
+                spinner.finish_and_clear();
+                for c in &data.comments {
+                    out(&line(&CommentJson::from(c)))?;
+                }
+                for c in &data.contacts {
+                    out(&line(&ContactJson::from(c)))?;
+                }
+            } else if *contacts {
+                let all = store.all_contacts(Expired::Skip { now_ms: now }).await?;
+                spinner.finish_and_clear();
+                for c in &all {
+                    out(&line(&ContactJson::from(c)))?;
+                }
+            } else {
+                let all = store
+                    .all_comments(post.as_deref(), Expired::Skip { now_ms: now })
+                    .await?;
+                spinner.finish_and_clear();
+                for c in &all {
+                    out(&line(&CommentJson::from(c)))?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            from,
+            file,
+            dry_run,
+        } => import_file(cli, store, *from, file, *dry_run, now).await,
+        Command::Erase { email } => {
+            let bar = progress(None, "erasing");
+            let erased = ops::erase(store, email, now, &|| bar.tick()).await?;
+            bar.finish_and_clear();
+            if cli.json {
+                print_json(&erased)?;
+            } else {
+                out(&format!(
+                    "Removed {} comment(s) and {} contact message(s) of {}.",
+                    erased.comments.len(),
+                    erased.contacts.len(),
+                    email.trim()
+                ))?;
+                for id in &erased.comments {
+                    out(&format!("  comment {id}"))?;
+                }
+                for id in &erased.contacts {
+                    out(&format!("  contact {id}"))?;
+                }
+                for id in &erased.failed {
+                    out(&format!(
+                        "  NOT removed (changed meanwhile, run again): comment {id}"
+                    ))?;
+                }
+            }
+            Ok(if erased.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<ExitCode, Failure> {
+    out(&serde_json::to_string_pretty(value)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(c: &CommentRecord) -> Result<(), Failure> {
+    let none = "-";
+    out(&format!("id:         {}", c.id))?;
+    out(&format!("post:       {}", c.post))?;
+    out(&format!("status:     {}", c.status.as_str()))?;
+    out(&format!("created_at: {}", ids::rfc3339(c.created_ms)))?;
+    out(&format!(
+        "parent:     {}",
+        c.parent.as_deref().unwrap_or(none)
+    ))?;
+    out(&format!("name:       {}", c.name))?;
+    out(&format!(
+        "email:      {}",
+        c.email.as_deref().unwrap_or(none)
+    ))?;
+    out(&format!("url:        {}", c.url.as_deref().unwrap_or(none)))?;
+    out("body:")?;
+    for l in c.body.lines() {
+        out(&format!("  {l}"))?;
+    }
+    Ok(())
+}
+
+async fn moderate(
+    cli: &Cli,
+    store: &dyn AdminStore,
+    ids: &[String],
+    decision: Decision,
+    now: u64,
+) -> Result<ExitCode, Failure> {
+    let outcomes = ops::decide(store, ids, decision, now).await?;
+    if cli.json {
+        print_json(&outcomes)?;
+    } else {
+        for o in &outcomes {
+            match &o.reason {
+                None => out(&format!("{}: {}", o.id, past(decision)))?,
+                Some(why) => eprintln!("rust-aws: {}: not {}: {why}", o.id, past(decision)),
+            }
+        }
+    }
+    Ok(if outcomes.iter().all(|o| o.done) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn past(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Approve => "approved",
+        Decision::Reject => "rejected",
+        Decision::Delete => "deleted",
+    }
+}
+
+async fn import_file(
+    cli: &Cli,
+    store: &dyn AdminStore,
+    format: Format,
+    file: &std::path::Path,
+    dry_run: bool,
+    now: u64,
+) -> Result<ExitCode, Failure> {
+    let name = file.display();
+    let items = if format == Format::Isso {
+        if !file.is_file() {
+            return Err(Failure(format!("{name}: no such file")));
+        }
+        import::isso::read(file)
+    } else {
+        let text = std::fs::read_to_string(file).map_err(|e| Failure(format!("{name}: {e}")))?;
+        match format {
+            Format::Disqus => import::disqus::parse(&text),
+            Format::Wordpress => import::wordpress::parse(&text),
+            Format::Jsonl => import::jsonl::parse(&text),
+            Format::Isso => unreachable!("read above"),
+        }
+    }
+    .map_err(|e| {
+        Failure(format!(
+            "{name} is not a valid {} file, nothing imported: {e}",
+            format.as_str()
+        ))
+    })?;
+    let plan = import::plan(format, items, now);
+    let bar = progress(Some(plan.comments.len()), "importing");
+    let report = ops::import(store, plan, dry_run, now, &|| bar.inc(1)).await;
+    bar.finish_and_clear();
+    if cli.json {
+        print_json(&report)?;
+    } else {
+        let verb = if dry_run { "would import" } else { "imported" };
+        out(&format!(
+            "{}: read {}, {verb} {}, already present {}, skipped {}, failed {}",
+            name,
+            report.read,
+            report.imported,
+            report.already_present,
+            report.skipped.len(),
+            report.failed.len()
+        ))?;
+        for s in &report.skipped {
+            out(&format!("  skipped {}: {}", s.source_id, s.reason))?;
+        }
+        for s in &report.notes {
+            out(&format!("  note {}: {}", s.source_id, s.reason))?;
+        }
+        for s in &report.failed {
+            out(&format!("  FAILED {}: {}", s.source_id, s.reason))?;
+        }
+    }
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        assert_eq!(age(59_000), "59s");
+        assert_eq!(age(3_599_000), "59m");
+        assert_eq!(age(7_200_000), "2h");
+        assert_eq!(age(3 * 86_400_000), "3d");
+    }
+
+    #[test]
+    fn first_lines_are_cut_to_width() {
+        assert_eq!(first_line("short\nsecond", 60), "short");
+        assert_eq!(
+            first_line(&"x".repeat(70), 10),
+            format!("{}…", "x".repeat(9))
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! Disqus's XML export: `<disqus>` holding `<thread dsq:id>` elements (a page:
+//! `<link>`, `<title>`) and `<post dsq:id>` elements (a comment: `<message>`
+//! HTML, `<createdAt>`, `<isDeleted>`, `<isSpam>`, `<author>` with `<name>` and
+//! `<email>`, `<thread dsq:id>` and an optional `<parent dsq:id>`).
+
+use std::collections::HashMap;
+
+use super::{FormatError, SourceComment, html, parse_date, post_from_link};
+use crate::admin::xml::{self, Element};
+
+const ID: &str = "dsq:id";
+
+fn required_id(element: &Element) -> Result<&str, FormatError> {
+    element
+        .attr(ID)
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| {
+            FormatError::new(
+                format!("<{}> at line {}", element.name, element.line),
+                "has no dsq:id attribute",
+            )
+        })
+}
+
+/// Reads a Disqus export.
+pub fn parse(input: &str) -> Result<Vec<SourceComment>, FormatError> {
+    let root = xml::parse(input)?;
+    if root.name != "disqus" {
+        return Err(FormatError::new(
+            format!("line {}", root.line),
+            format_args!(
+                "the root element is <{}>, not <disqus>: not a Disqus export",
+                root.name
+            ),
+        ));
+    }
+    let mut pages: HashMap<&str, Result<String, String>> = HashMap::new();
+    for thread in root.children_named("thread") {
+        pages.insert(
+            required_id(thread)?,
+            post_from_link(thread.child_text("link")),
+        );
+    }
+    let mut comments = Vec::new();
+    for post in root.children_named("post") {
+        let id = required_id(post)?;
+        let page = match post.child("thread").map(required_id).transpose()? {
+            Some(thread) => pages
+                .get(thread)
+                .cloned()
+                .unwrap_or_else(|| Err(format!("its thread {thread} is not in the file"))),
+            None => Err("it names no thread".to_owned()),
+        };
+        let parent = post.child("parent").map(required_id).transpose()?;
+        let author = post.child("author");
+        let author_text = |name| author.map_or("", |a| a.child_text(name));
+        let flag = |name| post.child_text(name).eq_ignore_ascii_case("true");
+        let excluded = if flag("isDeleted") {
+            Some("deleted in Disqus".to_owned())
+        } else if flag("isSpam") {
+            Some("marked as spam in Disqus".to_owned())
+        } else {
+            None
+        };
+        comments.push(SourceComment {
+            source_id: id.to_owned(),
+            parent: parent.map(str::to_owned),
+            post: page,
+            name: author_text("name").to_owned(),
+            email: Some(author_text("email").to_owned()),
+            url: None,
+            body: html::to_text(post.child_text("message")),
+            created_ms: parse_date(post.child_text("createdAt")),
+            excluded,
+        });
+    }
+    Ok(comments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXPORT: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">
+  <category dsq:id="1"><forum>example</forum><title>General</title><isDefault>true</isDefault></category>
+  <thread dsq:id="10">
+    <id>post-one</id><forum>example</forum><category dsq:id="1"/>
+    <link>https://blog.example.org/2024/01/one/</link><title>One</title>
+    <createdAt>2024-01-01T08:00:00Z</createdAt>
+    <author><name>Owner</name><isAnonymous>false</isAnonymous></author>
+    <isClosed>false</isClosed><isDeleted>false</isDeleted>
+  </thread>
+  <post dsq:id="100">
+    <id/><message><![CDATA[<p>Hello &amp; welcome</p><p>Second</p>]]></message>
+    <createdAt>2024-01-02T09:30:00Z</createdAt><isDeleted>false</isDeleted><isSpam>false</isSpam>
+    <author><email>ada@example.org</email><name>Ada Example</name><isAnonymous>false</isAnonymous></author>
+    <thread dsq:id="10"/>
+  </post>
+  <post dsq:id="101">
+    <message>&lt;p&gt;Reply&lt;/p&gt;</message>
+    <createdAt>2024-01-03T09:30:00Z</createdAt><isDeleted>true</isDeleted><isSpam>false</isSpam>
+    <author><name>Bo</name></author>
+    <thread dsq:id="10"/><parent dsq:id="100"/>
+  </post>
+</disqus>"#;
+
+    #[test]
+    fn posts_become_comments_on_their_thread_page() {
+        let comments = parse(EXPORT).unwrap();
+        assert_eq!(comments.len(), 2);
+        let first = &comments[0];
+        assert_eq!(first.source_id, "100");
+        assert_eq!(first.post, Ok("/2024/01/one/".into()));
+        assert_eq!(first.name, "Ada Example");
+        assert_eq!(first.email.as_deref(), Some("ada@example.org"));
+        assert_eq!(first.body, "Hello & welcome\n\nSecond");
+        assert_eq!(first.created_ms, Ok(1_704_187_800_000));
+        assert_eq!(first.excluded, None);
+        let reply = &comments[1];
+        assert_eq!(reply.parent.as_deref(), Some("100"));
+        assert_eq!(reply.body, "Reply");
+        assert_eq!(reply.excluded.as_deref(), Some("deleted in Disqus"));
+    }
+
+    #[test]
+    fn a_post_without_id_refuses_the_file_naming_its_line() {
+        let broken = EXPORT.replace("<post dsq:id=\"101\">", "<post>");
+        let err = parse(&broken).unwrap_err();
+        assert!(err.at.starts_with("<post> at line 17"), "{err}");
+    }
+
+    #[test]
+    fn another_format_is_refused() {
+        let err = parse("<rss><channel/></rss>").unwrap_err();
+        assert!(err.message.contains("not a Disqus export"), "{err}");
+    }
+}

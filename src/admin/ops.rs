@@ -1,0 +1,236 @@
+//! What each command does to the store, apart from how it is printed: the
+//! same functions run against DynamoDB (the command) and memory (tests).
+
+use serde::Serialize;
+
+use super::import::{Plan, Skipped};
+use crate::store::{
+    AdminStore, CommentRecord, CommentStatus, ContactRecord, Decided, Decision, Expired,
+    StoreResult,
+};
+
+/// The moderation queue, oldest first.
+pub async fn pending(store: &dyn AdminStore, now_ms: u64) -> StoreResult<Vec<CommentRecord>> {
+    let all = store.all_comments(None, Expired::Skip { now_ms }).await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| c.status == CommentStatus::Pending)
+        .collect())
+}
+
+/// How one moderation decision ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The comment.
+    pub id: String,
+    /// `approve`, `reject` or `delete`.
+    pub action: &'static str,
+    /// Whether it was applied.
+    pub done: bool,
+    /// Why not, when it was not.
+    pub reason: Option<String>,
+}
+
+/// Applies `decision` to each comment through [`crate::store::Store::decide`]:
+/// the mailed links' state machine, count transaction and retention.
+pub async fn decide(
+    store: &dyn AdminStore,
+    ids: &[String],
+    decision: Decision,
+    now_ms: u64,
+) -> StoreResult<Vec<Outcome>> {
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for id in ids {
+        let result = store.decide(id, decision, now_ms).await?;
+        let reason = match result {
+            Decided::Done => None,
+            Decided::Conflict => Some(match decision.target() {
+                Some(target) => format!("no such comment, or it is {} already", target.as_str()),
+                None => "no such comment".to_owned(),
+            }),
+            Decided::ParentUnpublished => {
+                Some("it replies to a comment that is not published: approve that one first".into())
+            }
+        };
+        outcomes.push(Outcome {
+            id: id.clone(),
+            action: decision.as_str(),
+            done: reason.is_none(),
+            reason,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Addresses compare trimmed and case-insensitively.
+pub fn same_address(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// Everything stored about one address.
+#[derive(Debug, Default)]
+pub struct PersonalData {
+    /// Comments written with it, any status.
+    pub comments: Vec<CommentRecord>,
+    /// Contact messages sent from it.
+    pub contacts: Vec<ContactRecord>,
+    // Reply-notification subscriptions join here when the store holds them:
+    // this is the one place `export --email` and `erase --email` read from.
+}
+
+/// Everything stored about `email` (an access request, or what an erasure removes).
+pub async fn personal_data(
+    store: &dyn AdminStore,
+    email: &str,
+    expired: Expired,
+) -> StoreResult<PersonalData> {
+    let comments = store.all_comments(None, expired).await?;
+    let contacts = store.all_contacts(expired).await?;
+    Ok(PersonalData {
+        comments: comments
+            .into_iter()
+            .filter(|c| c.email.as_deref().is_some_and(|e| same_address(e, email)))
+            .collect(),
+        contacts: contacts
+            .into_iter()
+            .filter(|c| same_address(&c.email, email))
+            .collect(),
+    })
+}
+
+/// What an erasure removed.
+#[derive(Debug, Default, Serialize)]
+pub struct Erased {
+    /// Ids of the comments removed.
+    pub comments: Vec<String>,
+    /// Ids of the contact messages removed.
+    pub contacts: Vec<String>,
+    /// Ids found but not removed (changed meanwhile): run the erasure again.
+    pub failed: Vec<String>,
+}
+
+/// Removes every comment and contact message of `email`, including items past
+/// their expiry that DynamoDB has not swept yet. Comments go through
+/// `decide(Delete)`, so approved ones leave their post's count with them.
+pub async fn erase(
+    store: &dyn AdminStore,
+    email: &str,
+    now_ms: u64,
+    tick: &dyn Fn(),
+) -> StoreResult<Erased> {
+    let data = personal_data(store, email, Expired::Include).await?;
+    let mut erased = Erased::default();
+    for comment in &data.comments {
+        let removed = match store.decide(&comment.id, Decision::Delete, now_ms).await? {
+            Decided::Done => true,
+            // Past its expiry (decide no longer sees it) or changed meanwhile.
+            Decided::Conflict | Decided::ParentUnpublished => {
+                store.purge_comment(&comment.id).await?
+            }
+        };
+        if removed {
+            erased.comments.push(comment.id.clone());
+        } else {
+            erased.failed.push(comment.id.clone());
+        }
+        tick();
+    }
+    for contact in &data.contacts {
+        if store.delete_contact(&contact.id).await? {
+            erased.contacts.push(contact.id.clone());
+        }
+        tick();
+    }
+    Ok(erased)
+}
+
+/// What an import did (or, with `--dry-run`, would do).
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Comments in the file.
+    pub read: usize,
+    /// Stored now.
+    pub imported: usize,
+    /// Stored by an earlier import (same source id): left as they are.
+    pub already_present: usize,
+    /// Left out, with reasons (the source's own exclusions included).
+    pub skipped: Vec<Skipped>,
+    /// Could not be stored (the store failed for them); the rest went on.
+    pub failed: Vec<Skipped>,
+    /// Imported with something dropped (an invalid address, a parent).
+    pub notes: Vec<Skipped>,
+}
+
+/// Stores what `plan` keeps: each comment on its own (one transaction with
+/// its post's count), so a failure leaves nothing half-written and the rest go on.
+pub async fn import(
+    store: &dyn AdminStore,
+    plan: Plan,
+    dry_run: bool,
+    now_ms: u64,
+    tick: &dyn Fn(),
+) -> ImportReport {
+    let mut report = ImportReport {
+        dry_run,
+        read: plan.comments.len() + plan.skipped.len(),
+        skipped: plan.skipped,
+        ..ImportReport::default()
+    };
+    for mut planned in plan.comments {
+        let source_id = planned.source_id.clone();
+        let note = |report: &mut ImportReport, text: String| {
+            report.notes.push(Skipped {
+                source_id: source_id.clone(),
+                reason: text,
+            });
+        };
+        if planned.parent_outside_file
+            && let Some(parent_id) = planned.record.parent.take()
+        {
+            match store.get_comment(&parent_id, now_ms).await {
+                Ok(Some(parent))
+                    if parent.status == CommentStatus::Approved
+                        && parent.post == planned.record.post =>
+                {
+                    // One level of replies: under the parent's own parent if it has one.
+                    planned.record.parent = Some(parent.parent.unwrap_or(parent.id));
+                }
+                Ok(_) => note(
+                    &mut report,
+                    "its parent is neither in the file nor published on its page: imported as top-level".into(),
+                ),
+                Err(e) => {
+                    report.failed.push(Skipped {
+                        source_id: planned.source_id.clone(),
+                        reason: e.to_string(),
+                    });
+                    tick();
+                    continue;
+                }
+            }
+        }
+        for text in std::mem::take(&mut planned.notes) {
+            note(&mut report, text);
+        }
+        let stored = if dry_run {
+            store
+                .get_comment(&planned.record.id, now_ms)
+                .await
+                .map(|existing| existing.is_none())
+        } else {
+            store.import_comment(&planned.record).await
+        };
+        match stored {
+            Ok(true) => report.imported += 1,
+            Ok(false) => report.already_present += 1,
+            Err(e) => report.failed.push(Skipped {
+                source_id: planned.source_id.clone(),
+                reason: e.to_string(),
+            }),
+        }
+        tick();
+    }
+    report
+}

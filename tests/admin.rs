@@ -1,0 +1,816 @@
+//! The owner's `rust-aws` command, run as a process against DynamoDB on moto
+//! through the real SDK, plus the admin store operations held to the same
+//! results on the memory store and on DynamoDB.
+#![cfg(feature = "admin")]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rust_aws::admin::ops;
+use rust_aws::aws::Sdk;
+use rust_aws::store::dynamodb::DynamoStore;
+use rust_aws::store::memory::MemoryStore;
+use rust_aws::store::{
+    AdminStore, CommentRecord, CommentStatus, ContactRecord, Decision, Expired, Store,
+};
+use serde_json::Value;
+use support::runtime::{REGION, create_table, moto_url, sdk};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/admin")
+        .join(name)
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", rust_aws::ids::new_id())
+}
+
+/// Runs `rust-aws ARGS` against moto with nothing from the caller's AWS setup.
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rust-aws"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", moto_url())
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap()
+}
+
+/// `rust-aws --table TABLE ARGS`, expected to succeed: its stdout.
+fn ok(table: &str, args: &[&str]) -> String {
+    let mut all = vec!["--table", table];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "rust-aws {all:?}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(table: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(table, &all)).unwrap()
+}
+
+fn lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+async fn dynamo(table: &str) -> DynamoStore {
+    DynamoStore::new(&Sdk::with_config(sdk().await), table.to_owned())
+}
+
+async fn new_table() -> (String, DynamoStore) {
+    let table = unique("admin");
+    create_table(&table).await;
+    let store = dynamo(&table).await;
+    (table, store)
+}
+
+async fn count(store: &dyn AdminStore, post: &str) -> u64 {
+    store.count_approved(&[post.to_owned()]).await.unwrap()[0]
+}
+
+fn comment(id: &str, post: &str, email: Option<&str>, status: CommentStatus) -> CommentRecord {
+    CommentRecord {
+        id: id.to_owned(),
+        post: post.to_owned(),
+        parent: None,
+        name: format!("Reader {id}"),
+        email: email.map(str::to_owned),
+        url: None,
+        body: format!("Body of {id}\nsecond line"),
+        created_ms: rust_aws::ids::now_ms() - 3_600_000,
+        status,
+        ip_hash: "hash".to_owned(),
+        links_base: "https://api.example.org".to_owned(),
+    }
+}
+
+fn contact(id: &str, email: &str) -> ContactRecord {
+    ContactRecord {
+        id: id.to_owned(),
+        name: "Visitor".to_owned(),
+        email: email.to_owned(),
+        subject: Some("Hello".to_owned()),
+        message: "A message".to_owned(),
+        created_ms: rust_aws::ids::now_ms() - 1000,
+        ip_hash: "hash".to_owned(),
+        delivered: false,
+    }
+}
+
+fn id(n: u8) -> String {
+    format!("{n:032x}")
+}
+
+// ---- moderation --------------------------------------------------------
+
+#[tokio::test]
+async fn pending_lists_the_queue_oldest_first_and_approve_publishes_and_counts() {
+    let (table, store) = new_table().await;
+    let post = "/2026/11/queue/";
+    let mut older = comment(&id(1), post, Some("a@example.org"), CommentStatus::Pending);
+    older.created_ms -= 86_400_000;
+    let newer = comment(&id(2), post, None, CommentStatus::Pending);
+    store.put_comment(&newer, 0).await.unwrap();
+    store.put_comment(&older, 0).await.unwrap();
+
+    let text = ok(&table, &["pending"]);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].starts_with(&id(1)) && rows[0].contains(post) && rows[0].contains("1d"));
+    assert!(
+        rows[0].ends_with("Body of 00000000000000000000000000000001"),
+        "first line only: {text}"
+    );
+    let queue = json(&table, &["pending"]);
+    assert_eq!(queue.as_array().unwrap().len(), 2);
+
+    assert_eq!(
+        ok(&table, &["approve", &id(1)]).trim(),
+        format!("{}: approved", id(1))
+    );
+    assert_eq!(count(&store, post).await, 1);
+    let listed = store.list_approved(post, None, 10).await.unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the listing index sees it, as after a mailed link"
+    );
+    assert_eq!(json(&table, &["pending"]).as_array().unwrap().len(), 1);
+
+    let again = run(&["--table", &table, "approve", &id(1)]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "approving twice is a conflict"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("approved already"));
+
+    ok(&table, &["reject", &id(1)]);
+    assert_eq!(
+        count(&store, post).await,
+        0,
+        "unpublishing takes it out of the count"
+    );
+    ok(&table, &["delete", &id(1), &id(2)]);
+    assert!(
+        store
+            .get_comment(&id(2), rust_aws::ids::now_ms())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let missing = run(&["--table", &table, "delete", &id(9)]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn show_prints_every_field_but_the_ip_hash() {
+    let (table, store) = new_table().await;
+    let mut c = comment(
+        &id(3),
+        "/show/",
+        Some("Show@Example.org"),
+        CommentStatus::Pending,
+    );
+    c.url = Some("https://show.example.org/".into());
+    store.put_comment(&c, 0).await.unwrap();
+    let text = ok(&table, &["show", &id(3)]);
+    for needle in [
+        "/show/",
+        "Show@Example.org",
+        "https://show.example.org/",
+        "pending",
+        "second line",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from {text}");
+    }
+    let shown = json(&table, &["show", &id(3)]);
+    assert_eq!(shown["email"], "Show@Example.org");
+    assert!(shown.get("ip_hash").is_none());
+    assert_eq!(
+        run(&["--table", &table, "show", &id(4)]).status.code(),
+        Some(1)
+    );
+}
+
+// ---- import ------------------------------------------------------------
+
+#[tokio::test]
+async fn disqus_import_keeps_threads_and_is_idempotent() {
+    let (table, store) = new_table().await;
+    let file = fixture("disqus.xml");
+    let dry = json(
+        &table,
+        &[
+            "import",
+            "--from",
+            "disqus",
+            file.to_str().unwrap(),
+            "--dry-run",
+        ],
+    );
+    assert_eq!(
+        (dry["imported"].as_u64(), dry["dry_run"].as_bool()),
+        (Some(4), Some(true))
+    );
+    assert_eq!(ok(&table, &["export"]), "", "a dry run writes nothing");
+
+    let report = json(
+        &table,
+        &["import", "--from", "disqus", file.to_str().unwrap()],
+    );
+    assert_eq!(report["read"], 6);
+    assert_eq!(report["imported"], 4);
+    let reasons: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["marked as spam in Disqus", "deleted in Disqus"]);
+
+    let post = "/2026/11/rust-on-lambda/";
+    assert_eq!(count(&store, post).await, 3);
+    assert_eq!(
+        count(&store, "/2026/10/nix-builds/").await,
+        1,
+        "query string dropped"
+    );
+    let listed = store.list_approved(post, None, 10).await.unwrap();
+    let top = &listed[0];
+    assert_eq!(top.name, "Mira Quill");
+    assert_eq!(top.email.as_deref(), Some("Mira.Quill@Example.net"));
+    assert_eq!(
+        top.body,
+        "Great write-up \u{2014} the cold start numbers surprised me.\n\nWhich memory size did you use?"
+    );
+    assert_eq!(
+        rust_aws::ids::rfc3339(top.created_ms),
+        "2025-11-02T10:00:00.000Z"
+    );
+    assert_eq!(top.parent, None);
+    assert!(
+        listed[1..]
+            .iter()
+            .all(|c| c.parent.as_deref() == Some(top.id.as_str())),
+        "a reply to a reply hangs under the top-level comment"
+    );
+
+    let second = json(
+        &table,
+        &["import", "--from", "disqus", file.to_str().unwrap()],
+    );
+    assert_eq!(
+        (
+            second["imported"].as_u64(),
+            second["already_present"].as_u64()
+        ),
+        (Some(0), Some(4))
+    );
+    assert_eq!(count(&store, post).await, 3, "a second run adds nothing");
+}
+
+#[tokio::test]
+async fn wordpress_import_keeps_authors_urls_and_paragraphs() {
+    let (table, store) = new_table().await;
+    let file = fixture("wordpress.xml");
+    let text = ok(
+        &table,
+        &["import", "--from", "wordpress", file.to_str().unwrap()],
+    );
+    assert!(text.contains("imported 3"), "{text}");
+    assert!(
+        text.contains("a pingback, not a comment")
+            && text.contains("waiting for moderation in WordPress"),
+        "{text}"
+    );
+    let listed = store
+        .list_approved("/2024/03/hello-world/", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].url.as_deref(), Some("https://ines.example.org/"));
+    assert_eq!(
+        listed[0].body,
+        "Congratulations on the new blog!\nLooking forward to more.\n\nP.S. the RSS feed works."
+    );
+    assert_eq!(
+        rust_aws::ids::rfc3339(listed[0].created_ms),
+        "2024-03-01T10:00:00.000Z",
+        "the GMT date"
+    );
+    assert_eq!(listed[1].parent.as_deref(), Some(listed[0].id.as_str()));
+    assert_eq!(count(&store, "/about/").await, 1);
+    assert_eq!(
+        store.list_approved("/about/", None, 1).await.unwrap()[0].body,
+        "Nice & short page."
+    );
+}
+
+#[tokio::test]
+async fn isso_import_reads_the_sqlite_database() {
+    let (table, store) = new_table().await;
+    let db = std::env::temp_dir().join(format!("{}.db", unique("isso")));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(&std::fs::read_to_string(fixture("isso.sql")).unwrap())
+        .unwrap();
+    drop(conn);
+    let report = json(&table, &["import", "--from", "isso", db.to_str().unwrap()]);
+    std::fs::remove_file(&db).unwrap();
+    assert_eq!(report["imported"], 4, "{report}");
+    assert_eq!(
+        report["skipped"].as_array().unwrap().len(),
+        2,
+        "pending and deleted"
+    );
+
+    let listed = store
+        .list_approved("/2025/06/static-sites/", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[1].name, "Anonymous");
+    assert_eq!(
+        listed[0].body, "Static sites are **back**.",
+        "Isso's text is kept as typed"
+    );
+    assert_eq!(listed[0].created_ms, 1_750_000_000_500);
+    assert_eq!(listed[2].parent.as_deref(), Some(listed[0].id.as_str()));
+    let orphan = &store
+        .list_approved("/2025/07/comments/", None, 10)
+        .await
+        .unwrap()[0];
+    assert_eq!(orphan.parent, None, "its parent was deleted in Isso");
+    assert_eq!(orphan.url, None, "an ftp website is dropped");
+    let notes = report["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["reason"].as_str().unwrap().contains("website dropped")),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_content_is_skipped_with_reasons_and_the_rest_imported() {
+    let (table, store) = new_table().await;
+    let text = std::fs::read_to_string(fixture("hostile-disqus.xml"))
+        .unwrap()
+        .replace("LONGBODY", &"y".repeat(5001))
+        .replace("LONGNAME", &"n".repeat(101));
+    let file = std::env::temp_dir().join(format!("{}.xml", unique("hostile")));
+    std::fs::write(&file, text).unwrap();
+    let report = json(
+        &table,
+        &["import", "--from", "disqus", file.to_str().unwrap()],
+    );
+    std::fs::remove_file(&file).unwrap();
+
+    let skipped: Vec<(String, String)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["source_id"].as_str().unwrap().to_owned(),
+                s["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let reason = |id: &str| {
+        skipped
+            .iter()
+            .find(|(s, _)| s == id)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or_else(|| panic!("{id} not skipped: {report}"))
+    };
+    assert!(reason("h2").contains("5000"));
+    assert!(reason("h3").contains("100"));
+    assert!(reason("h4").contains("bad date"));
+    assert!(reason("h5").contains("future"));
+    assert!(reason("h7").contains("duplicate"));
+    assert!(reason("h8").contains("control"));
+    assert!(reason("h9").contains("not an http(s) URL"));
+    assert!(reason("h10").contains("not in the file"));
+    assert!(reason("h11").contains("at least 2"));
+    assert_eq!(report["imported"], 3, "{report}");
+
+    let listed = store.list_approved("/hostile/", None, 10).await.unwrap();
+    // Names are plain text in Disqus: kept as written, and never rendered as HTML.
+    let h1 = listed
+        .iter()
+        .find(|c| c.name == "<b>Bold</b> Name")
+        .unwrap();
+    assert_eq!(
+        h1.body, "Hello there <b>not bold</b>",
+        "markup stripped, escaped text kept as text"
+    );
+    assert_eq!(h1.email, None, "an invalid address is dropped");
+    let orphan = listed.iter().find(|c| c.name == "Orphan").unwrap();
+    assert_eq!(orphan.parent, None, "an unknown parent makes it top-level");
+    assert_eq!(
+        listed.iter().find(|c| c.name == "Dup").unwrap().body,
+        "First copy"
+    );
+    assert_eq!(count(&store, "/hostile/").await, 3);
+}
+
+#[tokio::test]
+async fn a_malformed_file_is_refused_naming_the_line_and_nothing_is_written() {
+    let (table, _store) = new_table().await;
+    let text = std::fs::read_to_string(fixture("disqus.xml")).unwrap();
+    let broken = text.replacen("</post>", "</pots>", 2);
+    let file = std::env::temp_dir().join(format!("{}.xml", unique("broken")));
+    std::fs::write(&file, broken).unwrap();
+    let out = run(&[
+        "--table",
+        &table,
+        "import",
+        "--from",
+        "disqus",
+        file.to_str().unwrap(),
+    ]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 55") && err.contains("nothing imported"),
+        "{err}"
+    );
+    assert_eq!(
+        ok(&table, &["export"]),
+        "",
+        "not even the posts before the fault"
+    );
+
+    let jsonl = std::env::temp_dir().join(format!("{}.jsonl", unique("broken")));
+    std::fs::write(&jsonl, "{\"type\":\"comment\"}\n[1,2]\n").unwrap();
+    let out = run(&[
+        "--table",
+        &table,
+        "import",
+        "--from",
+        "jsonl",
+        jsonl.to_str().unwrap(),
+    ]);
+    std::fs::remove_file(&jsonl).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+}
+
+// ---- export, erase, round trip -----------------------------------------
+
+#[tokio::test]
+async fn erase_removes_every_trace_of_an_address_and_fixes_counts() {
+    let (table, store) = new_table().await;
+    let post = "/erase/";
+    let who = "Erin.Gone@Example.org";
+    store
+        .put_comment(
+            &comment(&id(1), post, Some(who), CommentStatus::Approved),
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .put_comment(
+            &comment(
+                &id(2),
+                post,
+                Some("erin.gone@example.org"),
+                CommentStatus::Pending,
+            ),
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .put_comment(
+            &comment(
+                &id(3),
+                post,
+                Some("keep@example.org"),
+                CommentStatus::Approved,
+            ),
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .put_contact(&contact(&id(4), " ERIN.GONE@example.org"), 0)
+        .await
+        .unwrap();
+    store
+        .put_contact(&contact(&id(5), "keep@example.org"), 0)
+        .await
+        .unwrap();
+    // Rejected long ago: past its expiry but not yet swept by DynamoDB.
+    store
+        .put_comment(&comment(&id(6), post, Some(who), CommentStatus::Pending), 0)
+        .await
+        .unwrap();
+    store
+        .decide(
+            &id(6),
+            Decision::Reject,
+            rust_aws::ids::now_ms() - 30 * 86_400_000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(count(&store, post).await, 2);
+
+    let before = lines(&ok(
+        &table,
+        &["export", "--email", "  erin.GONE@example.org "],
+    ));
+    let kinds: Vec<(&str, &str)> = before
+        .iter()
+        .map(|v| (v["type"].as_str().unwrap(), v["id"].as_str().unwrap()))
+        .collect();
+    let (one, two, four) = (id(1), id(2), id(4));
+    assert_eq!(
+        kinds,
+        [
+            ("comment", one.as_str()),
+            ("comment", two.as_str()),
+            ("contact", four.as_str())
+        ]
+    );
+
+    let erased = json(&table, &["erase", "--email", "erin.gone@example.org"]);
+    let mut comments: Vec<&str> = erased["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    comments.sort_unstable();
+    assert_eq!(comments, [id(1), id(2), id(6)]);
+    assert_eq!(erased["contacts"], serde_json::json!([id(4)]));
+    assert_eq!(
+        count(&store, post).await,
+        1,
+        "the approved one left the count"
+    );
+    assert_eq!(ok(&table, &["export", "--email", who]), "");
+    let all = store.all_comments(None, Expired::Include).await.unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        [id(3)],
+        "expired leftovers too"
+    );
+    assert_eq!(lines(&ok(&table, &["export", "--contacts"])).len(), 1);
+
+    let text = ok(&table, &["erase", "--email", who]);
+    assert!(
+        text.starts_with("Removed 0 comment(s) and 0 contact message(s)"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn export_erase_import_round_trips_exactly() {
+    let (table, store) = new_table().await;
+    ok(
+        &table,
+        &[
+            "import",
+            "--from",
+            "disqus",
+            fixture("disqus.xml").to_str().unwrap(),
+        ],
+    );
+    ok(
+        &table,
+        &[
+            "import",
+            "--from",
+            "wordpress",
+            fixture("wordpress.xml").to_str().unwrap(),
+        ],
+    );
+    let mut anon = comment(&id(7), "/anon/", None, CommentStatus::Approved);
+    anon.url = Some("https://anon.example.org/".into());
+    store.put_comment(&anon, 0).await.unwrap();
+    let before = ok(&table, &["export"]);
+    assert_eq!(before.lines().count(), 8);
+    let by_post = ok(&table, &["export", "--post", "/about/"]);
+    assert_eq!(by_post.lines().count(), 1);
+
+    // Erase everything: by address, then the comments that have none.
+    let mut emails: Vec<String> = lines(&before)
+        .iter()
+        .filter_map(|v| v["email"].as_str().map(str::to_lowercase))
+        .collect();
+    emails.sort_unstable();
+    emails.dedup();
+    for email in &emails {
+        ok(&table, &["erase", "--email", email]);
+    }
+    let rest: Vec<String> = lines(&ok(&table, &["export"]))
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut args = vec!["delete"];
+    args.extend(rest.iter().map(String::as_str));
+    ok(&table, &args);
+    assert_eq!(ok(&table, &["export"]), "");
+    assert_eq!(count(&store, "/2026/11/rust-on-lambda/").await, 0);
+
+    let file = std::env::temp_dir().join(format!("{}.jsonl", unique("export")));
+    std::fs::write(&file, &before).unwrap();
+    let report = json(
+        &table,
+        &["import", "--from", "jsonl", file.to_str().unwrap()],
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(report["imported"], 8, "{report}");
+    assert_eq!(ok(&table, &["export"]), before);
+    assert_eq!(count(&store, "/2026/11/rust-on-lambda/").await, 3);
+}
+
+// ---- finding the table, usage ------------------------------------------
+
+#[tokio::test]
+async fn the_table_comes_from_the_stack_outputs() {
+    let (table, store) = new_table().await;
+    store
+        .put_comment(&comment(&id(1), "/stack/", None, CommentStatus::Pending), 0)
+        .await
+        .unwrap();
+    let stack = unique("stack");
+    let template = serde_json::json!({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"TableName": {"Value": table}},
+    });
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk().await);
+    cfn.create_stack()
+        .stack_name(&stack)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let out = run(&["--stack", &stack, "pending"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&id(1)));
+    let missing = run(&["--stack", "no-such-stack", "pending"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such-stack"));
+}
+
+#[test]
+fn usage_errors_exit_with_status_2() {
+    assert_eq!(run(&["pending"]).status.code(), Some(2), "no table");
+    assert_eq!(
+        run(&["--table", "t", "--stack", "s", "pending"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&["--table", "t", "frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["--table", "t", "import", "--from", "myspace", "f"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["--table", "t", "approve"]).status.code(),
+        Some(2),
+        "no id"
+    );
+    assert_eq!(
+        run(&["--table", "t", "export", "--contacts", "--post", "/p/"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let help = run(&["import", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--dry-run"));
+}
+
+#[test]
+fn a_missing_file_fails_with_status_1() {
+    let out = run(&[
+        "--table",
+        "t",
+        "import",
+        "--from",
+        "jsonl",
+        "/nonexistent/export.jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/export.jsonl"));
+}
+
+// ---- the same results on both stores -----------------------------------
+
+async fn admin_scenario(store: &dyn AdminStore) -> Vec<String> {
+    let now = rust_aws::ids::now_ms();
+    let mut seen = Vec::new();
+    let post = "/same/";
+    store
+        .put_comment(
+            &comment(&id(1), post, Some("x@example.org"), CommentStatus::Pending),
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .put_comment(
+            &comment(&id(2), post, Some("X@example.org"), CommentStatus::Approved),
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .put_contact(&contact(&id(3), "x@example.org"), 0)
+        .await
+        .unwrap();
+    let imported = comment(&id(4), post, Some("y@example.org"), CommentStatus::Approved);
+    seen.push(format!(
+        "import {}",
+        store.import_comment(&imported).await.unwrap()
+    ));
+    seen.push(format!(
+        "import again {}",
+        store.import_comment(&imported).await.unwrap()
+    ));
+    seen.push(format!("count {}", count(store, post).await));
+    let pending = ops::pending(store, now).await.unwrap();
+    seen.push(format!(
+        "pending {:?}",
+        pending.iter().map(|c| &c.id).collect::<Vec<_>>()
+    ));
+    let outcomes = ops::decide(store, &[id(1), id(1)], Decision::Approve, now)
+        .await
+        .unwrap();
+    seen.push(format!(
+        "approve {:?}",
+        outcomes.iter().map(|o| o.done).collect::<Vec<_>>()
+    ));
+    seen.push(format!("count {}", count(store, post).await));
+    let erased = ops::erase(store, " x@EXAMPLE.org", now, &|| {})
+        .await
+        .unwrap();
+    seen.push(format!(
+        "erased {:?} {:?}",
+        erased.comments, erased.contacts
+    ));
+    seen.push(format!("count {}", count(store, post).await));
+    let left = store
+        .all_comments(Some(post), Expired::Skip { now_ms: now })
+        .await
+        .unwrap();
+    seen.push(format!(
+        "left {:?}",
+        left.iter().map(|c| &c.id).collect::<Vec<_>>()
+    ));
+    seen.push(format!(
+        "purge approved {}",
+        store.purge_comment(&id(4)).await.unwrap()
+    ));
+    seen.push(format!(
+        "contacts {}",
+        store.all_contacts(Expired::Include).await.unwrap().len()
+    ));
+    seen
+}
+
+#[tokio::test]
+async fn admin_operations_agree_on_memory_and_dynamodb() {
+    let memory = admin_scenario(&MemoryStore::new()).await;
+    let (_table, store) = new_table().await;
+    let dynamodb = admin_scenario(&store).await;
+    assert_eq!(memory, dynamodb);
+    assert_eq!(memory[0], "import true");
+    assert_eq!(memory[1], "import again false");
+    assert_eq!(memory.last().unwrap(), "contacts 0");
+}
