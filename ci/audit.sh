@@ -50,6 +50,11 @@ else
 fi
 [ -d "$src/crates" ] || { echo "audit: $snapshot holds no advisory database" >&2; exit 1; }
 
+# cargo-deny runs `cargo metadata` for every target and feature (deny.toml),
+# which needs the sources of crates no host build downloads (Windows-only
+# ones, cfg-gated ones): fetch the locked graph first, then stay offline.
+cargo fetch --locked --quiet
+
 # cargo-deny reads the database from db-path/<name derived from db-urls>;
 # ask it which name it expects by running once against an empty db-path.
 config() { sed "s|^db-path = .*|db-path = \"$1\"|" deny.toml >"$2"; }
