@@ -82,17 +82,14 @@
       # same pinned toolchain.
       craneLibFor = pkgs: (crane.mkLib pkgs).overrideToolchain (p: toolchainFor p [ ]);
 
-      linux =
-        system:
+      # The source sets (nix/source-sets.nix, from the roots nix/sources.nix names):
+      # crane's commonCargoSources plus whole directories, so a file the crate reads at
+      # compile time (the AWS trust roots, the widget's assets) is in without anyone
+      # editing this file. As a flake, only files tracked by git are seen.
+      sourcesFor =
+        craneLib:
         let
-          pkgs = pkgsFor system;
-          craneLib = craneLibFor pkgs;
           inherit (lib) fileset;
-
-          # The source sets (nix/source-sets.nix, from the roots nix/sources.nix names):
-          # crane's commonCargoSources plus whole directories, so a file the crate reads at
-          # compile time (the AWS trust roots, the widget's assets) is in without anyone
-          # editing this file. As a flake, only files tracked by git are seen.
           sets = import ./nix/source-sets.nix {
             inherit lib;
             inherit (craneLib.fileset) commonCargoSources;
@@ -119,6 +116,48 @@
           # dependency build must be the same derivation whether or not the crate's sources
           # are there (the Dockerfile builds it before copying them, in a cached layer).
           depsSrc = "${toSource sets.deps}";
+        in
+        {
+          inherit crateSrc checkSrc depsSrc;
+        };
+
+      # The owner's `rust-aws` command (`nix run .#admin -- COMMAND`), built for the machine
+      # that runs it, with the `admin` feature (its arguments, import formats, SQLite). The image
+      # takes `bootstrap` alone, so none of this reaches Lambda.
+      adminFor =
+        craneLib:
+        let
+          inherit (sourcesFor craneLib) crateSrc depsSrc;
+          args = {
+            pname = "rust-aws";
+            inherit (craneLib.crateNameFromCargoToml { cargoToml = ./Cargo.toml; }) version;
+            strictDeps = true;
+            cargoVendorDir = craneLib.vendorCargoDeps { src = depsSrc; };
+            cargoExtraArgs = "--locked --bin rust-aws --features admin";
+            # The tests run in `checks` and `make test`.
+            doCheck = false;
+          };
+        in
+        craneLib.buildPackage (
+          args
+          // {
+            src = crateSrc;
+            # Its dependencies, cached apart from the sources like the shipped binary's.
+            cargoArtifacts = craneLib.buildDepsOnly (
+              args // { dummySrc = craneLib.mkDummySrc { src = depsSrc; }; }
+            );
+            meta.mainProgram = "rust-aws";
+          }
+        );
+
+      linux =
+        system:
+        let
+          pkgs = pkgsFor system;
+          craneLib = craneLibFor pkgs;
+          inherit (lib) fileset;
+
+          inherit (sourcesFor craneLib) crateSrc checkSrc depsSrc;
 
           # ---- the shipped binary: aarch64, glibc <= 2.34, nothing from /nix/store ----
 
@@ -181,6 +220,8 @@
           );
 
           image = pkgs.callPackage ./nix/image.nix { inherit bootstrap basePin; };
+
+          admin = adminFor craneLib;
 
           # ---- checks, built natively for the host ----
 
@@ -249,13 +290,13 @@
         in
         {
           packages = {
-            inherit bootstrap image;
+            inherit bootstrap image admin;
             default = image;
             # The dependency build alone: the Dockerfile builds it in a layer of its own.
             bootstrap-deps = crossDeps;
           };
           inherit checks;
-          apps = appsFor pkgs image;
+          apps = appsFor pkgs image admin;
           devShells.default = devShellFor pkgs checks;
         };
 
@@ -270,17 +311,26 @@
             bootstrap
             image
             ;
+          # The admin command runs on the Mac itself: a native build.
+          admin = adminFor (craneLibFor pkgs);
         in
         {
           packages = {
-            inherit bootstrap image;
+            inherit bootstrap image admin;
             default = image;
           };
-          apps = appsFor pkgs image;
+          apps = appsFor pkgs image admin;
           devShells.default = devShellFor pkgs { };
         };
 
-      appsFor = pkgs: image: {
+      appsFor = pkgs: image: admin: {
+        # `nix run .#admin -- COMMAND`: the owner's command, on the owner's machine.
+        admin = {
+          type = "app";
+          program = lib.getExe admin;
+          meta.description = "The site owner's rust-aws command: moderation, export, import, erasure";
+        };
+
         # `nix run .#push -- ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME [TAG]`
         push = {
           type = "app";

@@ -29,7 +29,8 @@ does, and compiles the crate from exactly those files.
      artifacts are reused):
        crate:  cargo check --locked --bins --examples   (what the flake's packages build)
                and again with the shipped binary's own cargo arguments (its features),
-               from nix/build-inputs.nix, without --profile and --target
+               from nix/build-inputs.nix, without --profile and --target, and with
+               packages.admin's (the owner's `rust-aws` command)
        checks: cargo check --locked --all-targets        (what the flake's clippy and
                                                           tests checks compile)
        deps:   cargo tree --locked --offline on Cargo.toml and Cargo.lock alone, with
@@ -150,6 +151,20 @@ def shipped_args(root: Path) -> list[str]:
         else:
             kept.append(a)
     return kept
+
+
+# How flake.nix builds the owner's command (packages.admin); held to flake.nix below.
+ADMIN_ARGS = "--locked --bin rust-aws --features admin"
+
+
+def admin_args(root: Path) -> list[str]:
+    """The admin package's cargo arguments, when the crate has that binary."""
+    manifest = tomllib.loads((root / "Cargo.toml").read_text())
+    if not any(b.get("name") == "rust-aws" for b in manifest.get("bin", [])):
+        return []
+    if f'cargoExtraArgs = "{ADMIN_ARGS}";' not in (root / "flake.nix").read_text():
+        sys.exit(f"source-set-check: flake.nix no longer builds packages.admin with {ADMIN_ARGS!r}: update ADMIN_ARGS")
+    return [ADMIN_ARGS]
 
 
 def static_includes(root: Path, files: set[str], tracked: set[str]) -> tuple[list[str], int]:
@@ -358,6 +373,7 @@ def check(root: Path, target_dir: Path) -> list[str]:
     steps = [
         ("crate", ["check", "--locked", "--bins", "--examples"]),
         ("crate", ["check", *shipped_args(root), "--examples"]),
+        *[("crate", ["check", *args.split(), "--examples"]) for args in admin_args(root)],
         ("checks", ["check", "--locked", "--all-targets"]),
     ]
     for name, args in steps:
