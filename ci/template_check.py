@@ -513,6 +513,12 @@ def run_checks(tpl: dict, contract: dict, dockerfile: str, base_image: dict | No
         check_env(tpl, fid, fn, contract, errors)
         check_iam(tpl, fid, fn, errors)
         check_alarms(tpl, fid, contract, errors)
+        timeout = (fn.get("Properties") or {}).get("Timeout")
+        if timeout != contract["function_timeout_s"]:
+            errors.append(
+                f"{fid}: Timeout is {timeout}, the code's request budget assumes "
+                f"{contract['function_timeout_s']} s (src/deadline.rs FUNCTION_TIMEOUT)"
+            )
     check_table(tpl, contract, errors)
     check_outputs(tpl, errors)
     check_dockerfile(dockerfile, base_image, errors)
@@ -624,6 +630,7 @@ def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict | Non
         ("SES raw action added", t_mut(lambda t: ses_stmt(t).__setitem__("Action", ["ses:SendEmail", "ses:SendRawEmail"])),
          "ses:SendRawEmail"),
         ("x86_64", t_mut(lambda t: fn_props(t).__setitem__("Architectures", ["x86_64"])), "arm64"),
+        ("function timeout changed", t_mut(lambda t: fn_props(t).__setitem__("Timeout", 30)), "request budget"),
         ("text logs", t_mut(lambda t: fn_props(t)["LoggingConfig"].__setitem__("LogFormat", "Text")), "JSON"),
         ("no redelivery schedule", t_mut(lambda t: events(t).pop("Redeliver")), "Schedule"),
         ("CORS origins not from the parameter", t_mut(lambda t: t["Resources"]["HttpApi"]["Properties"]["DefinitionBody"][

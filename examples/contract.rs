@@ -20,6 +20,8 @@ fn main() {
         "routes": routes,
         "env": vars,
         "table": {"pk": table::PK, "sk": table::SK, "ttl": table::TTL, "indexes": indexes},
+        // The function timeout the local request budget stands in for.
+        "function_timeout_s": rust_aws::deadline::FUNCTION_TIMEOUT.as_secs(),
         "metrics": {
             "namespace": contract::metrics::NAMESPACE,
             "mail_undelivered": contract::metrics::MAIL_UNDELIVERED,
