@@ -62,6 +62,7 @@ TRANSLATE_PARAMETERS = {
     "OwnerEmail": "owner@example.com",
     "SenderEmail": "comments@example.com",
     "ImageUri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/rust-aws:1",
+    "SiteUrl": "https://example.com",
     "Captcha": "turnstile",
     "CaptchaSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rust-aws-captcha-AbCdEf",
 }
@@ -345,14 +346,56 @@ def check_iam(tpl: dict, fid: str, fn: dict, errors: list[str]) -> None:
         if actions & SES_ACTIONS:
             if res != [{"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}]:
                 errors.append(f"{rid}: ses:SendEmail must be on this account's identities, is on {res}")
-            cond = (s.get("Condition") or {}).get("StringEquals") or {}
-            if not sender or cond.get("ses:FromAddress") != sender or len(s.get("Condition") or {}) != 1:
+            condition = s.get("Condition") or {}
+            cond = condition.get("StringEquals") or {}
+            extra = set(condition) - {"StringEquals", "ForAllValues:StringEquals"}
+            if not sender or cond.get("ses:FromAddress") != sender or len(cond) != 1 or extra:
                 errors.append(
                     f"{rid}: ses:SendEmail must be limited by StringEquals ses:FromAddress = the SENDER_EMAIL value "
                     f"{sender!r}, condition is {s.get('Condition')!r}"
                 )
+    check_visitor_mail(rid, role, fn, tpl, errors)
     for a in sorted((DYNAMODB_ACTIONS | LOGS_ACTIONS | SES_ACTIONS) - granted):
         errors.append(f"{rid}: the function needs {a}, which the role does not grant")
+
+
+def check_visitor_mail(rid: str, role: dict, fn: dict, tpl: dict, errors: list[str]) -> None:
+    """Mail may go to visitors only when reply notifications are on: every
+    ses:SendEmail Allow not limited to the owner's address (ses:Recipients)
+    must sit in the branch of an Fn::If whose condition is SITE_URL's
+    parameter being set."""
+    env = function_env(fn, tpl)
+    site = env.get("SITE_URL")
+    owner = env.get("OWNER_EMAIL")
+    site_param = site.get("Ref") if isinstance(site, dict) else None
+    conditions = tpl.get("Conditions") or {}
+
+    def on_when_site_set(name: str) -> bool:
+        want = {"Fn::Not": [{"Fn::Equals": [ref(site_param), ""]}]}
+        return site_param is not None and conditions.get(name) == want
+
+    def walk(stmt: Any, guarded: bool) -> None:
+        if isinstance(stmt, dict) and "Fn::If" in stmt:
+            name, yes, no = stmt["Fn::If"]
+            walk(yes, guarded or on_when_site_set(name))
+            walk(no, guarded)
+            return
+        if not isinstance(stmt, dict) or stmt.get("Effect") != "Allow":
+            return
+        if "ses:SendEmail" not in as_list(stmt.get("Action")):
+            return
+        recipients = ((stmt.get("Condition") or {}).get("ForAllValues:StringEquals") or {}).get("ses:Recipients")
+        if as_list(recipients) == [owner]:
+            return
+        if not guarded:
+            errors.append(
+                f"{rid}: ses:SendEmail to any recipient must be granted only when SITE_URL is set "
+                f"(reply notifications on); otherwise limit ses:Recipients to OWNER_EMAIL, statement {stmt!r}"
+            )
+
+    for policy in (role.get("Properties") or {}).get("Policies") or []:
+        for stmt in as_list(policy.get("PolicyDocument", {}).get("Statement")):
+            walk(stmt, False)
 
 
 def check_alarms(tpl: dict, fid: str, contract: dict, errors: list[str]) -> None:
@@ -580,7 +623,9 @@ def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict | Non
         api.pop("DefinitionBody")
         api["CorsConfiguration"] = {"AllowOrigins": {"Fn::Split": [",", ref("AllowedOrigins")]}}
 
-    ses_stmt = lambda t: role_policy(t, "mail")[0]["Fn::If"][1]  # noqa: E731
+    # The sender's statements: reply notifications on, and owner-only.
+    ses_stmt = lambda t: role_policy(t, "mail")[0]["Fn::If"][1]["Fn::If"][1]  # noqa: E731
+    owner_only_stmt = lambda t: role_policy(t, "mail")[0]["Fn::If"][1]["Fn::If"][2]  # noqa: E731
 
     cases: list[tuple[str, Callable, str]] = [
         ("route removed", t_mut(lambda t: events(t).pop("PostContact")), "POST /contact"),
@@ -600,6 +645,10 @@ def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict | Non
         ("code requires a new variable", c_mut(lambda c: c["env"].append(
             {"name": "MUST_HAVE", "required_on_lambda": True, "local_only": False})), "MUST_HAVE"),
         ("secret in clear", t_mut(lambda t: env(t).__setitem__("SECRET_KEY", "x" * 64)), "SECRET_KEY"),
+        ("owner-only mail to anyone", t_mut(lambda t: owner_only_stmt(t)["Condition"].pop(
+            "ForAllValues:StringEquals")), "only when SITE_URL is set"),
+        ("visitor mail without notifications", t_mut(lambda t: t["Conditions"].__setitem__(
+            "NotifiesVisitors", {"Fn::Equals": ["a", "a"]})), "only when SITE_URL is set"),
         ("captcha secret in clear", t_mut(lambda t: env(t).__setitem__("CAPTCHA_SECRET", {"Ref": "Captcha"})), "CAPTCHA_SECRET"),
         ("captcha secret as a parameter", t_mut(lambda t: t["Parameters"].__setitem__(
             "CaptchaSecret", {"Type": "String", "Default": "", "NoEcho": True})), "parameter CaptchaSecret"),

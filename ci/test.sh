@@ -14,7 +14,7 @@ blackbox() {
   # Built with the shipped features (nix/build-inputs.toml), not the defaults,
   # which add the admin command's dependencies.
   cargo build --release --bin bootstrap --no-default-features --features aws
-  BOOTSTRAP_BIN="${BOOTSTRAP_BIN:-$PWD/target/release/bootstrap}" cargo test --test blackbox
+  BOOTSTRAP_BIN="${BOOTSTRAP_BIN:-$PWD/target/release/bootstrap}" cargo test --test blackbox --test replies_blackbox
   # The chaos test (about a minute): the release binary under load behind
   # the fault proxy. Native only; under qemu it would take too long.
   BOOTSTRAP_BIN="${BOOTSTRAP_BIN:-$PWD/target/release/bootstrap}" cargo test --test chaos -- --nocapture
@@ -23,14 +23,14 @@ blackbox() {
 case "${1:-all}" in
   all)
     cargo test --lib
-    cargo test --test service --test contract --test properties --test load --test store --test captcha --test outbox --test store_faults --test admin
+    cargo test --test service --test contract --test properties --test load --test store --test captcha --test outbox --test store_faults --test admin --test replies
     blackbox
     ;;
   blackbox) blackbox ;;
   blackbox-arm64)
     bin=target/aarch64-unknown-linux-gnu/release/bootstrap
     [ -x "$bin" ] || { echo "missing $bin: run make build-arm64" >&2; exit 1; }
-    BOOTSTRAP_BIN="$PWD/$bin" BOOTSTRAP_RUNNER=qemu-aarch64-static cargo test --test blackbox
+    BOOTSTRAP_BIN="$PWD/$bin" BOOTSTRAP_RUNNER=qemu-aarch64-static cargo test --test blackbox --test replies_blackbox
     ;;
   *) echo "usage: $0 [all|blackbox|blackbox-arm64]" >&2; exit 2 ;;
 esac

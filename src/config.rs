@@ -96,6 +96,11 @@ pub struct Config {
     pub avatars: bool,
     /// The captcha check, when configured.
     pub captcha: Option<Captcha>,
+    /// The site's base URL for links to pages in visitor mail, without a
+    /// trailing slash; reply notifications are on only when it is set.
+    pub site_url: Option<String>,
+    /// Cap on mails to visitors per hour.
+    pub visitor_mail_per_hour: u32,
     /// Running under a Lambda Runtime API.
     pub on_lambda: bool,
     /// Local server port.
@@ -116,6 +121,8 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("mail_per_hour", &self.mail_per_hour)
             .field("captcha", &self.captcha)
+            .field("site_url", &self.site_url)
+            .field("visitor_mail_per_hour", &self.visitor_mail_per_hour)
             .field("on_lambda", &self.on_lambda)
             .finish_non_exhaustive()
     }
@@ -384,6 +391,19 @@ impl Config {
             hops,
             secret: proxy_secret.filter(|_| hops > 0),
         };
+        let site_url = get("SITE_URL")
+            .map(|u| {
+                let u = u.trim_end_matches('/').to_owned();
+                if crate::intake::origin_of_url(&u).is_some() && u.parse::<http::Uri>().is_ok() {
+                    Ok(u)
+                } else {
+                    Err(err(
+                        "SITE_URL",
+                        "must be an absolute http(s) URL like https://blog.example.com",
+                    ))
+                }
+            })
+            .transpose()?;
 
         Ok(Self {
             store,
@@ -406,6 +426,8 @@ impl Config {
             mail_per_hour: number(&get, "MAIL_PER_HOUR", 100, 1, 1_000_000)?,
             avatars: choice(&get, "AVATARS", true, &[("on", true), ("off", false)])?,
             captcha,
+            site_url,
+            visitor_mail_per_hour: number(&get, "VISITOR_MAIL_PER_HOUR", 200, 1, 1_000_000)?,
             on_lambda,
             port: number(&get, "PORT", 3000, 1, 65535)?,
         })
@@ -503,6 +525,8 @@ mod tests {
             ("PUBLIC_URL", "ftp://x"),
             ("TRUSTED_PROXY_HOPS", "-1"),
             ("CAPTCHA", "recaptcha"),
+            ("SITE_URL", "blog.example.com"),
+            ("VISITOR_MAIL_PER_HOUR", "0"),
             ("CAPTCHA_SECRET", "set-without-a-provider"),
             ("CAPTCHA_VERIFY_URL", "http://127.0.0.1:1/siteverify"),
             ("TRUSTED_PROXY_SECRET", "short"),

@@ -49,6 +49,8 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("CAPTCHA", false, false),
     var("CAPTCHA_SECRET", false, false),
     var("CAPTCHA_VERIFY_URL", false, false),
+    var("SITE_URL", false, false),
+    var("VISITOR_MAIL_PER_HOUR", false, false),
     var("AWS_ENDPOINT_URL", false, true),
     var("PORT", false, true),
 ];

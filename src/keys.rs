@@ -29,6 +29,11 @@ pub struct Keys {
     pub ip: [u8; 32],
     /// Signs list cursors.
     pub cursor: [u8; 32],
+    /// Signs reply-notification links (confirm, unsubscribe).
+    pub notify: [u8; 32],
+    /// Hashes email addresses where only "the same address" must be told
+    /// (the once-a-day confirmation limit), so the address is not stored.
+    pub address: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -44,6 +49,8 @@ impl Keys {
             moderation: hmac(secret, b"rust-aws/v1/moderation-links"),
             ip: hmac(secret, b"rust-aws/v1/ip-hash"),
             cursor: hmac(secret, b"rust-aws/v1/list-cursor"),
+            notify: hmac(secret, b"rust-aws/v1/notify-links"),
+            address: hmac(secret, b"rust-aws/v1/address-hash"),
         }
     }
 
@@ -64,6 +71,8 @@ mod tests {
         assert_eq!(a.moderation, b.moderation);
         assert_ne!(a.moderation, a.ip);
         assert_ne!(a.ip, a.cursor);
+        assert_ne!(a.notify, a.moderation);
+        assert_ne!(a.address, a.ip);
     }
 
     #[test]

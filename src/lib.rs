@@ -23,6 +23,7 @@ pub mod keys;
 pub mod local;
 pub mod mail;
 pub mod notify;
+pub mod replies;
 pub mod request;
 pub mod respond;
 pub mod routes;

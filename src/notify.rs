@@ -190,6 +190,7 @@ fn owner_mail(
         reply_to,
         subject,
         text,
+        list_unsubscribe: None,
     }
 }
 
@@ -231,6 +232,7 @@ pub fn retry_delay(attempts: u32) -> Duration {
 fn cap_limit(state: &State, cap: MailCap) -> u32 {
     match cap {
         MailCap::Owner => state.config.mail_per_hour,
+        MailCap::Visitor => state.config.visitor_mail_per_hour,
     }
 }
 
@@ -253,6 +255,23 @@ pub async fn deliver(
     }
     let now = ids::now_ms();
     let mail = match (entry.kind, loaded) {
+        (MailKind::Confirm | MailKind::Reply, _) => {
+            match deadline
+                .run(crate::replies::mail_for(state, entry, now))
+                .await
+            {
+                Some(Ok(Some(mail))) => mail,
+                Some(Ok(None)) => {
+                    // Nothing to tell any more (unsubscribed, deleted, not
+                    // confirmed): the entry leaves the outbox unsent.
+                    return match deadline.run(state.store.mark_delivered(entry, now)).await {
+                        Some(Ok(())) => Delivery::Gone,
+                        _ => log("the store did not answer"),
+                    };
+                }
+                _ => return log("the store did not answer"),
+            }
+        }
         (_, Loaded::Contact(r)) => contact_mail(state, r),
         (_, Loaded::Comment(r)) => comment_mail(state, r, now),
         (MailKind::Contact, Loaded::No) => {
@@ -389,8 +408,15 @@ pub async fn redeliver(
         found: entries.len(),
         ..Redelivery::default()
     };
+    // A cap reached holds for the other entries under it until the next
+    // hour; entries under the other cap still go.
+    let mut capped: Vec<MailCap> = Vec::new();
     let mut entries = entries.iter();
     for entry in entries.by_ref() {
+        if capped.contains(&entry.kind.cap()) {
+            run.postponed += 1;
+            continue;
+        }
         if !deadline.has(DELIVERY_BUDGET) {
             run.unreached += 1;
             break;
@@ -414,9 +440,8 @@ pub async fn redeliver(
             Delivery::Failed => run.deferred += 1,
             Delivery::Parked => run.parked += 1,
             Delivery::Postponed => {
-                // The cap holds for every other entry too, until the next hour.
                 run.postponed += 1;
-                break;
+                capped.push(entry.kind.cap());
             }
             Delivery::Unstarted => run.unreached += 1,
             Delivery::Gone => {}

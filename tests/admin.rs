@@ -101,6 +101,7 @@ fn comment(id: &str, post: &str, email: Option<&str>, status: CommentStatus) -> 
         status,
         ip_hash: "hash".to_owned(),
         links_base: "https://api.example.org".to_owned(),
+        notify: false,
     }
 }
 

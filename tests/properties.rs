@@ -237,6 +237,7 @@ proptest! {
             reply_to: Some((name, format!("{local}@example.org"))),
             subject: subject.clone(),
             text: text.clone(),
+            list_unsubscribe: None,
         };
         let mime = String::from_utf8(mail.to_mime()).unwrap();
         prop_assert!(mime.is_ascii());

@@ -13,8 +13,9 @@ use rust_aws::ids::{new_id, now_ms};
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
 use rust_aws::store::{
-    CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decided, Decision,
-    Deferral, MailCap, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store,
+    CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Confirmed, ContactRecord, DAY_MS,
+    Decided, Decision, Deferral, MailCap, MailKind, OutboxEntry, PENDING_TTL_MS, REJECTED_TTL_MS,
+    RateWindow, Store, Subscribed, Subscription,
 };
 
 type Subject = Arc<dyn Store>;
@@ -65,6 +66,10 @@ conformance!(
     outbox_entries_back_off_park_and_never_block_newer_mail,
     a_returned_mail_slot_can_be_taken_again,
     a_reply_is_published_only_under_a_published_parent,
+    a_subscription_is_one_per_comment_and_one_per_address_a_day,
+    an_unconfirmed_subscription_expires_with_its_link_and_a_confirmed_one_lives,
+    unsubscribing_or_deleting_the_comment_removes_the_subscription_and_its_address,
+    a_reply_notice_is_recorded_once_and_leaves_the_outbox_when_sent,
 );
 
 fn comment(post: &str, created_ms: u64, status: CommentStatus) -> CommentRecord {
@@ -80,6 +85,7 @@ fn comment(post: &str, created_ms: u64, status: CommentStatus) -> CommentRecord 
         status,
         ip_hash: "0123456789abcdef".to_owned(),
         links_base: "https://api.example.org".to_owned(),
+        notify: false,
     }
 }
 
@@ -442,6 +448,13 @@ async fn mail_slots_run_out_at_the_hourly_limit_and_renew_the_next_hour(store: S
     assert!(!store.take_mail_slot(MailCap::Owner, hour, 3).await.unwrap());
     assert!(
         store
+            .take_mail_slot(MailCap::Visitor, hour, 3)
+            .await
+            .unwrap(),
+        "each cap counts on its own"
+    );
+    assert!(
+        store
             .take_mail_slot(MailCap::Owner, hour + 1, 3)
             .await
             .unwrap()
@@ -463,6 +476,7 @@ fn big_comment(post: &str, status: CommentStatus, body: String, created_ms: u64)
         status,
         ip_hash: "00".repeat(16),
         links_base: "https://api.example.org".into(),
+        notify: false,
     }
 }
 
@@ -671,4 +685,153 @@ async fn a_reply_is_published_only_under_a_published_parent(store: Subject) {
         store.decide(&other.id, Decision::Reject, t).await.unwrap(),
         Decided::Done
     );
+}
+
+fn subscription(comment_id: &str, email: &str, created_ms: u64) -> Subscription {
+    Subscription {
+        comment_id: comment_id.to_owned(),
+        post: "/p/".to_owned(),
+        email: email.to_owned(),
+        confirmed: false,
+        created_ms,
+    }
+}
+
+async fn a_subscription_is_one_per_comment_and_one_per_address_a_day(store: Subject) {
+    let now = now_ms();
+    let address = new_id();
+    let first = subscription(&new_id(), "ann@example.org", now);
+    assert_eq!(
+        store.subscribe(&first, &address, now).await.unwrap(),
+        Subscribed::Created
+    );
+    assert_eq!(
+        store.subscribe(&first, &new_id(), now).await.unwrap(),
+        Subscribed::Exists
+    );
+    let second = subscription(&new_id(), "ann@example.org", now);
+    assert_eq!(
+        store.subscribe(&second, &address, now).await.unwrap(),
+        Subscribed::DailyLimit
+    );
+    assert_eq!(
+        store
+            .get_subscription(&second.comment_id, now)
+            .await
+            .unwrap(),
+        None
+    );
+    let tomorrow = subscription(&second.comment_id, "ann@example.org", now + DAY_MS);
+    assert_eq!(
+        store.subscribe(&tomorrow, &address, now).await.unwrap(),
+        Subscribed::Created
+    );
+    let stored = store
+        .get_subscription(&first.comment_id, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.email.as_str(), stored.confirmed),
+        ("ann@example.org", false)
+    );
+    // Its confirmation mail is in the outbox.
+    let entry = OutboxEntry {
+        kind: MailKind::Confirm,
+        id: first.comment_id.clone(),
+    };
+    assert!(in_outbox(&store, &entry).await);
+}
+
+async fn an_unconfirmed_subscription_expires_with_its_link_and_a_confirmed_one_lives(
+    store: Subject,
+) {
+    let now = now_ms();
+    let (a, b) = (new_id(), new_id());
+    for id in [&a, &b] {
+        let sub = subscription(id, "ann@example.org", now);
+        store.subscribe(&sub, &new_id(), now).await.unwrap();
+        let entry = OutboxEntry {
+            kind: MailKind::Confirm,
+            id: id.clone(),
+        };
+        store.mark_delivered(&entry, now).await.unwrap();
+        assert!(!in_outbox(&store, &entry).await);
+    }
+    let later = now + CONFIRM_TTL_MS + 60_000;
+    assert_eq!(
+        store.confirm_subscription(&a, now).await.unwrap(),
+        Confirmed::Done
+    );
+    assert_eq!(
+        store.confirm_subscription(&a, now).await.unwrap(),
+        Confirmed::Already
+    );
+    assert!(
+        store
+            .get_subscription(&a, later)
+            .await
+            .unwrap()
+            .unwrap()
+            .confirmed
+    );
+    assert_eq!(store.get_subscription(&b, later).await.unwrap(), None);
+    assert_eq!(
+        store.confirm_subscription(&b, later).await.unwrap(),
+        Confirmed::Gone
+    );
+}
+
+async fn unsubscribing_or_deleting_the_comment_removes_the_subscription_and_its_address(
+    store: Subject,
+) {
+    let now = now_ms();
+    let c = comment("/p/", now, CommentStatus::Approved);
+    stored(&store, &c).await;
+    let sub = subscription(&c.id, "ann@example.org", now);
+    store.subscribe(&sub, &new_id(), now).await.unwrap();
+    assert!(store.unsubscribe(&c.id).await.unwrap());
+    assert!(
+        !store.unsubscribe(&c.id).await.unwrap(),
+        "a second time: nothing left"
+    );
+    assert_eq!(store.get_subscription(&c.id, now).await.unwrap(), None);
+
+    store.subscribe(&sub, &new_id(), now).await.unwrap();
+    assert_eq!(
+        store.decide(&c.id, Decision::Delete, now).await.unwrap(),
+        Decided::Done
+    );
+    assert_eq!(store.get_subscription(&c.id, now).await.unwrap(), None);
+    assert!(!store.unsubscribe(&c.id).await.unwrap());
+}
+
+async fn a_reply_notice_is_recorded_once_and_leaves_the_outbox_when_sent(store: Subject) {
+    let reply = new_id();
+    let now = now_ms();
+    assert!(store.put_reply_notice(&reply, now).await.unwrap());
+    assert!(!store.put_reply_notice(&reply, now).await.unwrap());
+    let entry = OutboxEntry {
+        kind: MailKind::Reply,
+        id: reply.clone(),
+    };
+    assert!(in_outbox(&store, &entry).await);
+    assert!(
+        store
+            .claim(&entry, now, now + 60_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.mark_delivered(&entry, now).await.unwrap();
+    assert!(!in_outbox(&store, &entry).await);
+}
+
+async fn in_outbox(store: &Subject, entry: &OutboxEntry) -> bool {
+    store
+        .list_outbox(1_000)
+        .await
+        .unwrap()
+        .iter()
+        .any(|item| &item.entry == entry)
 }

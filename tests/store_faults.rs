@@ -46,6 +46,7 @@ fn comment(post: &str, status: CommentStatus, body: String, created_ms: u64) -> 
         status,
         ip_hash: "00".repeat(16),
         links_base: "https://api.example.org".into(),
+        notify: false,
     }
 }
 
@@ -203,6 +204,7 @@ async fn an_ses_refusal_is_reported_by_its_code_without_the_addresses_in_its_tex
         reply_to: None,
         subject: "s".into(),
         text: "t".into(),
+        list_unsubscribe: None,
     };
     let err = mailer.send(&mail).await.unwrap_err();
     assert_eq!(err.0, "SES MessageRejected");

@@ -145,6 +145,7 @@ pub fn check_fields(fields: &Fields) {
             reply_to: None,
             subject: format!("[Blog] New comment on {}", c.post.as_str()),
             text: c.body.as_str().to_owned(),
+            list_unsubscribe: None,
         });
     }
     if let Ok(m) = ContactMessage::parse(fields) {
@@ -160,6 +161,7 @@ pub fn check_fields(fields: &Fields) {
             reply_to: Some((m.name.as_str().to_owned(), m.email.as_str().to_owned())),
             subject: format!("[Blog] {subject}"),
             text: m.message.as_str().to_owned(),
+            list_unsubscribe: None,
         });
     }
 }

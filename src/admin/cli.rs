@@ -310,6 +310,16 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                 for c in &data.contacts {
                     out(&line(&ContactJson::from(c)))?;
                 }
+                for sub in &data.subscriptions {
+                    out(&line(&serde_json::json!({
+                        "type": "subscription",
+                        "comment_id": sub.comment_id,
+                        "post": sub.post,
+                        "email": sub.email,
+                        "confirmed": sub.confirmed,
+                        "created_at": crate::ids::rfc3339(sub.created_ms),
+                    })))?;
+                }
             } else if *contacts {
                 let all = store.all_contacts(Expired::Skip { now_ms: now }).await?;
                 spinner.finish_and_clear();
@@ -350,6 +360,11 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                 }
                 for id in &erased.contacts {
                     out(&format!("  contact {id}"))?;
+                }
+                for id in &erased.subscriptions {
+                    out(&format!(
+                        "  reply-notification subscription of comment {id}"
+                    ))?;
                 }
                 for id in &erased.failed {
                     out(&format!(

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::import::{Plan, Skipped};
 use crate::store::{
     AdminStore, CommentRecord, CommentStatus, ContactRecord, Decided, Decision, Expired,
-    StoreResult,
+    StoreResult, Subscription,
 };
 
 /// The moderation queue, oldest first.
@@ -74,8 +74,9 @@ pub struct PersonalData {
     pub comments: Vec<CommentRecord>,
     /// Contact messages sent from it.
     pub contacts: Vec<ContactRecord>,
-    // Reply-notification subscriptions join here when the store holds them:
-    // this is the one place `export --email` and `erase --email` read from.
+    /// Reply-notification subscriptions of its comments (each holds the
+    /// address while it lives).
+    pub subscriptions: Vec<Subscription>,
 }
 
 /// Everything stored about `email` (an access request, or what an erasure removes).
@@ -84,17 +85,25 @@ pub async fn personal_data(
     email: &str,
     expired: Expired,
 ) -> StoreResult<PersonalData> {
-    let comments = store.all_comments(None, expired).await?;
+    let comments: Vec<CommentRecord> = store
+        .all_comments(None, expired)
+        .await?
+        .into_iter()
+        .filter(|c| c.email.as_deref().is_some_and(|e| same_address(e, email)))
+        .collect();
     let contacts = store.all_contacts(expired).await?;
+    let now_ms = match expired {
+        Expired::Skip { now_ms } => now_ms,
+        Expired::Include => 0,
+    };
+    let subscriptions = crate::replies::subscriptions_of(store, &comments, email, now_ms).await?;
     Ok(PersonalData {
-        comments: comments
-            .into_iter()
-            .filter(|c| c.email.as_deref().is_some_and(|e| same_address(e, email)))
-            .collect(),
+        comments,
         contacts: contacts
             .into_iter()
             .filter(|c| same_address(&c.email, email))
             .collect(),
+        subscriptions,
     })
 }
 
@@ -105,6 +114,8 @@ pub struct Erased {
     pub comments: Vec<String>,
     /// Ids of the contact messages removed.
     pub contacts: Vec<String>,
+    /// Ids of the comments whose reply-notification subscription was removed.
+    pub subscriptions: Vec<String>,
     /// Ids found but not removed (changed meanwhile): run the erasure again.
     pub failed: Vec<String>,
 }
@@ -119,7 +130,12 @@ pub async fn erase(
     tick: &dyn Fn(),
 ) -> StoreResult<Erased> {
     let data = personal_data(store, email, Expired::Include).await?;
-    let mut erased = Erased::default();
+    let mut erased = Erased {
+        // First, so that a comment purged past its expiry leaves no
+        // subscription (with the address) behind.
+        subscriptions: crate::replies::erase_subscriptions_of(store, &data.comments, email).await?,
+        ..Erased::default()
+    };
     for comment in &data.comments {
         let removed = match store.decide(&comment.id, Decision::Delete, now_ms).await? {
             Decided::Done => true,

@@ -20,6 +20,18 @@ pub struct NewComment {
     pub body: MultiLine,
     /// Optional id of the comment this one replies to.
     pub parent: Option<String>,
+    /// The author asked to be mailed when someone replies (needs `email`).
+    pub notify: bool,
+}
+
+/// `notify`: `true`/`on`/`1` (a checked checkbox sends `on`) or their
+/// opposites; absent or blank is no.
+fn parse_notify(raw: &str) -> Result<bool, FieldError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "1" | "yes" => Ok(true),
+        "false" | "off" | "0" | "no" => Ok(false),
+        _ => Err(FieldError::invalid("notify", "must be true or false")),
+    }
 }
 
 /// Comment ids are lowercase hex from [`crate::ids`]; anything else cannot name one.
@@ -68,19 +80,80 @@ impl NewComment {
                 .optional_nonblank("parent")
                 .and_then(|v| v.map(parse_parent).transpose()),
         );
+        let notify = errors.take(
+            fields
+                .optional_nonblank("notify")
+                .and_then(|v| v.map(parse_notify).transpose()),
+        );
+        // Only a valid email can be notified; a missing one is named as such
+        // (an invalid one is reported on its own already).
+        if notify == Some(Some(true)) && fields.optional_nonblank("email").ok().flatten().is_none()
+        {
+            errors.take::<()>(Err(FieldError::new(
+                "email",
+                super::FieldCode::Required,
+                "email is required to be notified of replies",
+            )));
+        }
         errors.finish()?;
-        match (post, name, email, url, body, parent) {
-            (Some(post), Some(name), Some(email), Some(url), Some(body), Some(parent)) => {
-                Ok(Self {
-                    post,
-                    name,
-                    email,
-                    url,
-                    body,
-                    parent,
-                })
-            }
+        match (post, name, email, url, body, parent, notify) {
+            (
+                Some(post),
+                Some(name),
+                Some(email),
+                Some(url),
+                Some(body),
+                Some(parent),
+                Some(notify),
+            ) => Ok(Self {
+                post,
+                name,
+                email,
+                url,
+                body,
+                parent,
+                notify: notify.unwrap_or(false),
+            }),
             _ => unreachable!("every None recorded an error"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(extra: &[(&str, &str)]) -> Fields {
+        let mut pairs = vec![("post", "/p/"), ("name", "Ann"), ("body", "Hello there")];
+        pairs.extend_from_slice(extra);
+        Fields::from_pairs(pairs)
+    }
+
+    #[test]
+    fn notify_accepts_checkbox_and_boolean_spellings() {
+        for (raw, want) in [
+            ("on", true),
+            ("true", true),
+            ("1", true),
+            ("0", false),
+            ("", false),
+        ] {
+            let c =
+                NewComment::parse(&fields(&[("notify", raw), ("email", "a@example.org")])).unwrap();
+            assert_eq!(c.notify, want, "{raw:?}");
+        }
+        assert!(!NewComment::parse(&fields(&[])).unwrap().notify);
+    }
+
+    #[test]
+    fn notify_without_an_email_names_the_email() {
+        let errors = NewComment::parse(&fields(&[("notify", "on")])).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("email", super::super::FieldCode::Required)
+        );
+        let errors = NewComment::parse(&fields(&[("notify", "maybe")])).unwrap_err();
+        assert_eq!(errors[0].field, "notify");
     }
 }

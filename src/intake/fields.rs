@@ -117,6 +117,8 @@ impl<'de> Deserialize<'de> for JsonFields {
                         // `null` is how JavaScript clients often say "not given".
                         serde_json::Value::Null => {}
                         serde_json::Value::String(s) => fields.insert(name, s),
+                        // `{"notify": true}`: a checkbox's value as JSON clients send it.
+                        serde_json::Value::Bool(b) => fields.insert(name, b.to_string()),
                         _ => {
                             let refusal = FieldError::invalid(&name, "must be a string");
                             fields.push(name, Entry::Refused(refusal));

@@ -28,7 +28,7 @@ impl fmt::Display for MailError {
 
 impl std::error::Error for MailError {}
 
-/// One plain-text mail to the site owner.
+/// One plain-text mail: to the site owner, or to a visitor who asked for it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Mail {
     /// Display name for From (the site's name).
@@ -43,6 +43,9 @@ pub struct Mail {
     pub subject: String,
     /// Body, any Unicode.
     pub text: String,
+    /// The one-click unsubscribe URL of mail to a subscriber (RFC 8058):
+    /// rendered as `List-Unsubscribe` with `List-Unsubscribe-Post`.
+    pub list_unsubscribe: Option<String>,
 }
 
 impl fmt::Debug for Mail {
@@ -110,6 +113,10 @@ impl Mail {
             m.push_str(&format!("Reply-To: {}\r\n", mailbox(name, address)));
         }
         m.push_str(&format!("Subject: {}\r\n", encode_words(&self.subject)));
+        if let Some(url) = &self.list_unsubscribe {
+            m.push_str(&format!("List-Unsubscribe: {}\r\n", angle_addr(url)));
+            m.push_str("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+        }
         m.push_str("MIME-Version: 1.0\r\n");
         m.push_str("Content-Type: text/plain; charset=utf-8\r\n");
         m.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
@@ -134,6 +141,7 @@ mod tests {
             reply_to: Some((name.into(), "visitor@example.org".into())),
             subject: subject.into(),
             text: "Hello\nBcc: victim@example.com\n".into(),
+            list_unsubscribe: None,
         }
     }
 
@@ -164,6 +172,20 @@ mod tests {
         assert!(h.contains("To: <owner@example.com>"), "{h}");
         assert!(h.contains("<visitor@example.org>"));
         assert!(h.contains("From: =?utf-8?B?QmxvZw==?= <noreply@example.com>"));
+    }
+
+    #[test]
+    fn a_subscriber_mail_carries_the_rfc_8058_headers() {
+        let mut m = mail("Ann", "Hi");
+        m.list_unsubscribe =
+            Some("https://api.example.org/comment/notify?token=u.1.2.x\r\nBcc: x@y".into());
+        let h = headers(&m.to_mime());
+        assert!(
+            h.contains("List-Unsubscribe: <https://api.example.org/comment/notify?token=u.1.2.xBcc:x@y>\r\n"),
+            "{h}"
+        );
+        assert!(h.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+        assert!(!headers(&mail("Ann", "Hi").to_mime()).contains("List-Unsubscribe"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::intake::{Fields, MediaType};
 use crate::state::State;
 use crate::store::{CLAIM_MARGIN_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry};
 use crate::submit::{Form, Submission};
-use crate::{cursor, ids, notify, respond};
+use crate::{cursor, ids, notify, replies, respond};
 
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: usize = 50;
@@ -87,6 +87,7 @@ impl Form for CommentForm {
             status: initial_status(&state.config),
             ip_hash: sub.ip_hash,
             links_base: sub.links_base,
+            notify: comment.notify,
         };
         if !sub.deadline.has(crate::deadline::STORE_WRITE) {
             tracing::warn!("too little time left to store the submission; answering 503");
@@ -109,6 +110,8 @@ impl Form for CommentForm {
             0,
         )
         .await;
+        // Published at once (MODERATION=off): its reply notifications start now.
+        replies::published(state, &record, &sub.deadline).await;
         Ok(created(&record.id, &record.post, record.status))
     }
 

@@ -8,6 +8,7 @@
 pub mod comment;
 pub mod contact;
 pub mod moderate;
+pub mod subscription;
 pub mod widget;
 
 use http::Response;
@@ -66,6 +67,16 @@ pub const TABLE: &[Route] = &[
         method: "POST",
         path: "/comment/moderate",
         handler: |s, i, r| Box::pin(moderate::decide(s, i, r)),
+    },
+    Route {
+        method: "GET",
+        path: "/comment/notify",
+        handler: |s, _, r| Box::pin(async move { subscription::show(s, &r).await }),
+    },
+    Route {
+        method: "POST",
+        path: "/comment/notify",
+        handler: |s, i, r| Box::pin(subscription::act(s, i, r)),
     },
     Route {
         method: "POST",

@@ -171,6 +171,21 @@ pub async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response
         Ok(Decided::Done) => {
             let (_, done) = verb(token.action);
             tracing::info!(comment_id = %token.comment_id, action = token.action.as_str(), request_id = %info.request_id, "comment moderated");
+            if token.action == Decision::Approve {
+                match state
+                    .store
+                    .get_comment(&token.comment_id, ids::now_ms())
+                    .await
+                {
+                    Ok(Some(comment)) => {
+                        crate::replies::published(state, &comment, &info.deadline).await;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "approved comment not read back; no reply notifications for it");
+                    }
+                }
+            }
             page(
                 StatusCode::OK,
                 &format!("Comment {done}"),

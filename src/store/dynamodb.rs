@@ -6,7 +6,10 @@
 //! | comment | `COMMENT#<id>` | `COMMENT` | `list_pk`/`list_sk` only while approved (index `by_post`); `outbox_*` while its mail is undelivered |
 //! | approved count | `POST#<hash of post>` | `COUNT` | `approved`, changed in the same transaction as the status |
 //! | rate counter | `RATE#<route>#<ip hash>#<minute>` | `RATE` | `hits`, expires minutes later |
-//! | mail budget | `MAILCAP#<hour>` (owner mail) | `MAILCAP` | `used` (mails sent), expires hours later |
+//! | mail budget | `MAILCAP#<hour>` (owner mail), `MAILCAP#visitor#<hour>` (visitor mail) | `MAILCAP` | `used` (mails sent), expires hours later |
+//! | reply-notification subscription | `SUB#<comment id>` | `SUB` | the address while it lives; `outbox_*` while its confirmation is undelivered; `expires_at` 7 days after that mail until confirmed |
+//! | one subscription per address a day | `ADDRDAY#<address hash>#<day>` | `ADDRDAY` | no address (a keyed hash); expires the next day |
+//! | reply to notify | `NOTE#<reply id>` | `NOTE` | `outbox_*`; deleted once its mail went out |
 //!
 //! The outbox is the sparse index `outbox` over the items whose mail is
 //! undelivered: `outbox_pk` is `OUTBOX` (waiting) or `PARKED` (given up on),
@@ -27,10 +30,10 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{
-    AdminStore, BoxFuture, CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, Decided,
-    Decision, Deferral, Expired, ListPosition, MailCap, MailKind, OutboxEntry, OutboxItem,
-    PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store, StoreError, StoreResult, by_age,
-    list_sort_key, post_key,
+    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Confirmed,
+    ContactRecord, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition, MailCap, MailKind,
+    OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store, StoreError,
+    StoreResult, Subscribed, Subscription, by_age, list_sort_key, post_key,
 };
 use crate::aws::{LazyClient, Sdk};
 use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
@@ -82,9 +85,18 @@ fn count_key(post: &str) -> Item {
     key(post_key(post), "COUNT")
 }
 
+fn subscription_key(comment_id: &str) -> Item {
+    key(format!("SUB#{comment_id}"), "SUB")
+}
+
+fn notice_key(reply_id: &str) -> Item {
+    key(format!("NOTE#{reply_id}"), "NOTE")
+}
+
 fn mail_cap_key(cap: MailCap, hour: u64) -> Item {
     match cap {
         MailCap::Owner => key(format!("MAILCAP#{hour}"), "MAILCAP"),
+        MailCap::Visitor => key(format!("MAILCAP#visitor#{hour}"), "MAILCAP"),
     }
 }
 
@@ -92,7 +104,23 @@ fn entry_key(entry: &OutboxEntry) -> Item {
     match entry.kind {
         MailKind::Contact => contact_key(&entry.id),
         MailKind::Comment => comment_key(&entry.id),
+        MailKind::Confirm => subscription_key(&entry.id),
+        MailKind::Reply => notice_key(&entry.id),
     }
+}
+
+fn subscription_from(item: &Item) -> Option<Subscription> {
+    Some(Subscription {
+        comment_id: get_s(item, PK)?.strip_prefix("SUB#")?.to_owned(),
+        post: get_s(item, "post")?,
+        email: get_s(item, "email")?,
+        confirmed: item
+            .get("confirmed")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+        created_ms: get_n(item, "created_ms")?,
+    })
 }
 
 /// Expired items linger until DynamoDB's TTL sweep (up to days): every read checks.
@@ -188,6 +216,11 @@ fn comment_from(item: &Item) -> Option<CommentRecord> {
         status: CommentStatus::parse(&get_s(item, "status")?)?,
         ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
         links_base: get_s(item, "links_base").unwrap_or_default(),
+        notify: item
+            .get("notify")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
     })
 }
 
@@ -433,6 +466,8 @@ impl DynamoStore {
                 if was_approved {
                     items.push(self.count_update(&current.post, -1)?);
                 }
+                // An unpublished comment has no subscription.
+                items.push(self.remove(subscription_key(&current.id))?);
             }
             Decision::Delete => {
                 let delete = Delete::builder()
@@ -447,6 +482,10 @@ impl DynamoStore {
                 if was_approved {
                     items.push(self.count_update(&current.post, -1)?);
                 }
+                // With the comment go its subscription (and the address in
+                // it) and any notification of it not sent yet.
+                items.push(self.remove(subscription_key(&current.id))?);
+                items.push(self.remove(notice_key(&current.id))?);
             }
         }
         Ok(match self.transact(items).await? {
@@ -454,6 +493,16 @@ impl DynamoStore {
             Transacted::ConditionFailed(failed) if failed.contains(&0) => None,
             Transacted::ConditionFailed(_) => Some(Decided::ParentUnpublished),
         })
+    }
+
+    /// An unconditional delete inside a transaction (absent items are fine).
+    fn remove(&self, key: Item) -> StoreResult<TransactWriteItem> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .build()
+            .map_err(|e| fail("build", e))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 }
 
@@ -594,6 +643,9 @@ impl Store for DynamoStore {
             item.insert("status".into(), s(r.status.as_str()));
             item.insert("ip_hash".into(), s(&r.ip_hash));
             item.insert("links_base".into(), s(&r.links_base));
+            if r.notify {
+                item.insert("notify".into(), AttributeValue::Bool(true));
+            }
             outbox_attrs(
                 &mut item,
                 MailKind::Comment,
@@ -804,6 +856,40 @@ impl Store for DynamoStore {
                         other => other,
                     }
                 }
+                MailKind::Confirm => {
+                    // An unconfirmed subscription lives as long as the link
+                    // just mailed; a confirmed one keeps living.
+                    let unconfirmed = base()
+                        .update_expression(format!("SET {TTL} = :exp {remove}"))
+                        .condition_expression("confirmed = :f")
+                        .expression_attribute_values(":f", AttributeValue::Bool(false))
+                        .expression_attribute_values(":exp", n((now_ms + CONFIRM_TTL_MS) / 1000))
+                        .send()
+                        .await;
+                    match unconfirmed {
+                        Err(e) if is_conditional_failure(&e) => {
+                            base()
+                                .update_expression(remove)
+                                .condition_expression("attribute_exists(pk)")
+                                .send()
+                                .await
+                        }
+                        other => other,
+                    }
+                }
+                MailKind::Reply => {
+                    // Nothing is kept of a notification once it went out.
+                    return self
+                        .client()
+                        .await
+                        .delete_item()
+                        .table_name(&self.table)
+                        .set_key(Some(entry_key(entry)))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| fail("DeleteItem(notice)", e));
+                }
             };
             match result {
                 Ok(_) => Ok(()),
@@ -955,6 +1041,142 @@ impl Store for DynamoStore {
                 Ok(_) => Ok(true),
                 Err(e) if is_conditional_failure(&e) => Ok(false),
                 Err(e) => Err(fail("UpdateItem(requeue)", e)),
+            }
+        })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        sub: &'a Subscription,
+        address_hash: &'a str,
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Subscribed>> {
+        Box::pin(async move {
+            let day = sub.created_ms / DAY_MS;
+            let mut marker = key(format!("ADDRDAY#{address_hash}#{day}"), "ADDRDAY");
+            marker.insert(TTL.into(), n((day + 2) * DAY_MS / 1000));
+            let mut item = subscription_key(&sub.comment_id);
+            item.insert("post".into(), s(&sub.post));
+            item.insert("email".into(), s(&sub.email));
+            item.insert("confirmed".into(), AttributeValue::Bool(sub.confirmed));
+            item.insert("created_ms".into(), n(sub.created_ms));
+            outbox_attrs(
+                &mut item,
+                MailKind::Confirm,
+                &sub.comment_id,
+                sub.created_ms,
+                claim_until_ms,
+            );
+            let put = |item: Item| {
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map(|p| TransactWriteItem::builder().put(p).build())
+                    .map_err(|e| fail("build", e))
+            };
+            // One transaction: the day's marker exists exactly when that
+            // day's subscription of the address does.
+            // The cancellation says which condition failed: the comment's
+            // subscription (item 1) exists, or only the day's marker does.
+            Ok(match self.transact(vec![put(marker)?, put(item)?]).await? {
+                Transacted::Done => Subscribed::Created,
+                Transacted::ConditionFailed(failed) if failed.contains(&1) => Subscribed::Exists,
+                Transacted::ConditionFailed(_) => Subscribed::DailyLimit,
+            })
+        })
+    }
+
+    fn get_subscription<'a>(
+        &'a self,
+        comment_id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<Subscription>>> {
+        Box::pin(async move {
+            let item = self.get_live(subscription_key(comment_id), now_ms).await?;
+            Ok(item.as_ref().and_then(subscription_from))
+        })
+    }
+
+    fn confirm_subscription<'a>(
+        &'a self,
+        comment_id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Confirmed>> {
+        Box::pin(async move {
+            let result = self
+                .client()
+                .await
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(subscription_key(comment_id)))
+                .update_expression(format!("SET confirmed = :t REMOVE {TTL}"))
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND confirmed = :f AND (attribute_not_exists({TTL}) OR {TTL} > :now)"
+                ))
+                .expression_attribute_values(":t", AttributeValue::Bool(true))
+                .expression_attribute_values(":f", AttributeValue::Bool(false))
+                .expression_attribute_values(":now", n(now_ms / 1000))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(Confirmed::Done),
+                Err(e) if is_conditional_failure(&e) => {
+                    match self.get_subscription(comment_id, now_ms).await? {
+                        Some(sub) if sub.confirmed => Ok(Confirmed::Already),
+                        _ => Ok(Confirmed::Gone),
+                    }
+                }
+                Err(e) => Err(fail("UpdateItem(confirm)", e)),
+            }
+        })
+    }
+
+    fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            let out = self
+                .client()
+                .await
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(subscription_key(comment_id)))
+                .return_values(ReturnValue::AllOld)
+                .send()
+                .await
+                .map_err(|e| fail("DeleteItem(subscription)", e))?;
+            Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+        })
+    }
+
+    fn put_reply_notice<'a>(
+        &'a self,
+        reply_id: &'a str,
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            let now = crate::ids::now_ms();
+            let mut item = notice_key(reply_id);
+            item.insert("created_ms".into(), n(now));
+            outbox_attrs(&mut item, MailKind::Reply, reply_id, now, claim_until_ms);
+            let result = self
+                .client()
+                .await
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(fail("PutItem(notice)", e)),
             }
         })
     }

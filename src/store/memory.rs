@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    AdminStore, BoxFuture, CONTACT_TTL_MS, CommentRecord, CommentStatus, ContactRecord, Decided,
-    Decision, Deferral, Expired, ListPosition, MailCap, MailKind, OutboxEntry, OutboxItem,
-    PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store, StoreResult, by_age,
+    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Confirmed,
+    ContactRecord, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition, MailCap, MailKind,
+    OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store, StoreResult,
+    Subscribed, Subscription, by_age,
 };
 
 #[derive(Debug, Clone)]
@@ -54,6 +55,13 @@ struct State {
     mail_slots: HashMap<(MailCap, u64), u32>,
     contacts: HashMap<String, (ContactRecord, Meta)>,
     comments: HashMap<String, (CommentRecord, Meta)>,
+    subscriptions: HashMap<String, (Subscription, Meta)>,
+    /// Published replies whose notification is not delivered yet, by reply
+    /// id, with the time they were recorded.
+    notices: HashMap<String, (u64, Meta)>,
+    /// `address hash#day` of each address given a subscription that day,
+    /// with the marker's expiry.
+    address_days: HashMap<String, u64>,
 }
 
 /// In-memory [`Store`]; state lives as long as the process.
@@ -90,7 +98,14 @@ impl MemoryStore {
         self.with(|s| match kind {
             MailKind::Contact => s.contacts.get(id).and_then(|(_, m)| m.expires_ms),
             MailKind::Comment => s.comments.get(id).and_then(|(_, m)| m.expires_ms),
+            MailKind::Confirm => s.subscriptions.get(id).and_then(|(_, m)| m.expires_ms),
+            MailKind::Reply => s.notices.get(id).and_then(|(_, m)| m.expires_ms),
         })
+    }
+
+    /// Every stored subscription, expired or not (for tests and tools).
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.with(|s| s.subscriptions.values().map(|(r, _)| r.clone()).collect())
     }
 }
 
@@ -213,6 +228,10 @@ impl Store for MemoryStore {
                     Decided::ParentUnpublished
                 }
                 Some(target) => {
+                    if target == CommentStatus::Rejected {
+                        // An unpublished comment has no subscription.
+                        s.subscriptions.remove(id);
+                    }
                     let (record, meta) = s.comments.get_mut(id).expect("found above");
                     record.status = target;
                     meta.expires_ms = match target {
@@ -224,6 +243,8 @@ impl Store for MemoryStore {
                 }
                 None => {
                     s.comments.remove(id);
+                    s.subscriptions.remove(id);
+                    s.notices.remove(id);
                     Decided::Done
                 }
             }
@@ -288,6 +309,18 @@ impl Store for MemoryStore {
                         m.expires_ms = Some(now_ms + PENDING_TTL_MS);
                     }
                 }
+            }
+            MailKind::Confirm => {
+                if let Some((r, m)) = s.subscriptions.get_mut(&entry.id) {
+                    m.delivered();
+                    if !r.confirmed {
+                        m.expires_ms = Some(now_ms + CONFIRM_TTL_MS);
+                    }
+                }
+            }
+            // Nothing is kept of a notification once it went out.
+            MailKind::Reply => {
+                s.notices.remove(&entry.id);
             }
         });
         ready(Ok(()))
@@ -385,6 +418,88 @@ impl Store for MemoryStore {
             _ => false,
         })))
     }
+
+    fn subscribe<'a>(
+        &'a self,
+        sub: &'a Subscription,
+        address_hash: &'a str,
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Subscribed>> {
+        ready(Ok(self.with(|s| {
+            let now = sub.created_ms;
+            s.address_days.retain(|_, expires| *expires > now);
+            if s.subscriptions.contains_key(&sub.comment_id) {
+                return Subscribed::Exists;
+            }
+            let day = format!("{address_hash}#{}", now / DAY_MS);
+            if s.address_days.contains_key(&day) {
+                return Subscribed::DailyLimit;
+            }
+            s.address_days.insert(day, (now / DAY_MS + 2) * DAY_MS);
+            s.subscriptions.insert(
+                sub.comment_id.clone(),
+                (sub.clone(), Meta::new(now, claim_until_ms)),
+            );
+            Subscribed::Created
+        })))
+    }
+
+    fn get_subscription<'a>(
+        &'a self,
+        comment_id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<Subscription>>> {
+        ready(Ok(self.with(|s| {
+            s.subscriptions
+                .get(comment_id)
+                .filter(|(_, m)| m.live(now_ms))
+                .map(|(r, _)| r.clone())
+        })))
+    }
+
+    fn confirm_subscription<'a>(
+        &'a self,
+        comment_id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Confirmed>> {
+        ready(Ok(self.with(|s| {
+            match s
+                .subscriptions
+                .get_mut(comment_id)
+                .filter(|(_, m)| m.live(now_ms))
+            {
+                None => Confirmed::Gone,
+                Some((r, _)) if r.confirmed => Confirmed::Already,
+                Some((r, m)) => {
+                    r.confirmed = true;
+                    m.expires_ms = None;
+                    Confirmed::Done
+                }
+            }
+        })))
+    }
+
+    fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(
+            self.with(|s| s.subscriptions.remove(comment_id).is_some())
+        ))
+    }
+
+    fn put_reply_notice<'a>(
+        &'a self,
+        reply_id: &'a str,
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(self.with(|s| {
+            if s.notices.contains_key(reply_id) {
+                return false;
+            }
+            let now = crate::ids::now_ms();
+            s.notices
+                .insert(reply_id.to_owned(), (now, Meta::new(now, claim_until_ms)));
+            true
+        })))
+    }
 }
 
 impl State {
@@ -404,13 +519,33 @@ impl State {
             };
             (entry, m)
         });
-        contacts.chain(comments).filter(|(_, m)| m.undelivered)
+        let confirms = self.subscriptions.values().map(|(r, m)| {
+            let entry = OutboxEntry {
+                kind: MailKind::Confirm,
+                id: r.comment_id.clone(),
+            };
+            (entry, m)
+        });
+        let replies = self.notices.iter().map(|(id, (_, m))| {
+            let entry = OutboxEntry {
+                kind: MailKind::Reply,
+                id: id.clone(),
+            };
+            (entry, m)
+        });
+        contacts
+            .chain(comments)
+            .chain(confirms)
+            .chain(replies)
+            .filter(|(_, m)| m.undelivered)
     }
 
     fn meta(&mut self, entry: &OutboxEntry) -> Option<&mut Meta> {
         match entry.kind {
             MailKind::Contact => self.contacts.get_mut(&entry.id).map(|(_, m)| m),
             MailKind::Comment => self.comments.get_mut(&entry.id).map(|(_, m)| m),
+            MailKind::Confirm => self.subscriptions.get_mut(&entry.id).map(|(_, m)| m),
+            MailKind::Reply => self.notices.get_mut(&entry.id).map(|(_, m)| m),
         }
     }
 }

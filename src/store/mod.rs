@@ -99,6 +99,8 @@ pub struct CommentRecord {
     pub ip_hash: String,
     /// Base URL for the emailed moderation links.
     pub links_base: String,
+    /// The author asked to be mailed about replies (double opt-in after approval).
+    pub notify: bool,
 }
 
 impl fmt::Debug for CommentRecord {
@@ -147,6 +149,11 @@ pub enum MailKind {
     Contact,
     /// A comment's moderation mail to the owner.
     Comment,
+    /// The confirmation mail of a reply-notification subscription (the id
+    /// is the subscriber's comment).
+    Confirm,
+    /// The mail telling a subscriber about a reply (the id is the reply).
+    Reply,
 }
 
 impl MailKind {
@@ -155,6 +162,8 @@ impl MailKind {
         match self {
             MailKind::Contact => "contact",
             MailKind::Comment => "comment",
+            MailKind::Confirm => "confirm",
+            MailKind::Reply => "reply",
         }
     }
 
@@ -163,6 +172,8 @@ impl MailKind {
         match s {
             "contact" => Some(MailKind::Contact),
             "comment" => Some(MailKind::Comment),
+            "confirm" => Some(MailKind::Confirm),
+            "reply" => Some(MailKind::Reply),
             _ => None,
         }
     }
@@ -171,6 +182,7 @@ impl MailKind {
     pub fn cap(self) -> MailCap {
         match self {
             MailKind::Contact | MailKind::Comment => MailCap::Owner,
+            MailKind::Confirm | MailKind::Reply => MailCap::Visitor,
         }
     }
 }
@@ -181,6 +193,8 @@ impl MailKind {
 pub enum MailCap {
     /// Mail to the site owner (`MAIL_PER_HOUR`).
     Owner,
+    /// Mail to visitors (`VISITOR_MAIL_PER_HOUR`).
+    Visitor,
 }
 
 /// An item whose mail has not been delivered yet.
@@ -302,6 +316,58 @@ impl RateWindow<'_> {
     }
 }
 
+/// Confirmation links live this long after their mail went out; an
+/// unconfirmed subscription goes with them.
+pub const CONFIRM_TTL_MS: u64 = 7 * DAY_MS;
+
+/// A reply-notification subscription: the author of one published comment
+/// asked to be mailed about replies to it. It holds the address only while it
+/// lives: unsubscribing, deleting the comment or erasing the address removes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The subscriber's comment (replies to it are notified).
+    pub comment_id: String,
+    /// The comment's page.
+    pub post: String,
+    /// The subscriber's address, as on the comment.
+    pub email: String,
+    /// The subscriber opened the confirmation mail's link and pressed its button.
+    pub confirmed: bool,
+    /// When it was created (the comment's publication).
+    pub created_ms: u64,
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("comment_id", &self.comment_id)
+            .field("confirmed", &self.confirmed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What asking for a subscription did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subscribed {
+    /// Created, its confirmation mail undelivered.
+    Created,
+    /// The comment has a subscription already.
+    Exists,
+    /// The address was sent a confirmation today already: nothing stored.
+    DailyLimit,
+}
+
+/// What a confirmation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmed {
+    /// Confirmed now.
+    Done,
+    /// It was confirmed already.
+    Already,
+    /// No such subscription (unsubscribed, expired, or its comment deleted).
+    Gone,
+}
+
 /// A position in a post's approved list: `(created_ms, id)` of the last comment shown.
 pub type ListPosition = (u64, String);
 
@@ -410,6 +476,44 @@ pub trait Store: Send + Sync {
         &'a self,
         entry: &'a OutboxEntry,
         now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>>;
+
+    /// Creates `sub`, unconfirmed, its confirmation mail undelivered and
+    /// claimed until `claim_until_ms`, unless the address (by its keyed hash
+    /// `address_hash`) was given a subscription today already.
+    fn subscribe<'a>(
+        &'a self,
+        sub: &'a Subscription,
+        address_hash: &'a str,
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Subscribed>>;
+
+    /// The subscription of comment `comment_id` (an expired one is absent).
+    fn get_subscription<'a>(
+        &'a self,
+        comment_id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<Subscription>>>;
+
+    /// Confirms the subscription of comment `comment_id`: from now on it
+    /// never expires.
+    fn confirm_subscription<'a>(
+        &'a self,
+        comment_id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Confirmed>>;
+
+    /// Removes the subscription of comment `comment_id`, with its address;
+    /// `false` when there was none.
+    fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
+
+    /// Records that published reply `reply_id` is to be notified to its
+    /// parent's subscriber, the mail undelivered and claimed until
+    /// `claim_until_ms`; `false` when it was recorded already.
+    fn put_reply_notice<'a>(
+        &'a self,
+        reply_id: &'a str,
+        claim_until_ms: u64,
     ) -> BoxFuture<'a, StoreResult<bool>>;
 }
 

@@ -354,6 +354,8 @@ fn validate(format: Format, item: &SourceComment, now_ms: u64) -> Result<Planned
             // rate limiting, which an old comment does not need.
             ip_hash: String::new(),
             links_base: String::new(),
+            // Imported comments asked nobody for consent to be mailed.
+            notify: false,
         },
         parent_outside_file: false,
         notes,

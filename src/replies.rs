@@ -1,0 +1,389 @@
+//! Reply notifications: double opt-in subscriptions and the mails to visitors.
+//!
+//! Nothing is mailed to a commenter's address before that commenter's comment
+//! is published (approved by the owner, or at once with `MODERATION=off`):
+//! only then does [`published`] create the subscription the comment asked for
+//! and send its one confirmation mail, at most one per address per day. A
+//! reply published later is mailed to the parent's subscriber once they have
+//! confirmed, unless the reply is their own. Both mails go through the outbox
+//! like the owner's (stored first, delivered at least once) under
+//! `VISITOR_MAIL_PER_HOUR`.
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+use crate::deadline::Deadline;
+use crate::ids;
+use crate::keys;
+use crate::mail::Mail;
+use crate::state::State;
+use crate::store::{
+    CLAIM_MARGIN_MS, CommentRecord, CommentStatus, DAY_MS, MailKind, OutboxEntry, Store,
+    StoreError, Subscribed, Subscription,
+};
+use crate::token::{NotifyAction, NotifyToken};
+
+/// Confirmation links live as long as an unconfirmed subscription.
+const CONFIRM_LINK_DAYS: u64 = 7;
+/// Unsubscribe links outlive any reasonable wait before a reader acts on a
+/// mail (RFC 8058 asks that they keep working); each mail brings a fresh one.
+const UNSUBSCRIBE_LINK_DAYS: u64 = 365;
+
+/// Characters a post may hold that a URL path may not carry as they are.
+const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'%');
+
+/// Whether reply notifications are on: they need `SITE_URL` for the links to
+/// pages in the mails.
+pub fn enabled(state: &State) -> bool {
+    state.config.site_url.is_some()
+}
+
+/// Addresses compare trimmed and case-insensitively.
+pub fn same_address(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// The keyed hash that stands for an address where only "the same address"
+/// matters (the once-a-day limit), so the address itself is not stored there.
+fn address_hash(state: &State, email: &str) -> String {
+    let normal = email.trim().to_ascii_lowercase();
+    ids::hex(&keys::hmac(&state.config.keys.address, normal.as_bytes())[..16])
+}
+
+/// The page a comment is on: `SITE_URL` + post.
+pub fn page_url(site_url: &str, post: &str) -> String {
+    let path = utf8_percent_encode(post, PATH).to_string();
+    if path.starts_with('/') {
+        format!("{site_url}{path}")
+    } else {
+        format!("{site_url}/{path}")
+    }
+}
+
+fn link(state: &State, base: &str, action: NotifyAction, comment_id: &str, days: u64) -> String {
+    let token = NotifyToken {
+        action,
+        comment_id: comment_id.to_owned(),
+        expires_s: ids::now_ms() / 1000 + days * DAY_MS / 1000,
+    };
+    format!(
+        "{base}/comment/notify?token={}",
+        token.sign(&state.config.keys.notify)
+    )
+}
+
+fn base_url(state: &State, comment: &CommentRecord) -> String {
+    state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| comment.links_base.clone())
+}
+
+fn visitor_mail(state: &State, to: &str, subject: String, text: String) -> Mail {
+    let c = &state.config;
+    Mail {
+        from_name: c.site_name.clone(),
+        from: c
+            .sender_email
+            .as_ref()
+            .map_or("rust-aws@localhost", |e| e.as_str())
+            .to_owned(),
+        to: to.to_owned(),
+        reply_to: None,
+        subject,
+        text,
+        list_unsubscribe: None,
+    }
+}
+
+/// The confirmation mail of a subscription, its comment in hand.
+pub fn confirmation_mail(state: &State, sub: &Subscription, comment: &CommentRecord) -> Mail {
+    let c = &state.config;
+    let site_url = c.site_url.as_deref().unwrap_or_default();
+    let confirm = link(
+        state,
+        &base_url(state, comment),
+        NotifyAction::Confirm,
+        &sub.comment_id,
+        CONFIRM_LINK_DAYS,
+    );
+    let text = format!(
+        "Hello {name},\n\nyou asked to be emailed when someone replies to your comment on {page}. \
+To start, confirm with the button on this page:\n\n{confirm}\n\n\
+If you did not ask for this, ignore this mail: nothing more will be sent to you, \
+and the request is forgotten in {CONFIRM_LINK_DAYS} days.\n\n-- \n{site}\n",
+        name = comment.name,
+        page = page_url(site_url, &sub.post),
+        site = c.site_name,
+    );
+    visitor_mail(
+        state,
+        &sub.email,
+        format!("[{}] Confirm reply notifications", c.site_name),
+        text,
+    )
+}
+
+/// The mail telling a subscriber about a reply to their comment.
+pub fn reply_mail(
+    state: &State,
+    sub: &Subscription,
+    parent: &CommentRecord,
+    reply: &CommentRecord,
+) -> Mail {
+    let c = &state.config;
+    let site_url = c.site_url.as_deref().unwrap_or_default();
+    let unsubscribe = link(
+        state,
+        &base_url(state, parent),
+        NotifyAction::Unsubscribe,
+        &sub.comment_id,
+        UNSUBSCRIBE_LINK_DAYS,
+    );
+    let text = format!(
+        "{author} replied to your comment on {page}:\n\n{body}\n\n\
+Read the conversation: {page}\n\n-- \n\
+You get this mail because you asked to be told about replies to your comment. \
+Stop these mails: {unsubscribe}\n",
+        author = reply.name,
+        page = page_url(site_url, &reply.post),
+        body = reply.body,
+    );
+    let mut mail = visitor_mail(
+        state,
+        &sub.email,
+        format!("[{}] {} replied to your comment", c.site_name, reply.name),
+        text,
+    );
+    mail.list_unsubscribe = Some(unsubscribe);
+    mail
+}
+
+/// The mail an outbox entry to a visitor sends; `None` when there is nothing
+/// to send any more (unsubscribed, deleted, or the reply is the subscriber's
+/// own).
+pub async fn mail_for(
+    state: &State,
+    entry: &OutboxEntry,
+    now_ms: u64,
+) -> Result<Option<Mail>, StoreError> {
+    let store = &state.store;
+    match entry.kind {
+        MailKind::Confirm => {
+            let Some(sub) = store.get_subscription(&entry.id, now_ms).await? else {
+                return Ok(None);
+            };
+            let Some(comment) = store.get_comment(&sub.comment_id, now_ms).await? else {
+                return Ok(None);
+            };
+            Ok(Some(confirmation_mail(state, &sub, &comment)))
+        }
+        MailKind::Reply => {
+            let Some(reply) = store.get_comment(&entry.id, now_ms).await? else {
+                return Ok(None);
+            };
+            let Some(parent_id) = reply.parent.as_deref() else {
+                return Ok(None);
+            };
+            let (sub, parent) = (
+                store.get_subscription(parent_id, now_ms).await?,
+                store.get_comment(parent_id, now_ms).await?,
+            );
+            match (sub, parent) {
+                (Some(sub), Some(parent))
+                    if sub.confirmed
+                        && reply.status == CommentStatus::Approved
+                        && !reply
+                            .email
+                            .as_deref()
+                            .is_some_and(|e| same_address(e, &sub.email)) =>
+                {
+                    Ok(Some(reply_mail(state, &sub, &parent, &reply)))
+                }
+                _ => Ok(None),
+            }
+        }
+        MailKind::Contact | MailKind::Comment => Ok(None),
+    }
+}
+
+/// What publishing a comment sets off: the confirmation mail of the
+/// subscription it asked for, and the notification of the parent's
+/// subscriber when it is a reply. Never fails the caller: the comment is
+/// published whatever happens here, and a mail not sent now is left to
+/// redelivery (the outbox holds it from the moment it is recorded).
+pub async fn published(state: &State, comment: &CommentRecord, deadline: &Deadline) {
+    if !enabled(state) || comment.status != CommentStatus::Approved {
+        return;
+    }
+    if let Err(e) = subscribe(state, comment, deadline).await {
+        tracing::warn!(comment_id = %comment.id, error = %e, "subscription not created");
+    }
+    if let Err(e) = notify_parent(state, comment, deadline).await {
+        tracing::warn!(comment_id = %comment.id, error = %e, "reply notification not recorded");
+    }
+}
+
+/// A store call within the request's deadline.
+async fn bounded<T>(
+    deadline: &Deadline,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    deadline
+        .run(call)
+        .await
+        .unwrap_or_else(|| Err(StoreError("no time left in this invocation".into())))
+}
+
+async fn subscribe(
+    state: &State,
+    comment: &CommentRecord,
+    deadline: &Deadline,
+) -> Result<(), StoreError> {
+    let Some(email) = comment.email.as_deref().filter(|_| comment.notify) else {
+        return Ok(());
+    };
+    let now = ids::now_ms();
+    let sub = Subscription {
+        comment_id: comment.id.clone(),
+        post: comment.post.clone(),
+        email: email.to_owned(),
+        confirmed: false,
+        created_ms: now,
+    };
+    let hash = address_hash(state, email);
+    let claim_until = deadline.epoch_ms() + CLAIM_MARGIN_MS;
+    match bounded(deadline, state.store.subscribe(&sub, &hash, claim_until)).await? {
+        Subscribed::Created => {
+            tracing::info!(comment_id = %comment.id, "subscription created; confirmation mail follows");
+            let entry = OutboxEntry {
+                kind: MailKind::Confirm,
+                id: comment.id.clone(),
+            };
+            crate::notify::deliver(state, &entry, crate::notify::Loaded::No, deadline, 0).await;
+        }
+        Subscribed::Exists => {}
+        Subscribed::DailyLimit => {
+            tracing::info!(comment_id = %comment.id, "address had a confirmation mail today; no subscription");
+        }
+    }
+    Ok(())
+}
+
+async fn notify_parent(
+    state: &State,
+    reply: &CommentRecord,
+    deadline: &Deadline,
+) -> Result<(), StoreError> {
+    let Some(parent_id) = reply.parent.as_deref() else {
+        return Ok(());
+    };
+    let now = ids::now_ms();
+    let Some(sub) = bounded(deadline, state.store.get_subscription(parent_id, now)).await? else {
+        return Ok(());
+    };
+    let own = reply
+        .email
+        .as_deref()
+        .is_some_and(|e| same_address(e, &sub.email));
+    if !sub.confirmed || own {
+        return Ok(());
+    }
+    let claim_until = deadline.epoch_ms() + CLAIM_MARGIN_MS;
+    if bounded(
+        deadline,
+        state.store.put_reply_notice(&reply.id, claim_until),
+    )
+    .await?
+    {
+        let entry = OutboxEntry {
+            kind: MailKind::Reply,
+            id: reply.id.clone(),
+        };
+        crate::notify::deliver(state, &entry, crate::notify::Loaded::No, deadline, 0).await;
+    }
+    Ok(())
+}
+
+/// Every subscription of `email` among `comments`, the address's comments
+/// as `rust-aws export --email` / `erase --email` find them: a subscription is
+/// keyed by its comment and holds that comment's author's address, so there
+/// is none elsewhere.
+pub async fn subscriptions_of(
+    store: &dyn Store,
+    comments: &[CommentRecord],
+    email: &str,
+    now_ms: u64,
+) -> Result<Vec<Subscription>, StoreError> {
+    let mut found = Vec::new();
+    for comment in comments {
+        if let Some(sub) = store.get_subscription(&comment.id, now_ms).await?
+            && same_address(&sub.email, email)
+        {
+            found.push(sub);
+        }
+    }
+    Ok(found)
+}
+
+/// Removes every subscription of `email` among `comments` (see
+/// [`subscriptions_of`]), with the address in it, whatever its state (an
+/// expired one DynamoDB has not swept yet included); returns the ids of the
+/// comments whose subscription went. Deleting a comment removes its
+/// subscription already; this is for comments that stay (`erase` of a
+/// subscription alone, or a comment purged past its expiry).
+pub async fn erase_subscriptions_of(
+    store: &dyn Store,
+    comments: &[CommentRecord],
+    email: &str,
+) -> Result<Vec<String>, StoreError> {
+    let mut erased = Vec::new();
+    for comment in comments {
+        let owned = comment
+            .email
+            .as_deref()
+            .is_some_and(|e| same_address(e, email));
+        if owned && store.unsubscribe(&comment.id).await? {
+            erased.push(comment.id.clone());
+        }
+    }
+    Ok(erased)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_urls_join_site_and_post_and_escape_what_a_path_cannot_hold() {
+        let site = "https://blog.example.org";
+        assert_eq!(
+            page_url(site, "/2026/11/rust/"),
+            "https://blog.example.org/2026/11/rust/"
+        );
+        assert_eq!(
+            page_url(site, "hello-world"),
+            "https://blog.example.org/hello-world"
+        );
+        assert_eq!(
+            page_url(site, "/a b?c#d\r\n"),
+            "https://blog.example.org/a%20b%3Fc%23d%0D%0A"
+        );
+    }
+
+    #[test]
+    fn addresses_are_the_same_whatever_their_case_and_spaces() {
+        assert!(same_address(" Ann@Example.org", "ann@example.org "));
+        assert!(!same_address("ann@example.org", "anne@example.org"));
+    }
+}
