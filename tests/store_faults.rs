@@ -181,6 +181,23 @@ async fn a_write_whose_answer_was_lost_is_stored_once_and_not_an_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_decision_applied_but_unanswered_and_then_throttled_is_done_not_already_decided() {
+    // The SDK's two attempts: the first applied with its answer lost, the
+    // second throttled. Our retry keeps the token, so DynamoDB (here the
+    // proxy, for moto) answers it with the first attempt's success.
+    let (proxy, store) = proxied().await;
+    let post = format!("/tx/{}/", rust_aws::ids::new_id());
+    let c = pending_comment(&store, &post).await;
+    proxy.inject("TransactWriteItems", Fault::ResetAfterApply, 1);
+    proxy.inject("TransactWriteItems", Fault::Throttle, 1);
+    assert_eq!(
+        store.decide(&c.id, Decision::Approve, now()).await.unwrap(),
+        Decided::Done
+    );
+    assert_eq!(store.count_approved(&[post]).await.unwrap(), vec![1]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_store_that_keeps_failing_is_an_error_in_bounded_time() {
     let (proxy, store) = proxied().await;
     proxy.inject("*", Fault::ServerError, 1_000);

@@ -363,6 +363,12 @@ impl DynamoStore {
     /// then reported as the store being unavailable (503), never as a decision.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<Transacted> {
         let started = tokio::time::Instant::now();
+        // DynamoDB answers a token it has applied already with that success
+        // (for 10 minutes), so a retry after an answer that never came (the
+        // SDK's own attempts reuse the token too) cannot apply twice or read
+        // our own write as a concurrent decision. Only a cancellation proves
+        // the token's transaction did not apply; then a new one is drawn.
+        let mut token = crate::ids::new_id();
         for attempt in 0..TRANSACT_ATTEMPTS {
             if attempt > 0 {
                 if started.elapsed() > TRANSACT_RETRY_WINDOW {
@@ -375,6 +381,7 @@ impl DynamoStore {
                 .await
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
                 .send()
                 .await;
             let e = match result {
@@ -388,6 +395,11 @@ impl DynamoStore {
                         attempt,
                         "transaction met contention or throttling; retrying"
                     );
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_transaction_canceled_exception())
+                    {
+                        token = crate::ids::new_id();
+                    }
                 }
                 Some(Err(code)) => {
                     return Err(StoreError(format!("TransactWriteItems cancelled: {code}")));

@@ -239,20 +239,15 @@ impl FaultProxy {
             .then(|| serde_json::from_slice::<Value>(&body).ok())
             .flatten()
             .and_then(|v| v["ClientRequestToken"].as_str().map(str::to_owned));
-        if let Some(t) = &token {
+        // Faults first: DynamoDB throttles or drops a repeated request like any
+        // other; only one that gets through is answered from the token.
+        let fault = self.pick(&operation);
+        if let (Some(t), None) = (&token, fault) {
             let replay = self.rules.lock().unwrap().applied.get(t).cloned();
             if let Some((parts, bytes)) = replay {
-                *self
-                    .rules
-                    .lock()
-                    .unwrap()
-                    .calls
-                    .entry(operation)
-                    .or_default() += 1;
                 return Ok(hyper::Response::from_parts(parts, Full::new(bytes)));
             }
         }
-        let fault = self.pick(&operation);
         let closed = || std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected");
         match fault {
             Some(Fault::Reset) => return Err(closed()),
