@@ -815,3 +815,159 @@ async fn admin_operations_agree_on_memory_and_dynamodb() {
     assert_eq!(memory[1], "import again false");
     assert_eq!(memory.last().unwrap(), "contacts 0");
 }
+
+// ---- outbox ------------------------------------------------------------
+
+/// A stand-in for the Lambda Invoke endpoint (moto runs functions only in
+/// Docker): answers as the function answers a scheduled event and hands the
+/// request body it got to the test.
+fn lambda_stub() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = conn.read(&mut chunk).unwrap();
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    tx.send(format!("{}\n{}", head.lines().next().unwrap(), body))
+                        .unwrap();
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        let answer =
+            r#"{"statusCode":200,"headers":{},"body":"{\"redelivery\":{\"found\":1,\"sent\":1}}"}"#;
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+            answer.len()
+        );
+        conn.write_all(response.as_bytes()).unwrap();
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn outbox_lists_undelivered_mail_and_redeliver_requeues_parked_mail() {
+    use rust_aws::store::{Deferral, MailKind, OutboxEntry};
+    let (table, store) = new_table().await;
+    assert!(ok(&table, &["outbox"]).contains("outbox is empty"));
+    store
+        .put_contact(&contact(&id(1), "a@example.org"), 0)
+        .await
+        .unwrap();
+    store
+        .put_contact(&contact(&id(2), "b@example.org"), 0)
+        .await
+        .unwrap();
+    let parked = OutboxEntry {
+        kind: MailKind::Contact,
+        id: id(2),
+    };
+    let now = rust_aws::ids::now_ms();
+    store
+        .defer(
+            &parked,
+            &Deferral {
+                attempts: 5,
+                next_attempt_ms: now,
+                parked: true,
+                error: "SES MessageRejected".into(),
+            },
+        )
+        .await
+        .unwrap();
+
+    let text = ok(&table, &["outbox"]);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("contact  {}", id(1))) && l.contains("due now")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains(&id(2))
+            && l.contains("5 attempt(s)")
+            && l.contains("parked")
+            && l.contains("SES MessageRejected")),
+        "{text}"
+    );
+    assert!(!text.contains("a@example.org"), "no address in the listing");
+    let listed = json(&table, &["outbox"]);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+
+    let text = ok(&table, &["redeliver"]);
+    assert!(
+        text.contains("Requeued 1 parked mail(s)") && text.contains("next scheduled run"),
+        "{text}"
+    );
+    let items = store.list_outbox(10).await.unwrap();
+    assert!(
+        items.iter().all(|i| !i.parked && i.attempts == 0),
+        "{items:?}"
+    );
+
+    // With a function to run it: the schedule's event, and the run's counts.
+    let (url, seen) = lambda_stub();
+    let out = Command::new(env!("CARGO_BIN_EXE_rust-aws"))
+        .args([
+            "--table",
+            &table,
+            "--json",
+            "redeliver",
+            "--function",
+            "blog-Function-X",
+        ])
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", moto_url())
+        .env("AWS_ENDPOINT_URL_LAMBDA", &url)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["redelivery"],
+        serde_json::json!({"found": 1, "sent": 1})
+    );
+    let request = seen.recv().unwrap();
+    let (line, body) = request.split_once('\n').unwrap();
+    assert!(
+        line.starts_with("POST /2015-03-31/functions/blog-Function-X/invocations"),
+        "{line}"
+    );
+    let event: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        (event["source"].as_str(), event["detail-type"].as_str()),
+        (Some("aws.events"), Some("Scheduled Event"))
+    );
+    assert!(
+        rust_aws::notify::is_schedule(body.as_bytes()),
+        "the function's own test of the event"
+    );
+}

@@ -100,6 +100,15 @@ enum Command {
         #[arg(long, value_name = "ADDRESS")]
         email: String,
     },
+    /// Undelivered mail: kind, record, age, attempts, next attempt, last error
+    Outbox,
+    /// Put parked mail back in line and run the function's redelivery now
+    Redeliver {
+        /// The function to run it (default: the --stack's FunctionName output);
+        /// without one, the next scheduled run (every 5 minutes) delivers
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
+    },
 }
 
 /// A failure that ends the command with status 1.
@@ -254,8 +263,105 @@ fn first_line(body: &str, max: usize) -> String {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let config = sdk_config(&cli).await;
     let table = table_name(&cli, &config).await?;
-    let store = DynamoStore::new(&crate::aws::Sdk::with_config(config), table);
+    let store = DynamoStore::new(&crate::aws::Sdk::with_config(config.clone()), table);
+    if let Command::Redeliver { function } = &cli.command {
+        let function = match (function, &cli.stack) {
+            (Some(name), _) => Some(name.clone()),
+            (None, Some(stack)) => Some(stack_output(&config, stack, "FunctionName").await?),
+            (None, None) => None,
+        };
+        return redeliver(&cli, &store, &config, function.as_deref()).await;
+    }
     execute(&cli, &store).await
+}
+
+/// Requeues parked mail, then invokes the function with the schedule's event
+/// so the redelivery runs with the function's own configuration and secrets
+/// (moderation links are signed with its key, which the owner's machine lacks).
+async fn redeliver(
+    cli: &Cli,
+    store: &dyn AdminStore,
+    config: &aws_config::SdkConfig,
+    function: Option<&str>,
+) -> Result<ExitCode, Failure> {
+    let now = ids::now_ms();
+    let requeued = ops::requeue_parked(store, now).await?;
+    let run = match function {
+        Some(name) => Some(invoke_redelivery(config, name).await?),
+        None => None,
+    };
+    if cli.json {
+        return print_json(&serde_json::json!({"requeued": requeued, "redelivery": run}));
+    }
+    out(&format!("Requeued {} parked mail(s).", requeued.len()))?;
+    match run {
+        Some(run) => out(&format!("Redelivery run: {run}"))?,
+        None => out(
+            "No function named (--function, or --stack): the next scheduled run, within 5 minutes, delivers them.",
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The EventBridge event the template's schedule sends: the only event the
+/// function answers with a redelivery run.
+fn schedule_event() -> serde_json::Value {
+    serde_json::json!({
+        "version": "0",
+        "id": ids::new_id(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": ids::rfc3339(ids::now_ms()),
+        "region": "",
+        "resources": [],
+        "detail": {},
+    })
+}
+
+async fn invoke_redelivery(
+    config: &aws_config::SdkConfig,
+    function: &str,
+) -> Result<serde_json::Value, Failure> {
+    use aws_sdk_lambda::primitives::Blob;
+    let client = aws_sdk_lambda::Client::new(config);
+    let out = client
+        .invoke()
+        .function_name(function)
+        .payload(Blob::new(schedule_event().to_string()))
+        .send()
+        .await
+        .map_err(|e| {
+            Failure(format!(
+                "cannot invoke {function}: {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            ))
+        })?;
+    let payload = out
+        .payload()
+        .map(|b| b.as_ref().to_vec())
+        .unwrap_or_default();
+    if let Some(error) = out.function_error() {
+        return Err(Failure(format!(
+            "{function} failed ({error}): {}",
+            String::from_utf8_lossy(&payload)
+        )));
+    }
+    Ok(redelivery_counts(&payload))
+}
+
+/// The run's counts from the function's answer: an HTTP-shaped response whose
+/// body is `{"redelivery": {...}}`; anything else is shown as it came.
+fn redelivery_counts(payload: &[u8]) -> serde_json::Value {
+    let value: serde_json::Value =
+        serde_json::from_slice(payload).unwrap_or_else(|_| String::from_utf8_lossy(payload).into());
+    let body = match value.get("body").and_then(|b| b.as_str()) {
+        Some(body) => serde_json::from_str(body).unwrap_or_else(|_| body.into()),
+        None => value,
+    };
+    match body.get("redelivery") {
+        Some(run) => run.clone(),
+        None => body,
+    }
 }
 
 async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure> {
@@ -342,6 +448,36 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
             file,
             dry_run,
         } => import_file(cli, store, *from, file, *dry_run, now).await,
+        Command::Outbox => {
+            let items = store.list_outbox(OUTBOX_LIMIT).await?;
+            if cli.json {
+                let list: Vec<_> = items.iter().map(|i| outbox_json(i, now)).collect();
+                return print_json(&list);
+            }
+            if items.is_empty() {
+                out("The outbox is empty: every mail went out.")?;
+            }
+            for i in &items {
+                let next = if i.parked {
+                    "parked (rust-aws redeliver requeues it)".to_owned()
+                } else if i.next_attempt_ms <= now {
+                    "due now".to_owned()
+                } else {
+                    format!("next attempt in {}", age(i.next_attempt_ms - now))
+                };
+                out(&format!(
+                    "{}  {}  {}  {} attempt(s)  {}  {}",
+                    i.entry.kind.as_str(),
+                    i.entry.id,
+                    age(now.saturating_sub(i.created_ms)),
+                    i.attempts,
+                    next,
+                    i.last_error.as_deref().unwrap_or("-")
+                ))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Redeliver { .. } => unreachable!("run() handles it"),
         Command::Erase { email } => {
             let bar = progress(None, "erasing");
             let erased = ops::erase(store, email, now, &|| bar.tick()).await?;
@@ -379,6 +515,22 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
             })
         }
     }
+}
+
+/// More than a healthy outbox ever holds; the listing says when it is cut.
+const OUTBOX_LIMIT: usize = 1000;
+
+fn outbox_json(i: &crate::store::OutboxItem, now: u64) -> serde_json::Value {
+    serde_json::json!({
+        "kind": i.entry.kind.as_str(),
+        "id": i.entry.id,
+        "created_at": ids::rfc3339(i.created_ms),
+        "attempts": i.attempts,
+        "next_attempt_at": ids::rfc3339(i.next_attempt_ms),
+        "due": !i.parked && i.next_attempt_ms <= now,
+        "parked": i.parked,
+        "last_error": i.last_error,
+    })
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<ExitCode, Failure> {
@@ -512,6 +664,20 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_run_counts_come_out_of_the_functions_answer() {
+        let answer = br#"{"statusCode":200,"headers":{},"body":"{\"redelivery\":{\"found\":2,\"sent\":2}}"}"#;
+        assert_eq!(
+            redelivery_counts(answer),
+            serde_json::json!({"found": 2, "sent": 2})
+        );
+        assert_eq!(redelivery_counts(b"null"), serde_json::Value::Null);
+        assert_eq!(
+            redelivery_counts(b"not json"),
+            serde_json::json!("not json")
+        );
     }
 
     #[test]

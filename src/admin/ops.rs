@@ -160,6 +160,17 @@ pub async fn erase(
     Ok(erased)
 }
 
+/// Puts every parked mail back in line, due now; returns their ids.
+pub async fn requeue_parked(store: &dyn AdminStore, now_ms: u64) -> StoreResult<Vec<String>> {
+    let mut requeued = Vec::new();
+    for item in store.list_outbox(usize::MAX).await? {
+        if item.parked && store.requeue(&item.entry, now_ms).await? {
+            requeued.push(format!("{}:{}", item.entry.kind.as_str(), item.entry.id));
+        }
+    }
+    Ok(requeued)
+}
+
 /// What an import did (or, with `--dry-run`, would do).
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {
