@@ -32,3 +32,7 @@ pub mod state;
 pub mod store;
 pub mod submit;
 pub mod token;
+
+/// A boxed future, so the adapter traits stay object-safe (`Arc<dyn Store>`,
+/// `Arc<dyn Mailer>`) and the route table holds plain function pointers.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

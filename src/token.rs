@@ -5,8 +5,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::domain::model::Decision;
 use crate::keys;
-use crate::store::Decision;
 
 /// What a moderation link authorises.
 #[derive(Debug, Clone, PartialEq, Eq)]

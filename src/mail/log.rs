@@ -2,7 +2,7 @@
 //! where message text may appear in logs, and it never runs on Lambda.
 
 use super::{Mail, MailError, Mailer};
-use crate::store::BoxFuture;
+use crate::BoxFuture;
 
 /// Writes each mail to the log instead of sending it.
 #[derive(Debug, Default)]

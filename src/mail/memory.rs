@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::{Mail, MailError, Mailer};
-use crate::store::BoxFuture;
+use crate::BoxFuture;
 
 /// Keeps sent mail in memory.
 #[derive(Debug, Default)]

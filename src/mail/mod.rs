@@ -14,7 +14,7 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::store::BoxFuture;
+use crate::BoxFuture;
 
 /// The mail could not be sent; the caller keeps it for redelivery.
 #[derive(Debug, Clone)]

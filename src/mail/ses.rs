@@ -6,8 +6,8 @@ use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 
 use super::{Mail, MailError, Mailer};
+use crate::BoxFuture;
 use crate::aws::{LazyClient, Sdk};
-use crate::store::BoxFuture;
 
 /// Sends through SES v2 `SendEmail` with raw content.
 #[derive(Debug)]

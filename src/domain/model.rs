@@ -1,0 +1,320 @@
+//! The data model the service keeps: comments, contact messages, moderation
+//! decisions, the outbox, and how long each is kept (PRODUCT.md "Data and
+//! retention"). Stores persist these types; nothing here does I/O.
+
+use std::fmt;
+
+/// Days, in milliseconds.
+pub const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+/// Rejected comments are kept this long.
+pub const REJECTED_TTL_MS: u64 = 7 * DAY_MS;
+/// Pending comments are kept this long after their moderation mail was delivered.
+pub const PENDING_TTL_MS: u64 = 30 * DAY_MS;
+/// Contact messages are kept this long after delivery.
+pub const CONTACT_TTL_MS: u64 = 90 * DAY_MS;
+
+/// Where a comment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentStatus {
+    /// Waiting for the owner.
+    Pending,
+    /// Published.
+    Approved,
+    /// Refused; removed after [`REJECTED_TTL_MS`].
+    Rejected,
+}
+
+impl CommentStatus {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Pending => "pending",
+            CommentStatus::Approved => "approved",
+            CommentStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(CommentStatus::Pending),
+            "approved" => Some(CommentStatus::Approved),
+            "rejected" => Some(CommentStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A stored comment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CommentRecord {
+    /// Unguessable id.
+    pub id: String,
+    /// The page, exactly as submitted.
+    pub post: String,
+    /// The approved comment this one replies to.
+    pub parent: Option<String>,
+    /// The commenter's name.
+    pub name: String,
+    /// Never published, never logged.
+    pub email: Option<String>,
+    /// The commenter's website.
+    pub url: Option<String>,
+    /// Plain text.
+    pub body: String,
+    /// Submission time.
+    pub created_ms: u64,
+    /// Where it stands.
+    pub status: CommentStatus,
+    /// Keyed hash of the source IP.
+    pub ip_hash: String,
+    /// Base URL for the emailed moderation links.
+    pub links_base: String,
+    /// The author asked to be mailed about replies (double opt-in after approval).
+    pub notify: bool,
+}
+
+impl fmt::Debug for CommentRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommentRecord")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored contact message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ContactRecord {
+    /// Unguessable id.
+    pub id: String,
+    /// The visitor's name.
+    pub name: String,
+    /// The visitor's address (the mail's Reply-To).
+    pub email: String,
+    /// Optional subject.
+    pub subject: Option<String>,
+    /// The message.
+    pub message: String,
+    /// Submission time.
+    pub created_ms: u64,
+    /// Keyed hash of the source IP.
+    pub ip_hash: String,
+    /// Whether the mail to the owner went out.
+    pub delivered: bool,
+}
+
+impl fmt::Debug for ContactRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContactRecord")
+            .field("id", &self.id)
+            .field("delivered", &self.delivered)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an outbox entry mails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailKind {
+    /// A contact message to the owner.
+    Contact,
+    /// A comment's moderation mail to the owner.
+    Comment,
+    /// The confirmation mail of a reply-notification subscription (the id
+    /// is the subscriber's comment).
+    Confirm,
+    /// The mail telling a subscriber about a reply (the id is the reply).
+    Reply,
+}
+
+impl MailKind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Contact => "contact",
+            MailKind::Comment => "comment",
+            MailKind::Confirm => "confirm",
+            MailKind::Reply => "reply",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "contact" => Some(MailKind::Contact),
+            "comment" => Some(MailKind::Comment),
+            "confirm" => Some(MailKind::Confirm),
+            "reply" => Some(MailKind::Reply),
+            _ => None,
+        }
+    }
+
+    /// The hourly cap this kind of mail counts against.
+    pub fn cap(self) -> MailCap {
+        match self {
+            MailKind::Contact | MailKind::Comment => MailCap::Owner,
+            MailKind::Confirm | MailKind::Reply => MailCap::Visitor,
+        }
+    }
+}
+
+/// An hourly mail budget. Each counts mails sent, never attempts: a slot
+/// taken for a send that fails is given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailCap {
+    /// Mail to the site owner (`MAIL_PER_HOUR`).
+    Owner,
+    /// Mail to visitors (`VISITOR_MAIL_PER_HOUR`).
+    Visitor,
+}
+
+/// An item whose mail has not been delivered yet.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OutboxEntry {
+    /// Which record type.
+    pub kind: MailKind,
+    /// The record's id.
+    pub id: String,
+}
+
+/// Where an undelivered mail stands: what `rust-aws outbox` lists. Holds no
+/// address, subject or body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The record the mail is about.
+    pub entry: OutboxEntry,
+    /// When the record was stored.
+    pub created_ms: u64,
+    /// Failed delivery attempts so far.
+    pub attempts: u32,
+    /// Not retried before this time.
+    pub next_attempt_ms: u64,
+    /// Given up on after too many attempts: no run retries it until it is
+    /// requeued ([`Store::requeue`]).
+    pub parked: bool,
+    /// Why the last attempt failed, as a short class (an SES error code, a
+    /// timeout): never the provider's message text, which can hold addresses.
+    pub last_error: Option<String>,
+}
+
+/// What a delivery that did not happen records on its entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferral {
+    /// Failed attempts, this one included (unchanged when the mail was only
+    /// postponed, e.g. by an hourly cap).
+    pub attempts: u32,
+    /// Not retried before this time.
+    pub next_attempt_ms: u64,
+    /// Stop retrying: the entry is listed as parked and raises an alarm.
+    pub parked: bool,
+    /// The short error class ([`OutboxItem::last_error`]).
+    pub error: String,
+}
+
+/// A moderation decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Publish.
+    Approve,
+    /// Refuse (or unpublish).
+    Reject,
+    /// Remove at once.
+    Delete,
+}
+
+impl Decision {
+    /// The token and page name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Reject => "reject",
+            Decision::Delete => "delete",
+        }
+    }
+
+    /// Parses a token name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "approve" => Some(Decision::Approve),
+            "reject" => Some(Decision::Reject),
+            "delete" => Some(Decision::Delete),
+            _ => None,
+        }
+    }
+
+    /// The status this decision leads to (`None`: gone).
+    pub fn target(self) -> Option<CommentStatus> {
+        match self {
+            Decision::Approve => Some(CommentStatus::Approved),
+            Decision::Reject => Some(CommentStatus::Rejected),
+            Decision::Delete => None,
+        }
+    }
+}
+
+/// What a decision did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// Applied.
+    Done,
+    /// The comment already stands that way, or is gone.
+    Conflict,
+    /// An approval of a reply whose parent is no longer approved: replies are
+    /// published only under a published parent.
+    ParentUnpublished,
+}
+
+/// A position in a post's approved list: `(created_ms, id)` of the last comment shown.
+pub type ListPosition = (u64, String);
+
+/// Confirmation links live this long after their mail went out; an
+/// unconfirmed subscription goes with them.
+pub const CONFIRM_TTL_MS: u64 = 7 * DAY_MS;
+
+/// A reply-notification subscription: the author of one published comment
+/// asked to be mailed about replies to it. It holds the address only while it
+/// lives: unsubscribing, deleting the comment or erasing the address removes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The subscriber's comment (replies to it are notified).
+    pub comment_id: String,
+    /// The comment's page.
+    pub post: String,
+    /// The subscriber's address, as on the comment.
+    pub email: String,
+    /// The subscriber opened the confirmation mail's link and pressed its button.
+    pub confirmed: bool,
+    /// When it was created (the comment's publication).
+    pub created_ms: u64,
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("comment_id", &self.comment_id)
+            .field("confirmed", &self.confirmed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What asking for a subscription did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subscribed {
+    /// Created, its confirmation mail undelivered.
+    Created,
+    /// The comment has a subscription already.
+    Exists,
+    /// The address was sent a confirmation today already: nothing stored.
+    DailyLimit,
+}
+
+/// What a confirmation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmed {
+    /// Confirmed now.
+    Done,
+    /// It was confirmed already.
+    Already,
+    /// No such subscription (unsubscribed, expired, or its comment deleted).
+    Gone,
+}
