@@ -110,6 +110,19 @@ button{{font-size:1rem;padding:.5rem 1.25rem}}</style></head>\n<body><h1>{title}
     res
 }
 
+/// A page of one escaped sentence: what the link pages answer when they
+/// refuse. A 503 carries `Retry-After`, as the JSON answers do.
+pub fn notice(status: StatusCode, title: &str, text: &str) -> Response<Body> {
+    let mut res = page(status, title, &format!("<p>{}</p>", escape_html(text)));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(
+            RETRY_AFTER,
+            HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_S),
+        );
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

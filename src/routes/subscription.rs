@@ -59,14 +59,7 @@ impl Refusal {
                 "The service is temporarily unavailable. Try again in a moment.",
             ),
         };
-        let mut res = page(status, title, &format!("<p>{}</p>", escape_html(text)));
-        if let Refusal::Unavailable = self {
-            res.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_S),
-            );
-        }
-        res
+        crate::respond::notice(status, title, text)
     }
 }
 
