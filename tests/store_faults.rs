@@ -198,6 +198,33 @@ async fn a_decision_applied_but_unanswered_and_then_throttled_is_done_not_alread
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_decision_still_in_progress_when_its_retry_meets_a_conflict_is_never_already_decided() {
+    // The SDK's first attempt is slower than its attempt timeout and is
+    // applied after the client gave up; its retry (same token) arrives while
+    // the first is still in progress. DynamoDB answers that retry
+    // `TransactionInProgressException`, not a conflict that would make us
+    // draw a new token and then read our own write as someone else's.
+    let (proxy, store) = proxied().await;
+    let post = format!("/tx/{}/", rust_aws::ids::new_id());
+    let c = pending_comment(&store, &post).await;
+    proxy.inject("TransactWriteItems", Fault::Delay(2_000), 1);
+    proxy.inject("TransactWriteItems", Fault::TransactionConflict, 1);
+    let result = store.decide(&c.id, Decision::Approve, now()).await;
+    assert!(
+        matches!(result, Ok(Decided::Done) | Err(_)),
+        "applied by its own first attempt, so done or unavailable: {result:?}"
+    );
+    proxy.calm();
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(store.count_approved(&[post]).await.unwrap(), vec![1]);
+    assert_eq!(
+        store.decide(&c.id, Decision::Approve, now()).await.unwrap(),
+        Decided::Conflict,
+        "applied once: a second approval is the one that is already decided"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_store_that_keeps_failing_is_an_error_in_bounded_time() {
     let (proxy, store) = proxied().await;
     proxy.inject("*", Fault::ServerError, 1_000);

@@ -4,11 +4,19 @@
 //! request reaches moto unchanged. Point `AWS_ENDPOINT_URL` (or an SDK
 //! config's endpoint) at [`FaultProxy::url`].
 //!
-//! One thing moto lacks is emulated rather than injected: DynamoDB answers a
-//! `TransactWriteItems` whose `ClientRequestToken` it has already applied
-//! with that first answer (the SDK fills the token and keeps it across its
-//! retries), so a transaction retried after a lost answer is not applied
-//! twice. moto ignores the token; the proxy replays the first answer.
+//! One thing moto lacks is emulated rather than injected: DynamoDB's
+//! `ClientRequestToken`. DynamoDB answers a `TransactWriteItems` whose token
+//! it has already applied with that first answer (the SDK fills the token and
+//! keeps it across its retries), so a transaction retried after a lost answer
+//! is not applied twice; and one whose token is still being processed gets
+//! `TransactionInProgressException`. moto ignores the token; the proxy keeps
+//! the tokens it has sent on and not yet seen answered (a delayed request is
+//! in progress while it waits), answers those, and replays the first answer
+//! of an applied one. A request that reached the service is finished even if
+//! the client hangs up meanwhile, as a service would. And moto applies
+//! writes without a lock, so two transactions adding to one counter at once
+//! can lose an update, which DynamoDB never does: the proxy passes DynamoDB
+//! writes to moto one at a time.
 //!
 //! Faults are either scripted (`inject`: the next n calls of an operation
 //! get this fault, for tests that prove one behaviour) or random (`chaos`:
@@ -74,6 +82,8 @@ struct Rules {
     calls: HashMap<String, usize>,
     /// Answers of applied transactions by their `ClientRequestToken`.
     applied: HashMap<String, (http::response::Parts, Bytes)>,
+    /// Tokens of transactions sent on whose answer has not come back yet.
+    in_progress: std::collections::HashSet<String>,
 }
 
 /// The proxy, listening on loopback until the test process ends.
@@ -82,6 +92,8 @@ pub struct FaultProxy {
     pub url: String,
     upstream: String,
     rules: Arc<Mutex<Rules>>,
+    /// Held while a DynamoDB write is at moto.
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl FaultProxy {
@@ -93,6 +105,7 @@ impl FaultProxy {
             url,
             upstream: upstream.trim_start_matches("http://").to_owned(),
             rules: Arc::default(),
+            writes: Arc::default(),
         };
         let p = proxy.clone();
         tokio::spawn(async move {
@@ -240,41 +253,73 @@ impl FaultProxy {
             .flatten()
             .and_then(|v| v["ClientRequestToken"].as_str().map(str::to_owned));
         // Faults first: DynamoDB throttles or drops a repeated request like any
-        // other; only one that gets through is answered from the token.
-        let fault = self.pick(&operation);
-        if let (Some(t), None) = (&token, fault) {
-            let replay = self.rules.lock().unwrap().applied.get(t).cloned();
-            if let Some((parts, bytes)) = replay {
-                return Ok(hyper::Response::from_parts(parts, Full::new(bytes)));
+        // other. A conflict with another transaction cannot be what a token
+        // already applied or in progress meets; its own answer comes instead.
+        let mut fault = self.pick(&operation);
+        if let Some(t) = &token {
+            let rules = self.rules.lock().unwrap();
+            let known = rules.applied.contains_key(t) || rules.in_progress.contains(t);
+            if known && fault == Some(Fault::TransactionConflict) {
+                fault = None;
+            }
+            if fault.is_none() {
+                if let Some((parts, bytes)) = rules.applied.get(t).cloned() {
+                    return Ok(hyper::Response::from_parts(parts, Full::new(bytes)));
+                }
+                if rules.in_progress.contains(t) {
+                    return Ok(in_progress_answer());
+                }
             }
         }
         let closed = || std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected");
-        match fault {
+        let delay = match fault {
             Some(Fault::Reset) => return Err(closed()),
-            Some(Fault::Delay(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
-            Some(Fault::ResetAfterApply) => {
-                if let Ok(answer) = self.forward(&parts, body).await {
-                    self.remember(token, answer).await;
-                }
-                return Err(closed());
-            }
+            Some(Fault::Delay(ms)) => Duration::from_millis(ms),
+            Some(Fault::ResetAfterApply) | None => Duration::ZERO,
             Some(f) => return Ok(error_answer(f, ses, &body)),
-            None => {}
+        };
+        // From here the request is the service's: it runs to its end in a
+        // task of its own, whether or not the client is still listening.
+        if let Some(t) = &token {
+            self.rules.lock().unwrap().in_progress.insert(t.clone());
         }
-        match self.forward(&parts, body).await {
-            Ok(answer) => Ok(self.remember(token, answer).await),
-            Err(e) => {
-                let mut r = hyper::Response::new(Full::new(Bytes::from(e.to_string())));
-                *r.status_mut() = http::StatusCode::BAD_GATEWAY;
-                Ok(r)
+        let this = self.clone();
+        let write = matches!(
+            operation.as_str(),
+            "TransactWriteItems" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem"
+        );
+        let work = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let one_at_a_time = match write {
+                true => Some(this.writes.lock().await),
+                false => None,
+            };
+            let answer = this.forward(&parts, body).await;
+            drop(one_at_a_time);
+            let answer = match answer {
+                Ok(answer) => this.remember(token.as_deref(), answer).await,
+                Err(e) => {
+                    let mut r = hyper::Response::new(Full::new(Bytes::from(e.to_string())));
+                    *r.status_mut() = http::StatusCode::BAD_GATEWAY;
+                    r
+                }
+            };
+            if let Some(t) = &token {
+                this.rules.lock().unwrap().in_progress.remove(t);
             }
+            answer
+        });
+        let answer = work.await.expect("the proxy's forwarding task panicked");
+        if fault == Some(Fault::ResetAfterApply) {
+            return Err(closed());
         }
+        Ok(answer)
     }
 
     /// Keeps a successful transaction's answer under its token, for replay.
     async fn remember(
         &self,
-        token: Option<String>,
+        token: Option<&str>,
         answer: hyper::Response<Full<Bytes>>,
     ) -> hyper::Response<Full<Bytes>> {
         let (parts, body) = answer.into_parts();
@@ -290,7 +335,7 @@ impl FaultProxy {
                 .lock()
                 .unwrap()
                 .applied
-                .insert(t, (parts.clone(), bytes.clone()));
+                .insert(t.to_owned(), (parts.clone(), bytes.clone()));
         }
         hyper::Response::from_parts(parts, Full::new(bytes))
     }
@@ -315,6 +360,26 @@ impl FaultProxy {
         let bytes = body.collect().await?.to_bytes();
         Ok(hyper::Response::from_parts(parts, Full::new(bytes)))
     }
+}
+
+/// DynamoDB's answer to a transaction whose token is still being processed.
+fn in_progress_answer() -> hyper::Response<Full<Bytes>> {
+    let body = json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionInProgressException",
+        "Message": "The transaction with the given request token is already in progress.",
+    });
+    let mut r = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = http::StatusCode::BAD_REQUEST;
+    let h = r.headers_mut();
+    h.insert(
+        "x-amzn-errortype",
+        "TransactionInProgressException".parse().unwrap(),
+    );
+    h.insert(
+        "content-type",
+        "application/x-amz-json-1.0".parse().unwrap(),
+    );
+    r
 }
 
 /// The error a real service answers for `fault`.
