@@ -17,8 +17,8 @@ use crate::keys;
 use crate::mail::Mail;
 use crate::state::State;
 use crate::store::{
-    CLAIM_MARGIN_MS, CommentRecord, CommentStatus, DAY_MS, MailKind, OutboxEntry, Store,
-    StoreError, Subscribed, Subscription,
+    CLAIM_MARGIN_MS, CommentRecord, CommentStatus, DAY_MS, MailKind, OutboxEntry, StoreError,
+    Subscribed, Subscription, Subscriptions,
 };
 use crate::token::{NotifyAction, NotifyToken};
 
@@ -320,7 +320,7 @@ async fn notify_parent(
 /// keyed by its comment and holds that comment's author's address, so there
 /// is none elsewhere.
 pub async fn subscriptions_of(
-    store: &dyn Store,
+    store: &dyn Subscriptions,
     comments: &[CommentRecord],
     email: &str,
     now_ms: u64,
@@ -343,7 +343,7 @@ pub async fn subscriptions_of(
 /// subscription already; this is for comments that stay (`erase` of a
 /// subscription alone, or a comment purged past its expiry).
 pub async fn erase_subscriptions_of(
-    store: &dyn Store,
+    store: &dyn Subscriptions,
     comments: &[CommentRecord],
     email: &str,
 ) -> Result<Vec<String>, StoreError> {

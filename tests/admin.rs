@@ -14,7 +14,8 @@ use rust_aws::aws::Sdk;
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
 use rust_aws::store::{
-    AdminStore, CommentRecord, CommentStatus, ContactRecord, Decision, Expired, Store,
+    AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Contacts, Decision, Expired,
+    Outbox,
 };
 use serde_json::Value;
 use support::runtime::{REGION, create_table, moto_url, sdk};

@@ -213,7 +213,7 @@ async fn the_local_server_under_load_answers_everything_and_loses_nothing() {
     );
     // Mail: exactly MAIL_PER_HOUR (default 100) went out even under
     // concurrency; every other submission waits in the outbox, not lost.
-    use rust_aws::store::Store;
+    use rust_aws::store::Outbox;
     let waiting = server.store.list_outbox(10_000).await.unwrap().len();
     assert_eq!(
         server.mailer.sent().len(),

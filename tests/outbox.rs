@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rust_aws::deadline::Deadline;
 use rust_aws::notify::{self, Delivery, Loaded, MAX_ATTEMPTS};
-use rust_aws::store::{MailKind, OutboxEntry, Store};
+use rust_aws::store::{MailKind, Outbox, OutboxEntry};
 use serde_json::{Value, json};
 use support::events::{Event, contact, fixture};
 use support::memory::{TestApp, spawn_app};

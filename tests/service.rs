@@ -696,7 +696,7 @@ async fn errors_carry_the_request_id_and_no_store() {
 
 #[tokio::test]
 async fn a_failed_send_still_answers_202_keeps_the_message_and_the_next_run_delivers_it_once() {
-    use rust_aws::store::Store;
+    use rust_aws::store::Outbox;
     let app = spawn_app(&[]);
     app.mailer.fail_next(1);
     let reply = app.send(Event::post_json("/contact", &contact())).await;

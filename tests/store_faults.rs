@@ -7,7 +7,9 @@
 mod support;
 
 use rust_aws::store::dynamodb::DynamoStore;
-use rust_aws::store::{CommentRecord, CommentStatus, ContactRecord, Decided, Decision, Store};
+use rust_aws::store::{
+    CommentRecord, CommentStatus, Comments, ContactRecord, Contacts, Decided, Decision,
+};
 use support::proxy::{Fault, FaultProxy};
 use support::runtime::{create_table, moto_url, sdk};
 

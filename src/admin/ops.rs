@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::import::{Plan, Skipped};
 use crate::store::{
-    AdminStore, CommentRecord, CommentStatus, ContactRecord, Decided, Decision, Expired,
-    StoreResult, Subscription,
+    AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Decided, Decision, Expired,
+    Outbox, StoreResult, Subscription,
 };
 
 /// The moderation queue, oldest first.
@@ -31,10 +31,10 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
-/// Applies `decision` to each comment through [`crate::store::Store::decide`]:
+/// Applies `decision` to each comment through [`Comments::decide`]:
 /// the mailed links' state machine, count transaction and retention.
 pub async fn decide(
-    store: &dyn AdminStore,
+    store: &dyn Comments,
     ids: &[String],
     decision: Decision,
     now_ms: u64,
@@ -161,7 +161,7 @@ pub async fn erase(
 }
 
 /// Puts every parked mail back in line, due now; returns their ids.
-pub async fn requeue_parked(store: &dyn AdminStore, now_ms: u64) -> StoreResult<Vec<String>> {
+pub async fn requeue_parked(store: &dyn Outbox, now_ms: u64) -> StoreResult<Vec<String>> {
     let mut requeued = Vec::new();
     for item in store.list_outbox(usize::MAX).await? {
         if item.parked && store.requeue(&item.entry, now_ms).await? {

@@ -189,8 +189,8 @@ pub struct OutboxItem {
     pub attempts: u32,
     /// Not retried before this time.
     pub next_attempt_ms: u64,
-    /// Given up on after too many attempts: no run retries it until it is
-    /// requeued ([`Store::requeue`]).
+    /// Given up on after too many attempts: no run retries it until the
+    /// owner requeues it (`rust-aws redeliver`).
     pub parked: bool,
     /// Why the last attempt failed, as a short class (an SES error code, a
     /// timeout): never the provider's message text, which can hold addresses.

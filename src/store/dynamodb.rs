@@ -30,10 +30,11 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{
-    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Confirmed,
-    ContactRecord, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition, MailCap, MailKind,
-    OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store, StoreError,
-    StoreResult, Subscribed, Subscription, by_age, list_sort_key, post_key,
+    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Comments,
+    Confirmed, ContactRecord, Contacts, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition,
+    MailBudget, MailCap, MailKind, Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS,
+    REJECTED_TTL_MS, RateLimits, RateWindow, StoreError, StoreResult, Subscribed, Subscription,
+    Subscriptions, by_age, list_sort_key, post_key,
 };
 use crate::aws::{LazyClient, Sdk};
 use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
@@ -518,7 +519,7 @@ impl DynamoStore {
     }
 }
 
-impl Store for DynamoStore {
+impl RateLimits for DynamoStore {
     fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>> {
         Box::pin(async move {
             let out = self
@@ -543,7 +544,9 @@ impl Store for DynamoStore {
                 .unwrap_or(u64::MAX))
         })
     }
+}
 
+impl MailBudget for DynamoStore {
     fn take_mail_slot(
         &self,
         cap: MailCap,
@@ -595,7 +598,9 @@ impl Store for DynamoStore {
             }
         })
     }
+}
 
+impl Contacts for DynamoStore {
     fn put_contact<'a>(
         &'a self,
         r: &'a ContactRecord,
@@ -634,7 +639,9 @@ impl Store for DynamoStore {
             Ok(item.as_ref().and_then(contact_from))
         })
     }
+}
 
+impl Comments for DynamoStore {
     fn put_comment<'a>(
         &'a self,
         r: &'a CommentRecord,
@@ -819,7 +826,9 @@ impl Store for DynamoStore {
                 .collect())
         })
     }
+}
 
+impl Outbox for DynamoStore {
     fn mark_delivered<'a>(
         &'a self,
         entry: &'a OutboxEntry,
@@ -1056,7 +1065,9 @@ impl Store for DynamoStore {
             }
         })
     }
+}
 
+impl Subscriptions for DynamoStore {
     fn subscribe<'a>(
         &'a self,
         sub: &'a Subscription,

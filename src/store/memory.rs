@@ -4,10 +4,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Confirmed,
-    ContactRecord, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition, MailCap, MailKind,
-    OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateWindow, Store, StoreResult,
-    Subscribed, Subscription, by_age,
+    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Comments,
+    Confirmed, ContactRecord, Contacts, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition,
+    MailBudget, MailCap, MailKind, Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS,
+    REJECTED_TTL_MS, RateLimits, RateWindow, StoreResult, Subscribed, Subscription, Subscriptions,
+    by_age,
 };
 
 #[derive(Debug, Clone)]
@@ -113,7 +114,7 @@ fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
     Box::pin(std::future::ready(value))
 }
 
-impl Store for MemoryStore {
+impl RateLimits for MemoryStore {
     fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>> {
         let now_s = crate::ids::now_ms() / 1000;
         let (key, expires_s) = (window.key(), window.expires_s());
@@ -124,7 +125,9 @@ impl Store for MemoryStore {
             entry.0
         })))
     }
+}
 
+impl MailBudget for MemoryStore {
     fn take_mail_slot(
         &self,
         cap: MailCap,
@@ -151,7 +154,9 @@ impl Store for MemoryStore {
         });
         ready(Ok(()))
     }
+}
 
+impl Contacts for MemoryStore {
     fn put_contact<'a>(
         &'a self,
         record: &'a ContactRecord,
@@ -178,7 +183,9 @@ impl Store for MemoryStore {
                 .map(|(r, _)| r.clone())
         })))
     }
+}
 
+impl Comments for MemoryStore {
     fn put_comment<'a>(
         &'a self,
         record: &'a CommentRecord,
@@ -288,7 +295,9 @@ impl Store for MemoryStore {
                 .collect()
         })))
     }
+}
 
+impl Outbox for MemoryStore {
     fn mark_delivered<'a>(
         &'a self,
         entry: &'a OutboxEntry,
@@ -418,7 +427,9 @@ impl Store for MemoryStore {
             _ => false,
         })))
     }
+}
 
+impl Subscriptions for MemoryStore {
     fn subscribe<'a>(
         &'a self,
         sub: &'a Subscription,

@@ -1,6 +1,11 @@
-//! Persistence behind one small trait: DynamoDB in production, memory locally.
+//! Persistence behind small capability traits, one per kind of data
+//! ([`RateLimits`], [`MailBudget`], [`Contacts`], [`Comments`], [`Outbox`],
+//! [`Subscriptions`]; [`Store`] is all of them): DynamoDB in production, memory
+//! locally. A caller takes the capability it uses, and the conformance suite
+//! (tests/store.rs) states each trait's rules and holds both adapters to them.
 //!
-//! Both adapters keep the same rules (PRODUCT.md "Data and retention"): expiry
+//! Every method is one bounded round trip (or a small fixed number). Both
+//! adapters keep the same rules (PRODUCT.md "Data and retention"): expiry
 //! is checked on every read, since DynamoDB deletes expired items late.
 
 #[cfg(feature = "aws")]
@@ -56,11 +61,14 @@ impl RateWindow<'_> {
     }
 }
 
-/// The store. Every method is one bounded round trip (or a small fixed number).
-pub trait Store: Send + Sync {
+/// Per-source request counters in fixed one-minute windows.
+pub trait RateLimits: Send + Sync {
     /// Counts one hit in a fixed rate-limit window and returns the count so far.
     fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>>;
+}
 
+/// The hourly caps on mail sent (`MAIL_PER_HOUR`, `VISITOR_MAIL_PER_HOUR`).
+pub trait MailBudget: Send + Sync {
     /// Takes one of `limit` slots of `cap` in the hour `hour` (hours since
     /// the epoch); `false` when none is left.
     fn take_mail_slot(
@@ -72,7 +80,11 @@ pub trait Store: Send + Sync {
 
     /// Gives back a slot taken for a send that failed: caps count mails sent.
     fn return_mail_slot(&self, cap: MailCap, hour: u64) -> BoxFuture<'_, StoreResult<()>>;
+}
 
+/// Contact messages: stored before their mail to the owner goes out, read
+/// back by redelivery, gone after their retention period.
+pub trait Contacts: Send + Sync {
     /// Stores a new contact message, undelivered and claimed until `claim_until_ms`.
     fn put_contact<'a>(
         &'a self,
@@ -86,7 +98,11 @@ pub trait Store: Send + Sync {
         id: &'a str,
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Option<ContactRecord>>>;
+}
 
+/// Comments: their statuses and moderation, and the approved ones each post
+/// lists and counts.
+pub trait Comments: Send + Sync {
     /// Stores a new comment whose mail is undelivered, claimed until `claim_until_ms`.
     fn put_comment<'a>(
         &'a self,
@@ -120,7 +136,11 @@ pub trait Store: Send + Sync {
 
     /// Approved-comment counts of each post, in the order given.
     fn count_approved<'a>(&'a self, posts: &'a [String]) -> BoxFuture<'a, StoreResult<Vec<u64>>>;
+}
 
+/// The mail not yet delivered of every record (contact, comment,
+/// confirmation, reply): claims, failed attempts with their backoff, parking.
+pub trait Outbox: Send + Sync {
     /// Records that the entry's mail went out (starting the retention clock).
     fn mark_delivered<'a>(
         &'a self,
@@ -162,7 +182,11 @@ pub trait Store: Send + Sync {
         entry: &'a OutboxEntry,
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<bool>>;
+}
 
+/// Reply-notification subscriptions (double opt-in) and the notices of
+/// replies to mail to them.
+pub trait Subscriptions: Send + Sync {
     /// Creates `sub`, unconfirmed, its confirmation mail undelivered and
     /// claimed until `claim_until_ms`, unless the address (by its keyed hash
     /// `address_hash`) was given a subscription today already.
@@ -200,6 +224,15 @@ pub trait Store: Send + Sync {
         reply_id: &'a str,
         claim_until_ms: u64,
     ) -> BoxFuture<'a, StoreResult<bool>>;
+}
+
+/// Every capability the function uses, as one object: what
+/// [`crate::state::State`] holds. Any type with them all is a `Store`.
+pub trait Store: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions {}
+
+impl<T> Store for T where
+    T: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + ?Sized
+{
 }
 
 /// The sort key of a comment in its post's list: time, then id.
@@ -253,7 +286,7 @@ impl Expired {
 /// removals and imports that the function never makes. A trait of its own so
 /// that the function's `dyn Store` does not carry them into `bootstrap`.
 ///
-/// Moderation goes through [`Store::decide`], as the mailed links do.
+/// Moderation goes through [`Comments::decide`], as the mailed links do.
 pub trait AdminStore: Store {
     /// Every comment, or those of `post`, in any status, oldest first.
     /// On DynamoDB a Scan: the owner's occasional read, never the function's.
@@ -270,7 +303,7 @@ pub trait AdminStore: Store {
     fn delete_contact<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
 
     /// Removes a comment that is not approved, live or past its expiry (what
-    /// [`Store::decide`] cannot reach); `false` when there was none or it is
+    /// [`Comments::decide`] cannot reach); `false` when there was none or it is
     /// approved (approved comments change only through `decide`, with their count).
     fn purge_comment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
 
