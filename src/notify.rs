@@ -1,5 +1,7 @@
-//! Mail to the owner: composing it, sending it at most `MAIL_PER_HOUR` an
-//! hour, and redelivering whatever could not be sent.
+//! Sending mail: composing the owner's (visitors' mails are composed by
+//! [`crate::replies`], which never sends), sending each under its hourly cap
+//! (`MAIL_PER_HOUR`, `VISITOR_MAIL_PER_HOUR`), and redelivering whatever
+//! could not be sent.
 //!
 //! Delivery is at least once: a record is stored (undelivered, claimed by the
 //! request that stored it) before its mail is sent; a scheduled run retries
@@ -360,6 +362,16 @@ pub async fn deliver(
         Delivery::Parked
     } else {
         Delivery::Failed
+    }
+}
+
+/// Sets off what publishing `comment` means for its readers (the
+/// subscription it asked for, the notice to its parent's subscriber:
+/// [`crate::replies::record_publication`]) and delivers the mails recorded,
+/// each under the rules of [`deliver`]. Never fails the caller.
+pub async fn published(state: &State, comment: &CommentRecord, deadline: &Deadline) {
+    for entry in crate::replies::record_publication(state, comment, deadline).await {
+        deliver(state, &entry, Loaded::No, deadline, 0).await;
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Nothing is mailed to a commenter's address before that commenter's comment
 //! is published (approved by the owner, or at once with `MODERATION=off`):
-//! only then does [`published`] create the subscription the comment asked for
+//! only then does [`record_publication`] create the subscription the comment asked for
 //! and send its one confirmation mail, at most one per address per day. A
 //! reply published later is mailed to the parent's subscriber once they have
 //! confirmed, unless the reply is their own. Both mails go through the outbox
@@ -217,21 +217,33 @@ pub async fn mail_for(
     }
 }
 
-/// What publishing a comment sets off: the confirmation mail of the
-/// subscription it asked for, and the notification of the parent's
-/// subscriber when it is a reply. Never fails the caller: the comment is
-/// published whatever happens here, and a mail not sent now is left to
-/// redelivery (the outbox holds it from the moment it is recorded).
-pub async fn published(state: &State, comment: &CommentRecord, deadline: &Deadline) {
+/// Records what publishing a comment sets off: the subscription it asked
+/// for with its confirmation mail, and the notification of the parent's
+/// subscriber when it is a reply. Returns the outbox entries recorded, for
+/// the caller to deliver now ([`crate::notify::published`]); this module
+/// composes mail but never sends it. Never fails the caller: the comment is
+/// published whatever happens here, and an entry recorded is delivered by a
+/// later run if not now.
+pub async fn record_publication(
+    state: &State,
+    comment: &CommentRecord,
+    deadline: &Deadline,
+) -> Vec<OutboxEntry> {
+    let mut recorded = Vec::new();
     if !enabled(state) || comment.status != CommentStatus::Approved {
-        return;
+        return recorded;
     }
-    if let Err(e) = subscribe(state, comment, deadline).await {
-        tracing::warn!(comment_id = %comment.id, error = %e, "subscription not created");
+    match subscribe(state, comment, deadline).await {
+        Ok(entry) => recorded.extend(entry),
+        Err(e) => tracing::warn!(comment_id = %comment.id, error = %e, "subscription not created"),
     }
-    if let Err(e) = notify_parent(state, comment, deadline).await {
-        tracing::warn!(comment_id = %comment.id, error = %e, "reply notification not recorded");
+    match notify_parent(state, comment, deadline).await {
+        Ok(entry) => recorded.extend(entry),
+        Err(e) => {
+            tracing::warn!(comment_id = %comment.id, error = %e, "reply notification not recorded");
+        }
     }
+    recorded
 }
 
 /// A store call within the request's deadline.
@@ -245,13 +257,15 @@ async fn bounded<T>(
         .unwrap_or_else(|| Err(StoreError("no time left in this invocation".into())))
 }
 
+/// Creates the subscription `comment` asked for; the confirmation mail's
+/// entry when it was created.
 async fn subscribe(
     state: &State,
     comment: &CommentRecord,
     deadline: &Deadline,
-) -> Result<(), StoreError> {
+) -> Result<Option<OutboxEntry>, StoreError> {
     let Some(email) = comment.email.as_deref().filter(|_| comment.notify) else {
-        return Ok(());
+        return Ok(None);
     };
     let now = ids::now_ms();
     let sub = Subscription {
@@ -263,56 +277,56 @@ async fn subscribe(
     };
     let hash = address_hash(state, email);
     let claim_until = deadline.epoch_ms() + CLAIM_MARGIN_MS;
-    match bounded(deadline, state.store.subscribe(&sub, &hash, claim_until)).await? {
-        Subscribed::Created => {
-            tracing::info!(comment_id = %comment.id, "subscription created; confirmation mail follows");
-            let entry = OutboxEntry {
-                kind: MailKind::Confirm,
-                id: comment.id.clone(),
-            };
-            crate::notify::deliver(state, &entry, crate::notify::Loaded::No, deadline, 0).await;
-        }
-        Subscribed::Exists => {}
-        Subscribed::DailyLimit => {
-            tracing::info!(comment_id = %comment.id, "address had a confirmation mail today; no subscription");
-        }
-    }
-    Ok(())
+    Ok(
+        match bounded(deadline, state.store.subscribe(&sub, &hash, claim_until)).await? {
+            Subscribed::Created => {
+                tracing::info!(comment_id = %comment.id, "subscription created; confirmation mail follows");
+                Some(OutboxEntry {
+                    kind: MailKind::Confirm,
+                    id: comment.id.clone(),
+                })
+            }
+            Subscribed::Exists => None,
+            Subscribed::DailyLimit => {
+                tracing::info!(comment_id = %comment.id, "address had a confirmation mail today; no subscription");
+                None
+            }
+        },
+    )
 }
 
+/// Records the notice of `reply` to its parent's subscriber, unless there is
+/// none, it is unconfirmed or the reply is their own; the notice's entry when
+/// it was recorded now.
 async fn notify_parent(
     state: &State,
     reply: &CommentRecord,
     deadline: &Deadline,
-) -> Result<(), StoreError> {
+) -> Result<Option<OutboxEntry>, StoreError> {
     let Some(parent_id) = reply.parent.as_deref() else {
-        return Ok(());
+        return Ok(None);
     };
     let now = ids::now_ms();
     let Some(sub) = bounded(deadline, state.store.get_subscription(parent_id, now)).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let own = reply
         .email
         .as_deref()
         .is_some_and(|e| same_address(e, &sub.email));
     if !sub.confirmed || own {
-        return Ok(());
+        return Ok(None);
     }
     let claim_until = deadline.epoch_ms() + CLAIM_MARGIN_MS;
-    if bounded(
+    let recorded = bounded(
         deadline,
         state.store.put_reply_notice(&reply.id, claim_until),
     )
-    .await?
-    {
-        let entry = OutboxEntry {
-            kind: MailKind::Reply,
-            id: reply.id.clone(),
-        };
-        crate::notify::deliver(state, &entry, crate::notify::Loaded::No, deadline, 0).await;
-    }
-    Ok(())
+    .await?;
+    Ok(recorded.then(|| OutboxEntry {
+        kind: MailKind::Reply,
+        id: reply.id.clone(),
+    }))
 }
 
 /// Every subscription of `email` among `comments`, the address's comments

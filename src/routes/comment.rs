@@ -13,7 +13,7 @@ use crate::intake::{Fields, MediaType};
 use crate::state::State;
 use crate::store::{CLAIM_MARGIN_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry};
 use crate::submit::{Form, Submission};
-use crate::{cursor, ids, notify, replies, respond};
+use crate::{cursor, ids, notify, respond};
 
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: usize = 50;
@@ -111,7 +111,7 @@ impl Form for CommentForm {
         )
         .await;
         // Published at once (MODERATION=off): its reply notifications start now.
-        replies::published(state, &record, &sub.deadline).await;
+        notify::published(state, &record, &sub.deadline).await;
         Ok(created(&record.id, &record.post, record.status))
     }
 

@@ -171,7 +171,7 @@ pub async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response
                     .await
                 {
                     Ok(Some(comment)) => {
-                        crate::replies::published(state, &comment, &info.deadline).await;
+                        crate::notify::published(state, &comment, &info.deadline).await;
                     }
                     Ok(None) => {}
                     Err(e) => {
