@@ -26,8 +26,8 @@ test: ## the three test tiers: unit, service, black-box (release binary + moto)
 test-unit: ## unit tests beside the code
 	cargo test --lib
 
-test-service: ## the app in memory with real event fixtures
-	cargo test --test service
+test-service: ## the app in memory with real event fixtures (tests/api)
+	cargo test --test api
 
 test-blackbox: build ## the release bootstrap through the Runtime API against moto
 	bash ci/test.sh blackbox

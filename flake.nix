@@ -247,14 +247,15 @@
 
             fmt = craneLib.cargoFmt { src = checkSrc; };
 
-            # The unit and service tiers. The black-box tier is not here: it drives the
-            # release binary through a Runtime API emulator against moto servers, local
-            # processes and ports that a build sandbox does not give; `make test` runs it.
+            # The unit and in-process tiers (tests/api: the app in memory, loopback
+            # sockets at most). The moto and black-box tiers are not here: they start
+            # moto servers and the release binary, processes a build sandbox does not
+            # give; `make test` runs them.
             tests = craneLib.cargoTest (
               nativeArgs
               // {
                 cargoArtifacts = nativeDeps;
-                cargoTestExtraArgs = "--lib --test service";
+                cargoTestExtraArgs = "--lib --test api";
               }
             );
 

@@ -31,8 +31,8 @@ fi
 
 # The property tests state what must hold for every input; the fuzz targets
 # then search for inputs that break anything else. Both are quick to run.
-echo "fuzz: property tests (tests/properties.rs)"
-(cd "$ROOT" && cargo test --quiet --test properties)
+echo "fuzz: property tests (tests/api/properties.rs)"
+(cd "$ROOT" && cargo test --quiet --test api properties::)
 
 export RUSTC_BOOTSTRAP=1
 flags=(--sanitizer "$sanitizer" --debug-assertions)

@@ -450,8 +450,8 @@ PLANTS = [
         "a test including a file outside the check roots",
         {"docs/planted.md": "planted\n"},
         True,
-        "tests/service.rs",
-        '\nconst _PLANTED: &str = include_str!(concat!("../docs/", "planted.md"));\n',
+        "tests/api/main.rs",
+        '\nconst _PLANTED: &str = include_str!(concat!("../../docs/", "planted.md"));\n',
         "planted.md",
     ),
 ]

@@ -23,7 +23,7 @@ blackbox() {
 case "${1:-all}" in
   all)
     cargo test --lib
-    cargo test --test service --test contract --test properties --test load --test store --test captcha --test outbox --test store_faults --test admin --test replies
+    cargo test --test api --test store --test store_faults --test admin
     blackbox
     ;;
   blackbox) blackbox ;;

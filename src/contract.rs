@@ -1,7 +1,7 @@
 //! The names that the code, the SAM template and the docs must agree on.
 //!
 //! Routes (from the route table), environment variables and the table schema appear here once;
-//! `tests/contract.rs` and `ci/template-check.py` hold `template.yaml` to them.
+//! `tests/api/contract.rs` and `ci/template-check.py` hold `template.yaml` to them.
 
 /// Every route the function serves, as `(method, path)`: read from the
 /// route table the router dispatches on, never a copy of it.

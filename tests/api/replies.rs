@@ -1,17 +1,14 @@
 //! Reply notifications in memory: double opt-in after approval, the
 //! notification of a reply with RFC 8058 headers, one-click unsubscribe, and
 //! the links' refusals.
-#![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::events::Event;
+use crate::support::memory::{Reply, SECRET, TestApp, spawn_app};
 use rust_aws::keys::Keys;
 use rust_aws::mail::Mail;
 use rust_aws::store::Decision;
 use rust_aws::token::{NotifyAction, NotifyToken, Token};
 use serde_json::{Value, json};
-use support::events::Event;
-use support::memory::{Reply, SECRET, TestApp, spawn_app};
 
 const SITE_URL: &str = "https://blog.example.com";
 const ANN: &str = "ann@example.org";

@@ -1,14 +1,11 @@
 //! The contract module is the one list of names the template is checked
 //! against (ci/template_check.py); here it is held to the code itself.
-#![allow(clippy::unwrap_used)]
 
 use rust_aws::contract::{ENV_VARS, routes};
 use rust_aws::keys::Keys;
 
-mod support;
-
-use support::events::Event;
-use support::memory::spawn_app;
+use crate::support::events::Event;
+use crate::support::memory::spawn_app;
 
 #[tokio::test]
 async fn every_contract_route_is_served_and_nothing_else() {

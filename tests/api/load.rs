@@ -4,7 +4,6 @@
 //! the per-IP rate limiter is not what gets measured. Bounded in count and in
 //! time; prints p50/p99/max. The Runtime API path under load is in
 //! tests/blackbox.rs (`the_runtime_api_path_under_load_loses_nothing`).
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -19,10 +18,8 @@ use rust_aws::store::memory::MemoryStore;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpSocket};
 
-mod support;
-
-use support::events::SITE;
-use support::memory::{TestApp, spawn_app};
+use crate::support::events::SITE;
+use crate::support::memory::{TestApp, spawn_app};
 
 struct Server {
     addr: SocketAddr,

@@ -1,18 +1,15 @@
 //! The outbox, in the app in memory: what starts a redelivery run, and how a
 //! run treats mail that fails (backoff, parking, the hourly cap, the
 //! invocation's deadline).
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::time::Duration;
 
+use crate::support::events::{Event, contact, fixture};
+use crate::support::memory::{TestApp, spawn_app};
 use rust_aws::deadline::Deadline;
 use rust_aws::notify::{self, Delivery, Loaded, MAX_ATTEMPTS};
 use rust_aws::store::{MailKind, Outbox, OutboxEntry};
 use serde_json::{Value, json};
-use support::events::{Event, contact, fixture};
-use support::memory::{TestApp, spawn_app};
 
 fn scheduled() -> String {
     fixture("eventbridge-scheduled.json").to_string()

@@ -1,18 +1,15 @@
 //! The captcha check (`CAPTCHA=turnstile|hcaptcha`) against a siteverify stub
 //! on loopback that implements the providers' documented test secrets.
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use support::events::{Event, comment, contact};
-use support::memory::{Reply, TestApp, spawn_app};
-use support::siteverify::{
+use crate::support::events::{Event, comment, contact};
+use crate::support::memory::{Reply, TestApp, spawn_app};
+use crate::support::siteverify::{
     Behaviour, HCAPTCHA_RESPONSE, HCAPTCHA_SECRET, SiteVerify, TURNSTILE_DUMMY_TOKEN,
     TURNSTILE_FAIL, TURNSTILE_PASS, TURNSTILE_SPENT,
 };
+use serde_json::{Value, json};
 
 /// The source address of the v2 fixture, as API Gateway reports it.
 const SOURCE_IP: &str = "198.51.100.23";

@@ -1,7 +1,6 @@
 //! Property tests: the parsers and encoders that meet untrusted input, checked
 //! against generated input rather than chosen examples. The fuzz targets
 //! (fuzz/) search for crashes; these state what must hold for every input.
-#![allow(clippy::unwrap_used)]
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
