@@ -1,4 +1,4 @@
-//! DynamoDB's own failure modes, which the conformance suite (tests/store.rs)
+//! DynamoDB's own failure modes, which the conformance suite (tests/store/)
 //! cannot show: moto's 1 MB Query pages, and what moto cannot produce at all
 //! (transaction conflicts, throttling, lost answers, SES refusals), injected
 //! by the fault proxy between the SDK and moto.

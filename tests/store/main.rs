@@ -1,0 +1,172 @@
+//! One conformance suite for both stores: every rule `cargo run` relies on
+//! the memory store keeping is checked against DynamoDB (on moto, through the
+//! real SDK) by the same code.
+//!
+//! One module per capability trait of `rust_aws::store`, holding the rules
+//! that trait promises. Each case runs twice, `<trait>::memory::<case>` and
+//! `<trait>::dynamodb::<case>`; a DynamoDB case gets a fresh table, so a
+//! case sees only its own data. `cargo test --test store comments::` runs
+//! one trait's rules on both stores.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use rust_aws::aws::Sdk;
+use rust_aws::ids::{new_id, now_ms};
+use rust_aws::store::dynamodb::DynamoStore;
+use rust_aws::store::memory::MemoryStore;
+use rust_aws::store::{
+    CommentRecord, CommentStatus, ContactRecord, MailKind, OutboxEntry, Store, Subscription,
+};
+
+/// Generates `memory::<case>` and `dynamodb::<case>` in the module it is
+/// used in, for each case (an `async fn(Subject)` of that module).
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(crate::memory()).await;
+            })*
+        }
+        mod dynamodb {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(crate::dynamodb().await).await;
+            })*
+        }
+    };
+}
+
+mod comments;
+mod contacts;
+mod mail_budget;
+mod outbox;
+mod rate_limits;
+mod subscriptions;
+
+type Subject = Arc<dyn Store>;
+
+fn memory() -> Subject {
+    Arc::new(MemoryStore::new())
+}
+
+async fn dynamodb() -> Subject {
+    let table = format!("conformance-{}", new_id());
+    support::runtime::create_table(&table).await;
+    let sdk = Sdk::with_config(support::runtime::sdk().await);
+    Arc::new(DynamoStore::new(&sdk, table))
+}
+
+/// Starts `n` calls together, each on a task of its own, and waits for all.
+async fn concurrently<T, F>(n: usize, call: impl Fn() -> F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        calls.spawn(call());
+    }
+    calls.join_all().await
+}
+
+fn comment(post: &str, created_ms: u64, status: CommentStatus) -> CommentRecord {
+    CommentRecord {
+        id: new_id(),
+        post: post.to_owned(),
+        parent: None,
+        name: "Ada".to_owned(),
+        email: Some("ada@example.org".to_owned()),
+        url: Some("https://ada.example.org/".to_owned()),
+        body: "Text with\nlines and ünïcödé 🦀".to_owned(),
+        created_ms,
+        status,
+        ip_hash: "0123456789abcdef".to_owned(),
+        links_base: "https://api.example.org".to_owned(),
+        notify: false,
+    }
+}
+
+fn contact(created_ms: u64) -> ContactRecord {
+    ContactRecord {
+        id: new_id(),
+        name: "Grace".to_owned(),
+        email: "grace@example.org".to_owned(),
+        subject: Some("Hello".to_owned()),
+        message: "A message.".to_owned(),
+        created_ms,
+        ip_hash: "fedcba9876543210".to_owned(),
+        delivered: false,
+    }
+}
+
+fn entry(kind: MailKind, id: &str) -> OutboxEntry {
+    OutboxEntry {
+        kind,
+        id: id.to_owned(),
+    }
+}
+
+fn post() -> String {
+    format!("/2026/11/{}/", new_id())
+}
+
+/// Stores a comment and marks its mail delivered, as a request would.
+async fn stored(store: &Subject, record: &CommentRecord) {
+    store.put_comment(record, record.created_ms).await.unwrap();
+    store
+        .mark_delivered(&entry(MailKind::Comment, &record.id), record.created_ms)
+        .await
+        .unwrap();
+}
+
+fn ids(list: &[CommentRecord]) -> Vec<&str> {
+    list.iter().map(|c| c.id.as_str()).collect()
+}
+
+/// A comment of about 23 KB when `body` is 5,000 four-byte characters: a
+/// 100-character name of them and a 2 KB URL, near the largest the API takes.
+fn big_comment(post: &str, status: CommentStatus, body: String, created_ms: u64) -> CommentRecord {
+    CommentRecord {
+        id: new_id(),
+        post: post.to_owned(),
+        parent: None,
+        name: "𝄞".repeat(100),
+        email: None,
+        url: Some(format!("https://example.net/{}", "u".repeat(2000))),
+        body,
+        created_ms,
+        status,
+        ip_hash: "00".repeat(16),
+        links_base: "https://api.example.org".into(),
+        notify: false,
+    }
+}
+
+fn now() -> u64 {
+    now_ms()
+}
+
+fn subscription(comment_id: &str, email: &str, created_ms: u64) -> Subscription {
+    Subscription {
+        comment_id: comment_id.to_owned(),
+        post: "/p/".to_owned(),
+        email: email.to_owned(),
+        confirmed: false,
+        created_ms,
+    }
+}
+
+async fn in_outbox(store: &Subject, entry: &OutboxEntry) -> bool {
+    store
+        .list_outbox(1_000)
+        .await
+        .unwrap()
+        .iter()
+        .any(|item| &item.entry == entry)
+}
