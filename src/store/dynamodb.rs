@@ -34,12 +34,12 @@ use super::{
     Confirmed, ContactRecord, Contacts, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition,
     MailBudget, MailCap, MailKind, Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS,
     REJECTED_TTL_MS, RateLimits, RateWindow, StoreError, StoreResult, Subscribed, Subscription,
-    Subscriptions, by_age, list_sort_key, post_key,
+    Subscriptions, by_age, post_key,
 };
 use crate::aws::{LazyClient, Sdk};
 use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
 
-/// [`Store`] on a DynamoDB table.
+/// The [`Store`](super::Store) on a DynamoDB table.
 #[derive(Debug)]
 pub struct DynamoStore {
     client: LazyClient<Client>,
@@ -139,6 +139,21 @@ const ATTEMPTS: &str = "outbox_attempts";
 const LAST_ERROR: &str = "outbox_error";
 /// Until when a run holds the entry (epoch ms).
 const CLAIM_UNTIL: &str = "claim_until";
+
+/// The sort key of a comment in its post's list: time, then id.
+fn list_sort_key(created_ms: u64, id: &str) -> String {
+    format!("{created_ms:013}#{id}")
+}
+
+/// The pause before retry `attempt` (1, 2, …) of a store call that met
+/// contention or throttling: exponential from 25 ms, each pause drawn
+/// between half and all of its ceiling, so writers that collided do not
+/// collide again in step.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let ceiling_ms = 25u64 << attempt.min(6);
+    let random = u64::from(u16::from_le_bytes(crate::ids::random_bytes::<2>()));
+    std::time::Duration::from_millis(ceiling_ms / 2 + random % (ceiling_ms / 2 + 1))
+}
 
 fn outbox_sort_key(next_attempt_ms: u64, entry: &OutboxEntry) -> String {
     format!("{next_attempt_ms:013}#{}#{}", entry.kind.as_str(), entry.id)
@@ -375,7 +390,7 @@ impl DynamoStore {
                 if started.elapsed() > TRANSACT_RETRY_WINDOW {
                     break;
                 }
-                tokio::time::sleep(super::backoff(attempt)).await;
+                tokio::time::sleep(backoff(attempt)).await;
             }
             let result = self
                 .client()

@@ -65,7 +65,7 @@ struct State {
     address_days: HashMap<String, u64>,
 }
 
-/// In-memory [`Store`]; state lives as long as the process.
+/// The in-memory [`Store`](super::Store); state lives as long as the process.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -89,19 +89,9 @@ impl MemoryStore {
         self.with(|s| s.contacts.values().map(|(r, _)| r.clone()).collect())
     }
 
-    /// Every live comment (for tests and tools).
+    /// Every stored comment, expired or not (for tests and tools).
     pub fn comments(&self) -> Vec<CommentRecord> {
         self.with(|s| s.comments.values().map(|(r, _)| r.clone()).collect())
-    }
-
-    /// The expiry of a stored item, if any (for retention tests).
-    pub fn expiry_ms(&self, kind: MailKind, id: &str) -> Option<u64> {
-        self.with(|s| match kind {
-            MailKind::Contact => s.contacts.get(id).and_then(|(_, m)| m.expires_ms),
-            MailKind::Comment => s.comments.get(id).and_then(|(_, m)| m.expires_ms),
-            MailKind::Confirm => s.subscriptions.get(id).and_then(|(_, m)| m.expires_ms),
-            MailKind::Reply => s.notices.get(id).and_then(|(_, m)| m.expires_ms),
-        })
     }
 
     /// Every stored subscription, expired or not (for tests and tools).

@@ -2,7 +2,7 @@
 //! ([`RateLimits`], [`MailBudget`], [`Contacts`], [`Comments`], [`Outbox`],
 //! [`Subscriptions`]; [`Store`] is all of them): DynamoDB in production, memory
 //! locally. A caller takes the capability it uses, and the conformance suite
-//! (tests/store.rs) states each trait's rules and holds both adapters to them.
+//! (tests/store/) states each trait's rules and holds both adapters to them.
 //!
 //! Every method is one bounded round trip (or a small fixed number). Both
 //! adapters keep the same rules (PRODUCT.md "Data and retention"): expiry
@@ -235,11 +235,6 @@ impl<T> Store for T where
 {
 }
 
-/// The sort key of a comment in its post's list: time, then id.
-pub fn list_sort_key(created_ms: u64, id: &str) -> String {
-    format!("{created_ms:013}#{id}")
-}
-
 /// Partition key of a post: a hash, since a 512-character post can exceed
 /// DynamoDB's 2048-byte key limit in UTF-8.
 pub fn post_key(post: &str) -> String {
@@ -248,16 +243,6 @@ pub fn post_key(post: &str) -> String {
         "POST#{}",
         crate::ids::hex(&Sha256::digest(post.as_bytes())[..16])
     )
-}
-
-/// The pause before retry `attempt` (1, 2, …) of a store call that met
-/// contention or throttling: exponential from 25 ms, each pause drawn
-/// between half and all of its ceiling, so writers that collided do not
-/// collide again in step.
-pub fn backoff(attempt: u32) -> std::time::Duration {
-    let ceiling_ms = 25u64 << attempt.min(6);
-    let random = u64::from(u16::from_le_bytes(crate::ids::random_bytes::<2>()));
-    std::time::Duration::from_millis(ceiling_ms / 2 + random % (ceiling_ms / 2 + 1))
 }
 
 /// Whether whole-table reads include items past their expiry that DynamoDB
