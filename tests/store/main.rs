@@ -2,11 +2,11 @@
 //! the memory store keeping is checked against DynamoDB (on moto, through the
 //! real SDK) by the same code.
 //!
-//! One module per capability trait of `rust_aws::store`, holding the rules
-//! that trait promises. Each case runs twice, `<trait>::memory::<case>` and
-//! `<trait>::dynamodb::<case>`; a DynamoDB case gets a fresh table, so a
-//! case sees only its own data. `cargo test --test store comments::` runs
-//! one trait's rules on both stores.
+//! One module per capability trait of `rust_aws::store` (and one for the
+//! owner's `AdminStore`), holding the rules that trait promises. Each case
+//! runs twice, `<trait>::memory::<case>` and `<trait>::dynamodb::<case>`; a
+//! DynamoDB case gets a fresh table, so a case sees only its own data.
+//! `cargo test --test store comments::` runs one trait's rules on both stores.
 #![allow(clippy::unwrap_used)]
 
 #[path = "../support/mod.rs"]
@@ -20,7 +20,7 @@ use rust_aws::ids::{new_id, now_ms};
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
 use rust_aws::store::{
-    CommentRecord, CommentStatus, ContactRecord, MailKind, OutboxEntry, Store, Subscription,
+    AdminStore, CommentRecord, CommentStatus, ContactRecord, MailKind, OutboxEntry, Subscription,
 };
 
 /// Generates `memory::<case>` and `dynamodb::<case>` in the module it is
@@ -42,6 +42,7 @@ macro_rules! conformance {
     };
 }
 
+mod admin;
 mod comments;
 mod contacts;
 mod mail_budget;
@@ -49,7 +50,8 @@ mod outbox;
 mod rate_limits;
 mod subscriptions;
 
-type Subject = Arc<dyn Store>;
+/// A store under test: every capability, the owner's too.
+type Subject = Arc<dyn AdminStore>;
 
 fn memory() -> Subject {
     Arc::new(MemoryStore::new())
