@@ -44,7 +44,7 @@ impl Sdk {
 /// An SDK client built on its first use, from the shared [`Sdk`]. Concurrent
 /// first uses wait for one construction.
 #[derive(Debug)]
-pub struct LazyClient<C> {
+pub(crate) struct LazyClient<C> {
     sdk: Sdk,
     make: fn(&SdkConfig) -> C,
     client: OnceCell<C>,
@@ -52,7 +52,7 @@ pub struct LazyClient<C> {
 
 impl<C> LazyClient<C> {
     /// A client that `make` builds from the shared configuration when first used.
-    pub fn new(sdk: &Sdk, make: fn(&SdkConfig) -> C) -> Self {
+    pub(crate) fn new(sdk: &Sdk, make: fn(&SdkConfig) -> C) -> Self {
         Self {
             sdk: sdk.clone(),
             make,
@@ -61,7 +61,7 @@ impl<C> LazyClient<C> {
     }
 
     /// The client, built on the first call.
-    pub async fn get(&self) -> &C {
+    pub(crate) async fn get(&self) -> &C {
         self.client
             .get_or_init(|| async { (self.make)(self.sdk.config().await) })
             .await

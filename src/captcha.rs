@@ -16,10 +16,10 @@ use crate::domain::FieldError;
 use crate::intake::Fields;
 
 /// The field a missing or refused token is reported on (PRODUCT.md).
-pub const FIELD: &str = "captcha";
+pub(crate) const FIELD: &str = "captcha";
 
 /// The longest verification PRODUCT.md allows before answering 503.
-pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const VERIFY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Longer than any token either provider issues (Turnstile documents at most
 /// 2048 characters): anything longer is refused without a call.
@@ -40,7 +40,7 @@ pub enum Provider {
 
 impl Provider {
     /// The form field the provider's widget puts its token in.
-    pub fn token_field(self) -> &'static str {
+    pub(crate) fn token_field(self) -> &'static str {
         match self {
             Provider::Turnstile => "cf-turnstile-response",
             Provider::Hcaptcha => "h-captcha-response",
@@ -48,7 +48,7 @@ impl Provider {
     }
 
     /// The provider's siteverify endpoint.
-    pub fn default_verify_url(self) -> &'static str {
+    pub(crate) fn default_verify_url(self) -> &'static str {
         match self {
             Provider::Turnstile => "https://challenges.cloudflare.com/turnstile/v0/siteverify",
             Provider::Hcaptcha => "https://api.hcaptcha.com/siteverify",
@@ -72,7 +72,7 @@ pub struct Captcha {
     /// The site's secret at the provider.
     pub secret: String,
     /// Where tokens are verified (`CAPTCHA_VERIFY_URL`, else the provider's).
-    pub verify_url: String,
+    pub(crate) verify_url: String,
 }
 
 impl fmt::Debug for Captcha {
@@ -87,7 +87,7 @@ impl fmt::Debug for Captcha {
 
 /// What the provider said about a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// A genuine, unspent token.
     Pass,
     /// Refused: forged, expired, spent, or issued for another site.
@@ -130,7 +130,7 @@ const OUR_FAULT: &[&str] = &[
 /// Reads a siteverify answer. Both providers answer 200 with a JSON object
 /// whose boolean `success` is the verdict and whose `error-codes` say why not;
 /// anything else is no verdict.
-pub fn interpret(status: u16, body: &[u8]) -> Result<Verdict, Unverified> {
+pub(crate) fn interpret(status: u16, body: &[u8]) -> Result<Verdict, Unverified> {
     if status != 200 {
         return Err(Unverified(format!("siteverify answered HTTP {status}")));
     }
@@ -158,7 +158,7 @@ pub fn interpret(status: u16, body: &[u8]) -> Result<Verdict, Unverified> {
 
 /// The form body siteverify takes: secret, token and (when known) the
 /// visitor's address.
-pub fn request_body(secret: &str, token: &str, remote_ip: Option<&str>) -> String {
+pub(crate) fn request_body(secret: &str, token: &str, remote_ip: Option<&str>) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("secret", secret)
         .append_pair("response", token);

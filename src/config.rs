@@ -20,7 +20,7 @@ pub enum StoreKind {
 
 /// Which origins may submit (and read with CORS).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AllowedOrigins {
+pub(crate) enum AllowedOrigins {
     /// `*`: any origin.
     Any,
     /// Lowercase `scheme://host[:port]` entries.
@@ -29,7 +29,7 @@ pub enum AllowedOrigins {
 
 impl AllowedOrigins {
     /// True when `origin` (any case) may submit.
-    pub fn allows(&self, origin: &str) -> bool {
+    pub(crate) fn allows(&self, origin: &str) -> bool {
         match self {
             AllowedOrigins::Any => true,
             AllowedOrigins::List(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
@@ -69,38 +69,38 @@ pub struct Config {
     /// Where data lives.
     pub store: StoreKind,
     /// Receives contact messages and moderation mail; `None` writes mail to the log.
-    pub owner_email: Option<Email>,
+    pub(crate) owner_email: Option<Email>,
     /// The SES-verified From address (set whenever `owner_email` is).
-    pub sender_email: Option<Email>,
+    pub(crate) sender_email: Option<Email>,
     /// Used in subjects and pages.
-    pub site_name: String,
+    pub(crate) site_name: String,
     /// Origins that may submit.
-    pub allowed_origins: AllowedOrigins,
+    pub(crate) allowed_origins: AllowedOrigins,
     /// Pre-moderation or none.
     pub moderation: Moderation,
     /// Lifetime of approve/reject links, in days.
-    pub moderation_link_days: u32,
+    pub(crate) moderation_link_days: u32,
     /// Keys derived from `SECRET_KEY`.
     pub keys: Keys,
     /// Base URL of the API for emailed links, without a trailing slash.
-    pub public_url: Option<String>,
+    pub(crate) public_url: Option<String>,
     /// Submissions per source IP per route per minute.
-    pub rate_limit_per_minute: u32,
+    pub(crate) rate_limit_per_minute: u32,
     /// Trusted proxies in front of API Gateway, and the secret they send.
-    pub trusted_proxies: crate::request::TrustedProxies,
+    pub(crate) trusted_proxies: crate::request::TrustedProxies,
     /// Name of the honeypot field.
-    pub honeypot_field: String,
+    pub(crate) honeypot_field: String,
     /// Cap on mails to the owner per hour.
-    pub mail_per_hour: u32,
+    pub(crate) mail_per_hour: u32,
     /// Whether comments carry a Gravatar-compatible hash.
-    pub avatars: bool,
+    pub(crate) avatars: bool,
     /// The captcha check, when configured.
     pub captcha: Option<Captcha>,
     /// The site's base URL for links to pages in visitor mail, without a
     /// trailing slash; reply notifications are on only when it is set.
-    pub site_url: Option<String>,
+    pub(crate) site_url: Option<String>,
     /// Cap on mails to visitors per hour.
-    pub visitor_mail_per_hour: u32,
+    pub(crate) visitor_mail_per_hour: u32,
     /// Running under a Lambda Runtime API.
     pub on_lambda: bool,
     /// Local server port.

@@ -64,7 +64,7 @@ pub mod table {
     /// Epoch-seconds attribute the table's TTL is configured on.
     pub const TTL: &str = "expires_at";
     /// Sparse index holding only approved comments, keyed by post.
-    pub const BY_POST: (&str, &str, &str) = ("by_post", "list_pk", "list_sk");
+    pub(crate) const BY_POST: (&str, &str, &str) = ("by_post", "list_pk", "list_sk");
     /// Sparse index holding only items whose mail is still undelivered.
     pub const OUTBOX: (&str, &str, &str) = ("outbox", "outbox_pk", "outbox_sk");
     /// Every global secondary index as `(name, hash key, range key)`.

@@ -14,18 +14,18 @@ use lambda_http::{Request, RequestExt};
 use tokio::time::Instant;
 
 /// Kept back from the invocation's deadline to post the answer.
-pub const MARGIN: Duration = Duration::from_millis(500);
+pub(crate) const MARGIN: Duration = Duration::from_millis(500);
 /// The time a store write needs to be sure to finish: the SDK's operation
 /// timeout (3 s, `aws::sdk_config`) and a margin. A route starts a write only
 /// with this much left, so a slow store yields a 503 with nothing written
 /// rather than a write the client never hears about (and repeats).
-pub const STORE_WRITE: Duration = Duration::from_millis(3_500);
+pub(crate) const STORE_WRITE: Duration = Duration::from_millis(3_500);
 /// The function timeout `template.yaml` sets (template-check holds the two
 /// equal).
 pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// A request's budget when no Lambda deadline is known (the local server, the
 /// tests): the deployed function's, [`FUNCTION_TIMEOUT`] less [`MARGIN`].
-pub const LOCAL_BUDGET: Duration = FUNCTION_TIMEOUT.saturating_sub(MARGIN);
+pub(crate) const LOCAL_BUDGET: Duration = FUNCTION_TIMEOUT.saturating_sub(MARGIN);
 
 /// When the current request must have answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl Deadline {
     }
 
     /// From an invocation deadline in epoch milliseconds, less [`MARGIN`].
-    pub fn from_epoch_ms(deadline_ms: u64) -> Self {
+    pub(crate) fn from_epoch_ms(deadline_ms: u64) -> Self {
         let left = deadline_ms.saturating_sub(crate::ids::now_ms());
         Self::after(Duration::from_millis(left).saturating_sub(MARGIN))
     }
@@ -58,7 +58,7 @@ impl Deadline {
     }
 
     /// Time left.
-    pub fn remaining(&self) -> Duration {
+    pub(crate) fn remaining(&self) -> Duration {
         self.at.saturating_duration_since(Instant::now())
     }
 
@@ -68,7 +68,7 @@ impl Deadline {
     }
 
     /// The deadline in epoch milliseconds (for claims stored in the table).
-    pub fn epoch_ms(&self) -> u64 {
+    pub(crate) fn epoch_ms(&self) -> u64 {
         self.epoch_ms
     }
 
@@ -79,7 +79,7 @@ impl Deadline {
 
     /// Runs `work` for at most `limit`, and never past `reserve` before the
     /// deadline: `None` when either ran out first.
-    pub async fn run_for<F: Future>(
+    pub(crate) async fn run_for<F: Future>(
         &self,
         limit: Duration,
         reserve: Duration,

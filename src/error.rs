@@ -6,7 +6,7 @@ use crate::domain::FieldError;
 use crate::store::StoreError;
 
 /// Seconds a client should wait after a 503.
-pub const UNAVAILABLE_RETRY_AFTER_S: u64 = 5;
+pub(crate) const UNAVAILABLE_RETRY_AFTER_S: u64 = 5;
 
 /// Everything a request can fail with.
 #[derive(Debug, Clone)]

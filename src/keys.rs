@@ -7,7 +7,7 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 /// HMAC-SHA256 of `message` under `key`.
-pub fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(message);
     mac.finalize().into_bytes().into()

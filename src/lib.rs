@@ -5,18 +5,22 @@
 //! inward: [`domain`] and [`intake`] are pure, [`store`] and [`mail`] are
 //! adapters behind small traits, [`routes`] and [`app`] speak HTTP.
 
+// What is not the crate's interface (for `bootstrap`, `rust-aws`, the tests
+// and the fuzz targets) is `pub(crate)`, so the compiler reports dead code.
+#![warn(unreachable_pub)]
+
 #[cfg(feature = "admin")]
 pub mod admin;
 pub mod app;
 #[cfg(feature = "aws")]
 pub mod aws;
-pub mod captcha;
+mod captcha;
 pub mod config;
 pub mod contract;
 pub mod cursor;
 pub mod deadline;
 pub mod domain;
-pub mod error;
+mod error;
 pub mod ids;
 pub mod intake;
 pub mod keys;
@@ -26,11 +30,11 @@ pub mod notify;
 pub mod replies;
 pub mod request;
 pub mod respond;
-pub mod routes;
+mod routes;
 pub mod startup;
 pub mod state;
 pub mod store;
-pub mod submit;
+mod submit;
 pub mod token;
 
 /// A boxed future, so the adapter traits stay object-safe (`Arc<dyn Store>`,

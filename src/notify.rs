@@ -83,7 +83,7 @@ pub enum Delivery {
 }
 
 /// The mail for a contact message.
-pub fn contact_mail(state: &State, r: &ContactRecord) -> Mail {
+pub(crate) fn contact_mail(state: &State, r: &ContactRecord) -> Mail {
     let c = &state.config;
     let subject = match &r.subject {
         Some(s) => format!("[{}] {s}", c.site_name),
@@ -106,7 +106,7 @@ pub fn contact_mail(state: &State, r: &ContactRecord) -> Mail {
 }
 
 /// A signed moderation link for `action` on comment `id`.
-pub fn moderation_link(
+pub(crate) fn moderation_link(
     state: &State,
     base: &str,
     id: &str,
@@ -130,7 +130,7 @@ pub fn moderation_link(
 }
 
 /// The moderation mail for a comment.
-pub fn comment_mail(state: &State, r: &CommentRecord, now_ms: u64) -> Mail {
+pub(crate) fn comment_mail(state: &State, r: &CommentRecord, now_ms: u64) -> Mail {
     let c = &state.config;
     let link = |a| moderation_link(state, &r.links_base, &r.id, a, now_ms);
     let (subject, actions) = match (c.moderation, r.status) {
@@ -392,11 +392,11 @@ pub struct Redelivery {
     /// Entries due.
     pub found: usize,
     /// Claimed by another run, parked or delivered meanwhile (skipped).
-    pub busy: usize,
+    pub(crate) busy: usize,
     /// Sent now.
     pub sent: usize,
     /// Failed again; retried later.
-    pub deferred: usize,
+    pub(crate) deferred: usize,
     /// Failed for the last time allowed: parked.
     pub parked: usize,
     /// Waiting for the next hour's mail cap.
@@ -492,7 +492,11 @@ fn describe(event: &[u8]) -> String {
 
 /// A non-HTTP invocation: the scheduled redelivery run, or an event this
 /// function does not handle (answered with an error, nothing changed).
-pub async fn handle_event(state: &State, info: &RequestInfo, event: &[u8]) -> Response<Body> {
+pub(crate) async fn handle_event(
+    state: &State,
+    info: &RequestInfo,
+    event: &[u8],
+) -> Response<Body> {
     if !is_schedule(event) {
         let what = describe(event);
         tracing::warn!(

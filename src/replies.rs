@@ -48,7 +48,7 @@ pub fn enabled(state: &State) -> bool {
 }
 
 /// Addresses compare trimmed and case-insensitively.
-pub fn same_address(a: &str, b: &str) -> bool {
+pub(crate) fn same_address(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
@@ -60,7 +60,7 @@ fn address_hash(state: &State, email: &str) -> String {
 }
 
 /// The page a comment is on: `SITE_URL` + post.
-pub fn page_url(site_url: &str, post: &str) -> String {
+pub(crate) fn page_url(site_url: &str, post: &str) -> String {
     let path = utf8_percent_encode(post, PATH).to_string();
     if path.starts_with('/') {
         format!("{site_url}{path}")
@@ -107,7 +107,11 @@ fn visitor_mail(state: &State, to: &str, subject: String, text: String) -> Mail 
 }
 
 /// The confirmation mail of a subscription, its comment in hand.
-pub fn confirmation_mail(state: &State, sub: &Subscription, comment: &CommentRecord) -> Mail {
+pub(crate) fn confirmation_mail(
+    state: &State,
+    sub: &Subscription,
+    comment: &CommentRecord,
+) -> Mail {
     let c = &state.config;
     let site_url = c.site_url.as_deref().unwrap_or_default();
     let confirm = link(
@@ -135,7 +139,7 @@ and the request is forgotten in {CONFIRM_LINK_DAYS} days.\n\n-- \n{site}\n",
 }
 
 /// The mail telling a subscriber about a reply to their comment.
-pub fn reply_mail(
+pub(crate) fn reply_mail(
     state: &State,
     sub: &Subscription,
     parent: &CommentRecord,
@@ -172,7 +176,7 @@ Stop these mails: {unsubscribe}\n",
 /// The mail an outbox entry to a visitor sends; `None` when there is nothing
 /// to send any more (unsubscribed, deleted, or the reply is the subscriber's
 /// own).
-pub async fn mail_for(
+pub(crate) async fn mail_for(
     state: &State,
     entry: &OutboxEntry,
     now_ms: u64,
@@ -224,7 +228,7 @@ pub async fn mail_for(
 /// composes mail but never sends it. Never fails the caller: the comment is
 /// published whatever happens here, and an entry recorded is delivered by a
 /// later run if not now.
-pub async fn record_publication(
+pub(crate) async fn record_publication(
     state: &State,
     comment: &CommentRecord,
     deadline: &Deadline,

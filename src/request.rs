@@ -9,13 +9,13 @@ use lambda_http::{LambdaEvent, Request, RequestExt};
 
 /// Set by the local server in place of a Lambda request context.
 #[derive(Debug, Clone)]
-pub struct LocalContext {
+pub(crate) struct LocalContext {
     /// The TCP peer.
-    pub peer: IpAddr,
+    pub(crate) peer: IpAddr,
     /// A fresh id per request.
     pub request_id: String,
     /// `http://127.0.0.1:PORT`.
-    pub base_url: String,
+    pub(crate) base_url: String,
 }
 
 /// Set by the local server on a request whose body it stopped reading at its
@@ -23,7 +23,7 @@ pub struct LocalContext {
 /// its size check (after route, method, origin and content type, as for any
 /// other oversized body).
 #[derive(Debug, Clone, Copy)]
-pub struct BodyTooLarge;
+pub(crate) struct BodyTooLarge;
 
 /// Where the invocation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct RequestInfo {
     /// The client address as API Gateway saw it (or a trusted proxy reported it).
     pub source_ip: Option<String>,
     /// Base URL of this API for emailed links (before `PUBLIC_URL` overrides it).
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     /// The path without any stage prefix.
     pub path: String,
     /// HTTP or event.
@@ -53,14 +53,14 @@ pub struct RequestInfo {
 
 /// The header a trusted proxy (CloudFront's origin custom header) sets to
 /// `TRUSTED_PROXY_SECRET`, proving that a request came through it.
-pub const PROXY_SECRET_HEADER: &str = "x-origin-verify";
+pub(crate) const PROXY_SECRET_HEADER: &str = "x-origin-verify";
 
 /// The proxies in front of API Gateway whose `X-Forwarded-For` entries are
 /// trusted: how many, and the secret they add to every request.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies {
     /// Proxies between the client and API Gateway (0: trust none).
-    pub hops: usize,
+    pub(crate) hops: usize,
     /// The value of [`PROXY_SECRET_HEADER`] they send.
     pub secret: Option<String>,
 }
@@ -192,7 +192,7 @@ impl RequestInfo {
 
 /// The rate-limit identity of an address: IPv6 by its /64 (one subscriber
 /// usually holds a whole /64), IPv4 as is, anything unparsable as one bucket.
-pub fn rate_identity(ip: Option<&str>) -> String {
+pub(crate) fn rate_identity(ip: Option<&str>) -> String {
     match ip.and_then(|s| s.parse::<IpAddr>().ok()) {
         Some(IpAddr::V4(v4)) => v4.to_string(),
         Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {

@@ -35,7 +35,7 @@ pub fn error(err: &ApiError, request_id: &str) -> Response<Body> {
 }
 
 /// The headers every answer to `err` carries, whatever its body.
-pub fn decorate(res: &mut Response<Body>, err: &ApiError) {
+pub(crate) fn decorate(res: &mut Response<Body>, err: &ApiError) {
     if let Some(s) = err.retry_after() {
         res.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
     }
@@ -50,7 +50,7 @@ pub fn decorate(res: &mut Response<Body>, err: &ApiError) {
 }
 
 /// 303 See Other to `location` (already checked to be on an allowed origin).
-pub fn see_other(location: &str) -> Response<Body> {
+pub(crate) fn see_other(location: &str) -> Response<Body> {
     let mut res = Response::new(Body::Empty);
     *res.status_mut() = StatusCode::SEE_OTHER;
     res.headers_mut()

@@ -17,7 +17,7 @@ use crate::store::RateWindow;
 use crate::{captcha, ids, keys, respond};
 
 /// What one submission route adds to the shared pipeline.
-pub trait Form: Sized {
+pub(crate) trait Form: Sized {
     /// The route's path, which also scopes its rate limit.
     const PATH: &'static str;
 
@@ -38,7 +38,7 @@ pub trait Form: Sized {
 
 /// A submission that passed the pipeline up to validation.
 #[derive(Debug)]
-pub struct Submission {
+pub(crate) struct Submission {
     /// Keyed hash of the source address (stored, never the address).
     pub ip_hash: String,
     /// Base URL for emailed links.
@@ -49,7 +49,11 @@ pub struct Submission {
 
 /// Runs the pipeline for form `F` and answers in JSON or, for a plain HTML
 /// form, with a 303.
-pub async fn run<F: Form>(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
+pub(crate) async fn run<F: Form>(
+    state: &State,
+    info: &RequestInfo,
+    req: Request,
+) -> Response<Body> {
     let mut reply = Reply::default();
     let outcome = match admit(state, info, req, F::PATH, &mut reply).await {
         Ok(Admitted::Honeypot(fields)) => Ok(F::decoy(state, &fields)),

@@ -24,7 +24,7 @@ use crate::store::{AdminStore, CommentRecord, Decision, Expired};
 /// TABLE_NAME, or --stack (the CloudFormation stack's TableName output).
 #[derive(Debug, Parser)]
 #[command(name = "rust-aws", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The DynamoDB table [env: TABLE_NAME]
     #[arg(long, global = true, value_name = "NAME")]
     table: Option<String>,

@@ -63,13 +63,13 @@ pub async fn decide(
 }
 
 /// Addresses compare trimmed and case-insensitively.
-pub fn same_address(a: &str, b: &str) -> bool {
+pub(crate) fn same_address(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// Everything stored about one address.
 #[derive(Debug, Default)]
-pub struct PersonalData {
+pub(crate) struct PersonalData {
     /// Comments written with it, any status.
     pub comments: Vec<CommentRecord>,
     /// Contact messages sent from it.
@@ -80,7 +80,7 @@ pub struct PersonalData {
 }
 
 /// Everything stored about `email` (an access request, or what an erasure removes).
-pub async fn personal_data(
+pub(crate) async fn personal_data(
     store: &dyn AdminStore,
     email: &str,
     expired: Expired,
@@ -161,7 +161,7 @@ pub async fn erase(
 }
 
 /// Puts every parked mail back in line, due now; returns their ids.
-pub async fn requeue_parked(store: &dyn Outbox, now_ms: u64) -> StoreResult<Vec<String>> {
+pub(crate) async fn requeue_parked(store: &dyn Outbox, now_ms: u64) -> StoreResult<Vec<String>> {
     let mut requeued = Vec::new();
     for item in store.list_outbox(usize::MAX).await? {
         if item.parked && store.requeue(&item.entry, now_ms).await? {

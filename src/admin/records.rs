@@ -9,7 +9,7 @@ use crate::store::{CommentRecord, ContactRecord};
 
 /// A comment, every field but the IP hash and the internal link base.
 #[derive(Debug, Serialize)]
-pub struct CommentJson<'a> {
+pub(crate) struct CommentJson<'a> {
     /// Always `comment`.
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -52,7 +52,7 @@ impl<'a> From<&'a CommentRecord> for CommentJson<'a> {
 
 /// A contact message, every field but the IP hash.
 #[derive(Debug, Serialize)]
-pub struct ContactJson<'a> {
+pub(crate) struct ContactJson<'a> {
     /// Always `contact`.
     #[serde(rename = "type")]
     pub kind: &'static str,

@@ -6,7 +6,7 @@
 mod comment;
 mod contact;
 mod email;
-pub mod model;
+pub(crate) mod model;
 mod text;
 mod weburl;
 

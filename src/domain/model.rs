@@ -265,7 +265,7 @@ pub enum Decided {
 }
 
 /// A position in a post's approved list: `(created_ms, id)` of the last comment shown.
-pub type ListPosition = (u64, String);
+pub(crate) type ListPosition = (u64, String);
 
 /// Confirmation links live this long after their mail went out; an
 /// unconfirmed subscription goes with them.

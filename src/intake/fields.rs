@@ -36,8 +36,9 @@ impl Fields {
         }
     }
 
-    /// Fields from already-decoded pairs (query strings, tests).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+    /// Fields from already-decoded pairs, for tests.
+    #[cfg(test)]
+    pub(crate) fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
         let mut fields = Fields::default();
@@ -65,7 +66,7 @@ impl Fields {
     }
 
     /// The field's text, `None` when absent.
-    pub fn optional(&self, name: &str) -> Result<Option<&str>, FieldError> {
+    pub(crate) fn optional(&self, name: &str) -> Result<Option<&str>, FieldError> {
         match self.0.get(name) {
             None => Ok(None),
             Some(Entry::Text(t)) => Ok(Some(t)),
@@ -74,7 +75,7 @@ impl Fields {
     }
 
     /// Like [`Fields::optional`], with a blank value (an empty form input) taken as absent.
-    pub fn optional_nonblank(&self, name: &str) -> Result<Option<&str>, FieldError> {
+    pub(crate) fn optional_nonblank(&self, name: &str) -> Result<Option<&str>, FieldError> {
         Ok(self.optional(name)?.filter(|t| !t.trim().is_empty()))
     }
 
@@ -86,7 +87,7 @@ impl Fields {
 
     /// True when the field is present with anything but blank text (a
     /// honeypot a bot filled, even with a non-string or twice).
-    pub fn is_filled(&self, name: &str) -> bool {
+    pub(crate) fn is_filled(&self, name: &str) -> bool {
         match self.0.get(name) {
             None => false,
             Some(Entry::Text(t)) => !t.trim().is_empty(),

@@ -13,10 +13,10 @@ pub use origin::{append_query, origin_of_url};
 use crate::domain::FieldError;
 
 /// Largest decoded body accepted (PRODUCT.md): 128 KiB.
-pub const MAX_BODY_BYTES: usize = 128 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 128 * 1024;
 
 /// The field name used when the body as a whole cannot be read.
-pub const BODY_FIELD: &str = "(request body)";
+pub(crate) const BODY_FIELD: &str = "(request body)";
 
 /// The three body encodings the submission routes accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub enum MediaType {
 
 impl MediaType {
     /// True for the encodings a plain HTML form produces.
-    pub fn is_form(&self) -> bool {
+    pub(crate) fn is_form(&self) -> bool {
         !matches!(self, MediaType::Json)
     }
 }

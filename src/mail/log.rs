@@ -6,7 +6,7 @@ use crate::BoxFuture;
 
 /// Writes each mail to the log instead of sending it.
 #[derive(Debug, Default)]
-pub struct LogMailer;
+pub(crate) struct LogMailer;
 
 impl Mailer for LogMailer {
     fn send<'a>(&'a self, mail: &'a Mail) -> BoxFuture<'a, Result<(), MailError>> {

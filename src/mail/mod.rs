@@ -64,7 +64,7 @@ pub trait Mailer: Send + Sync {
 
 /// RFC 2047 encoded words (UTF-8, base64), each under the 75-character limit,
 /// folded onto continuation lines. No byte of `text` reaches the header raw.
-pub fn encode_words(text: &str) -> String {
+pub(crate) fn encode_words(text: &str) -> String {
     let mut words = Vec::new();
     let mut chunk = String::new();
     for c in text.chars() {

@@ -22,7 +22,7 @@ const MAX_LIMIT: usize = 100;
 const MAX_COUNT_POSTS: usize = 50;
 
 /// The status a new comment gets.
-pub fn initial_status(config: &crate::config::Config) -> CommentStatus {
+pub(crate) fn initial_status(config: &crate::config::Config) -> CommentStatus {
     match config.moderation {
         Moderation::Pre => CommentStatus::Pending,
         Moderation::Off => CommentStatus::Approved,
@@ -30,7 +30,7 @@ pub fn initial_status(config: &crate::config::Config) -> CommentStatus {
 }
 
 /// The 201 answer with its `Location`.
-pub fn created(id: &str, post: &str, status: CommentStatus) -> Response<Body> {
+pub(crate) fn created(id: &str, post: &str, status: CommentStatus) -> Response<Body> {
     let mut res = respond::json(
         StatusCode::CREATED,
         &json!({"id": id, "post": post, "status": status.as_str()}),
@@ -49,7 +49,7 @@ pub fn created(id: &str, post: &str, status: CommentStatus) -> Response<Body> {
 
 /// `POST /comment`'s part of the submission pipeline.
 #[derive(Debug)]
-pub struct CommentForm(NewComment);
+pub(crate) struct CommentForm(NewComment);
 
 impl Form for CommentForm {
     const PATH: &'static str = "/comment";
@@ -156,7 +156,7 @@ fn public(state: &State, c: &CommentRecord) -> serde_json::Value {
 }
 
 /// GET /comment?post=P[&limit=N][&cursor=C]: one page of approved comments.
-pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn list(state: &State, req: &Request) -> Result<Response<Body>, ApiError> {
     let q = Fields::parse(&MediaType::UrlEncoded, query(req)).map_err(ApiError::field)?;
     let mut errors = Vec::new();
     let post = q
@@ -222,7 +222,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, ApiErr
 }
 
 /// GET /comment/count?post=A&post=B: approved-comment counts for up to 50 posts.
-pub async fn count(state: &State, req: &Request) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn count(state: &State, req: &Request) -> Result<Response<Body>, ApiError> {
     let mut posts: Vec<String> = Vec::new();
     for (key, value) in form_urlencoded::parse(query(req)) {
         if key != "post" {

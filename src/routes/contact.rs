@@ -13,7 +13,7 @@ use crate::submit::{Form, Submission};
 use crate::{ids, notify, respond};
 
 /// The 202 body.
-pub fn accepted(id: &str) -> Response<Body> {
+pub(crate) fn accepted(id: &str) -> Response<Body> {
     respond::json(
         StatusCode::ACCEPTED,
         &json!({"id": id, "status": "received"}),
@@ -22,7 +22,7 @@ pub fn accepted(id: &str) -> Response<Body> {
 
 /// `POST /contact`'s part of the submission pipeline.
 #[derive(Debug)]
-pub struct ContactForm(ContactMessage);
+pub(crate) struct ContactForm(ContactMessage);
 
 impl Form for ContactForm {
     const PATH: &'static str = "/contact";

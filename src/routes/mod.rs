@@ -5,11 +5,11 @@
 //! One module per resource beside it; handlers take what they need from
 //! [`State`] and the [`RequestInfo`], never from the router.
 
-pub mod comment;
-pub mod contact;
-pub mod moderate;
-pub mod subscription;
-pub mod widget;
+pub(crate) mod comment;
+pub(crate) mod contact;
+pub(crate) mod moderate;
+pub(crate) mod subscription;
+pub(crate) mod widget;
 
 use http::Response;
 use lambda_http::{Body, Request};
@@ -22,11 +22,12 @@ use crate::submit;
 
 /// A handler: answers every outcome itself (errors included), so the router
 /// only dispatches.
-pub type Handler = for<'a> fn(&'a State, &'a RequestInfo, Request) -> BoxFuture<'a, Response<Body>>;
+pub(crate) type Handler =
+    for<'a> fn(&'a State, &'a RequestInfo, Request) -> BoxFuture<'a, Response<Body>>;
 
 /// One row of the table.
 #[derive(Clone, Copy)]
-pub struct Route {
+pub(crate) struct Route {
     /// `GET`, `POST`… (`HEAD` and `OPTIONS` are implied, see [`allow`]).
     pub method: &'static str,
     /// The exact path, after any stage prefix is removed.
@@ -42,7 +43,7 @@ impl std::fmt::Debug for Route {
 }
 
 /// Every route the function serves.
-pub const TABLE: &[Route] = &[
+pub(crate) const TABLE: &[Route] = &[
     Route {
         method: "GET",
         path: "/comment",
@@ -101,13 +102,13 @@ fn json(info: &RequestInfo, result: Result<Response<Body>, ApiError>) -> Respons
 }
 
 /// The routes on `path`, in table order.
-pub fn on(path: &str) -> impl Iterator<Item = &'static Route> + '_ {
+pub(crate) fn on(path: &str) -> impl Iterator<Item = &'static Route> + '_ {
     TABLE.iter().filter(move |r| r.path == path)
 }
 
 /// The `Allow` value of `path` (`None`: no such path): its methods, `HEAD`
 /// wherever `GET` is, and `OPTIONS`.
-pub fn allow(path: &str) -> Option<String> {
+pub(crate) fn allow(path: &str) -> Option<String> {
     let mut methods: Vec<&str> = Vec::new();
     for route in on(path) {
         methods.push(route.method);

@@ -100,7 +100,7 @@ async fn target(state: &State, token: &Token) -> Result<CommentRecord, Refusal> 
 }
 
 /// GET: shows the comment, the action and one button.
-pub async fn show(state: &State, req: &Request) -> Response<Body> {
+pub(crate) async fn show(state: &State, req: &Request) -> Response<Body> {
     let query = Fields::parse(
         &MediaType::UrlEncoded,
         req.uri().query().unwrap_or("").as_bytes(),
@@ -136,7 +136,7 @@ pub async fn show(state: &State, req: &Request) -> Response<Body> {
 }
 
 /// POST: applies the decision the token authorises.
-pub async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
+pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
     let content_type = req
         .headers()
         .get(CONTENT_TYPE)

@@ -103,7 +103,7 @@ fn button_page(title: &str, question: &str, label: &str, token: &str) -> Respons
 }
 
 /// GET: says what the link does and shows one button.
-pub async fn show(state: &State, req: &Request) -> Response<Body> {
+pub(crate) async fn show(state: &State, req: &Request) -> Response<Body> {
     let q = query(req);
     let text = q.text("token").map(str::trim).unwrap_or("");
     let token = match verify(state, Some(text)) {
@@ -158,7 +158,7 @@ fn unsubscribed_page() -> Response<Body> {
 /// POST: confirms or unsubscribes, as the token says. A body of
 /// `List-Unsubscribe=One-Click` (RFC 8058) unsubscribes at once with the
 /// token of the link it was posted to; it never confirms anything.
-pub async fn act(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
+pub(crate) async fn act(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
     let q = query(&req);
     let content_type = req
         .headers()

@@ -21,14 +21,14 @@ const CACHE: &str = "public, max-age=3600, stale-while-revalidate=604800";
 
 /// One widget file, ready to serve.
 #[derive(Debug)]
-pub struct Asset {
+pub(crate) struct Asset {
     body: String,
     etag: HeaderValue,
     content_type: &'static str,
 }
 
 /// `embed.js`, as served.
-pub static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+pub(crate) static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
         include_str!("../widget/embed.js"),
         "text/javascript; charset=utf-8",
@@ -36,7 +36,7 @@ pub static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
 });
 
 /// `embed.css`, as served.
-pub static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
+pub(crate) static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
         include_str!("../widget/embed.css"),
         "text/css; charset=utf-8",
@@ -56,13 +56,8 @@ impl Asset {
         }
     }
 
-    /// The bytes a `GET` returns.
-    pub fn body(&self) -> &str {
-        &self.body
-    }
-
     /// 200 with the asset, or 304 when `If-None-Match` names its `ETag`.
-    pub fn respond(&self, request: &HeaderMap) -> Response<Body> {
+    pub(crate) fn respond(&self, request: &HeaderMap) -> Response<Body> {
         let fresh = request
             .get_all(IF_NONE_MATCH)
             .iter()
@@ -148,10 +143,10 @@ mod tests {
 
     #[test]
     fn served_assets_keep_their_code() {
-        assert!(SCRIPT.body().contains("window.rustAws = { init };"));
-        assert!(!SCRIPT.body().contains("\n  "));
-        assert!(STYLESHEET.body().contains(".rac-body {"));
-        assert!(!STYLESHEET.body().contains("/*"));
+        assert!(SCRIPT.body.contains("window.rustAws = { init };"));
+        assert!(!SCRIPT.body.contains("\n  "));
+        assert!(STYLESHEET.body.contains(".rac-body {"));
+        assert!(!STYLESHEET.body.contains("/*"));
     }
 
     #[test]

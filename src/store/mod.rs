@@ -21,7 +21,7 @@ pub use crate::BoxFuture;
 /// How long a mail claim outlives the deadline of the invocation that took
 /// it: a claim never needs to outlast its invocation (Lambda ends the process
 /// at the deadline), and a short lease lets the next run retry soon after.
-pub const CLAIM_MARGIN_MS: u64 = 2 * 1000;
+pub(crate) const CLAIM_MARGIN_MS: u64 = 2 * 1000;
 
 /// The store could not be reached or answered with an error: callers answer 503.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ impl fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 /// Result of a store call.
-pub type StoreResult<T> = Result<T, StoreError>;
+pub(crate) type StoreResult<T> = Result<T, StoreError>;
 
 /// One fixed one-minute rate-limit window of one source on one route.
 #[derive(Debug, Clone, Copy)]
@@ -299,6 +299,6 @@ pub trait AdminStore: Store {
 }
 
 /// Oldest first, ties by id: the order of every listing.
-pub fn by_age<T>(items: &mut [T], key: impl Fn(&T) -> (u64, &str)) {
+pub(crate) fn by_age<T>(items: &mut [T], key: impl Fn(&T) -> (u64, &str)) {
     items.sort_by(|a, b| key(a).cmp(&key(b)));
 }

@@ -27,7 +27,7 @@ const LINES: &[&str] = &["br", "li", "tr", "dt", "dd"];
 const HIDDEN: &[&str] = &["script", "style", "template", "iframe", "object"];
 
 /// Converts an HTML fragment to plain text.
-pub fn to_text(html: &str) -> String {
+pub(crate) fn to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = rest.find(['<', '&']) {

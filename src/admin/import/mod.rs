@@ -23,7 +23,7 @@ use crate::store::{CommentRecord, CommentStatus};
 
 /// The formats `import --from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Disqus's XML export (Admin → Community → Export).
     Disqus,
     /// WordPress's WXR export (Tools → Export).
@@ -36,7 +36,7 @@ pub enum Format {
 
 impl Format {
     /// The name used on the command line and in derived ids.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Format::Disqus => "disqus",
             Format::Wordpress => "wordpress",
@@ -95,7 +95,7 @@ pub struct SourceComment {
     pub created_ms: Result<u64, String>,
     /// Set when the source itself says not to publish it (deleted, spam,
     /// pending, a pingback): counted and reported, never imported.
-    pub excluded: Option<String>,
+    pub(crate) excluded: Option<String>,
 }
 
 /// A source comment left out, and why.
@@ -116,7 +116,7 @@ pub struct Planned {
     pub record: CommentRecord,
     /// Its parent is not in the file: the command checks the store for it,
     /// and makes the comment top-level if the store has no such parent.
-    pub parent_outside_file: bool,
+    pub(crate) parent_outside_file: bool,
     /// Things dropped on the way (an invalid address, a parent not imported).
     pub notes: Vec<String>,
 }
@@ -131,11 +131,11 @@ pub struct Plan {
 }
 
 /// Name given to comments whose source has no author name (anonymous ones).
-pub const ANONYMOUS: &str = "Anonymous";
+pub(crate) const ANONYMOUS: &str = "Anonymous";
 
 /// Our id for a source's comment: stable, so a second import finds the first
 /// one's comments. Our own export keeps its ids.
-pub fn derive_id(format: Format, source_id: &str) -> String {
+pub(crate) fn derive_id(format: Format, source_id: &str) -> String {
     let native = source_id.len() == 32
         && source_id
             .bytes()
@@ -150,7 +150,7 @@ pub fn derive_id(format: Format, source_id: &str) -> String {
 /// The `post` of a page URL: its path (`https://blog.example.org/2026/11/x/?a#b`
 /// → `/2026/11/x/`), where the widget of that page looks for its comments.
 /// A bare path is taken as it is.
-pub fn post_from_link(link: &str) -> Result<String, String> {
+pub(crate) fn post_from_link(link: &str) -> Result<String, String> {
     let link = link.trim();
     if link.starts_with('/') {
         let path = link.split(['?', '#']).next().unwrap_or(link);
@@ -179,7 +179,7 @@ fn check_date(ms: u64, now_ms: u64) -> Result<u64, String> {
 }
 
 /// Parses an RFC 3339 or `YYYY-MM-DD HH:MM:SS` (UTC) date.
-pub fn parse_date(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_date(text: &str) -> Result<u64, String> {
     let text = text.trim();
     humantime::parse_rfc3339_weak(text)
         .ok()
@@ -194,7 +194,7 @@ pub fn parse_date(text: &str) -> Result<u64, String> {
 /// duplicated id, and one level of threading (a reply hangs under its
 /// top-level ancestor on the same post; a reply whose ancestor is not
 /// imported becomes top-level).
-pub fn plan(format: Format, items: Vec<SourceComment>, now_ms: u64) -> Plan {
+pub(crate) fn plan(format: Format, items: Vec<SourceComment>, now_ms: u64) -> Plan {
     let mut plan = Plan::default();
     let mut seen = HashSet::new();
     let mut unique = Vec::with_capacity(items.len());
