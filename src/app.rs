@@ -39,18 +39,18 @@ impl App {
         let state = Arc::new(state);
         let service = ServiceBuilder::new()
             // The request's facts and its log span, for every layer below.
-            .layer(ContextLayer {
+            .layer(StepLayer(WithContext {
                 proxies: state.config.trusted_proxies.clone(),
-            })
+            }))
             // Lets browsers on allowed origins read the answer (a 503 from
             // the deadline included).
-            .layer(CorsLayer {
+            .layer(StepLayer(WithCors {
                 origins: Arc::new(state.config.allowed_origins.clone()),
-            })
+            }))
             // Answers 503 when the invocation's deadline comes first.
-            .layer(DeadlineLayer)
+            .layer(StepLayer(WithDeadline))
             // HEAD answers as GET would, without the body (RFC 9110).
-            .layer(HeadLayer)
+            .layer(StepLayer(WithHead))
             .service(Router { state });
         Self {
             service: BoxCloneSyncService::new(service),
@@ -61,7 +61,7 @@ impl App {
 impl Service<Request> for App {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+    type Future = Answer;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.service.poll_ready(cx)
@@ -83,7 +83,7 @@ struct Router {
 impl Service<Request> for Router {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+    type Future = Answer;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -150,51 +150,82 @@ fn preflight(
     res
 }
 
-/// Works out the request's [`RequestInfo`] once, hands it down as a request
-/// extension, runs the rest inside a span carrying the request id, and logs
-/// the status.
-#[derive(Clone, Debug)]
-struct ContextLayer {
-    proxies: TrustedProxies,
+/// The answer a layer's step hands back.
+type Answer = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+/// What one layer does around the rest of the stack: it may look at or
+/// change the request, calls `next` (once, or not at all), and may change
+/// the answer. One generic [`Service`] ([`Around`]) carries every step, so a
+/// layer is only its logic.
+trait Step: Clone + Send + Sync + 'static {
+    fn run(&self, req: Request, next: impl Next) -> Answer;
 }
 
-impl<S> Layer<S> for ContextLayer {
-    type Service = WithContext<S>;
-    fn layer(&self, inner: S) -> WithContext<S> {
-        WithContext {
+/// The rest of the stack, as a [`Step`] sees it.
+trait Next:
+    Service<Request, Response = Response<Body>, Error = Infallible, Future: Send> + Send + 'static
+{
+}
+
+impl<S> Next for S where
+    S: Service<Request, Response = Response<Body>, Error = Infallible, Future: Send>
+        + Send
+        + 'static
+{
+}
+
+/// A [`Step`] as a tower [`Layer`], for [`ServiceBuilder`].
+#[derive(Clone, Debug)]
+struct StepLayer<T>(T);
+
+impl<T: Step, S> Layer<S> for StepLayer<T> {
+    type Service = Around<T, S>;
+    fn layer(&self, inner: S) -> Around<T, S> {
+        Around {
+            step: self.0.clone(),
             inner,
-            proxies: self.proxies.clone(),
         }
     }
 }
 
+/// The service a [`StepLayer`] makes: `step` around `inner`.
 #[derive(Clone, Debug)]
-struct WithContext<S> {
+struct Around<T, S> {
+    step: T,
     inner: S,
-    proxies: TrustedProxies,
 }
 
-impl<S> Service<Request> for WithContext<S>
-where
-    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-{
+impl<T: Step, S: Next + Clone> Service<Request> for Around<T, S> {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+    type Future = Answer;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request) -> Self::Future {
+    fn call(&mut self, req: Request) -> Answer {
+        // The clone is driven with `oneshot`, which waits for its readiness.
+        self.step.run(req, self.inner.clone())
+    }
+}
+
+/// Works out the request's [`RequestInfo`] once, hands it down as a request
+/// extension, runs the rest inside a span carrying the request id, and logs
+/// the status.
+#[derive(Clone, Debug)]
+struct WithContext {
+    proxies: TrustedProxies,
+}
+
+impl Step for WithContext {
+    fn run(&self, mut req: Request, next: impl Next) -> Answer {
         let info = RequestInfo::of(&req, &self.proxies);
         let span = tracing::info_span!("request", request_id = %info.request_id);
         req.extensions_mut().insert(info);
-        let inner = self.inner.clone();
         Box::pin(
             async move {
-                let res = inner.oneshot(req).await?;
+                let res = next.oneshot(req).await?;
                 tracing::info!(status = res.status().as_u16(), "answered");
                 Ok(res)
             }
@@ -210,41 +241,16 @@ where
 /// time to finish, optional mail is left to redelivery); this is the
 /// backstop for whatever still runs long.
 #[derive(Clone, Copy, Debug)]
-struct DeadlineLayer;
+struct WithDeadline;
 
-impl<S> Layer<S> for DeadlineLayer {
-    type Service = WithDeadline<S>;
-    fn layer(&self, inner: S) -> WithDeadline<S> {
-        WithDeadline { inner }
-    }
-}
-
-#[derive(Clone, Debug)]
-struct WithDeadline<S> {
-    inner: S,
-}
-
-impl<S> Service<Request> for WithDeadline<S>
-where
-    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
+impl Step for WithDeadline {
+    fn run(&self, req: Request, next: impl Next) -> Answer {
         let (deadline, request_id) = match req.extensions().get::<RequestInfo>() {
             Some(info) => (info.deadline, info.request_id.clone()),
             None => (crate::deadline::Deadline::of(&req), String::new()),
         };
-        let inner = self.inner.clone();
         Box::pin(async move {
-            match deadline.run(inner.oneshot(req)).await {
+            match deadline.run(next.oneshot(req)).await {
                 Some(answer) => answer,
                 None => {
                     tracing::warn!("the request ran into its deadline; answering 503");
@@ -258,48 +264,19 @@ where
 /// Adds `Vary: Origin` to every answer, and the CORS response headers when
 /// the request's `Origin` is allowed.
 #[derive(Clone, Debug)]
-struct CorsLayer {
+struct WithCors {
     origins: Arc<AllowedOrigins>,
 }
 
-impl<S> Layer<S> for CorsLayer {
-    type Service = WithCors<S>;
-    fn layer(&self, inner: S) -> WithCors<S> {
-        WithCors {
-            inner,
-            origins: self.origins.clone(),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-struct WithCors<S> {
-    inner: S,
-    origins: Arc<AllowedOrigins>,
-}
-
-impl<S> Service<Request> for WithCors<S>
-where
-    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
+impl Step for WithCors {
+    fn run(&self, req: Request, next: impl Next) -> Answer {
         let origin = req
             .headers()
             .get(ORIGIN)
             .filter(|o| o.to_str().is_ok_and(|o| self.origins.allows(o)))
             .cloned();
-        let inner = self.inner.clone();
         Box::pin(async move {
-            let mut res = inner.oneshot(req).await?;
+            let mut res = next.oneshot(req).await?;
             let h = res.headers_mut();
             h.append(http::header::VARY, HeaderValue::from_static("Origin"));
             if let Some(origin) = origin {
@@ -317,41 +294,16 @@ where
 
 /// Routes `HEAD` as `GET` and drops the body, keeping every header.
 #[derive(Clone, Copy, Debug)]
-struct HeadLayer;
+struct WithHead;
 
-impl<S> Layer<S> for HeadLayer {
-    type Service = WithHead<S>;
-    fn layer(&self, inner: S) -> WithHead<S> {
-        WithHead { inner }
-    }
-}
-
-#[derive(Clone, Debug)]
-struct WithHead<S> {
-    inner: S,
-}
-
-impl<S> Service<Request> for WithHead<S>
-where
-    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> Self::Future {
+impl Step for WithHead {
+    fn run(&self, mut req: Request, next: impl Next) -> Answer {
         let head = req.method() == Method::HEAD;
         if head {
             *req.method_mut() = Method::GET;
         }
-        let inner = self.inner.clone();
         Box::pin(async move {
-            let mut res = inner.oneshot(req).await?;
+            let mut res = next.oneshot(req).await?;
             if head {
                 *res.body_mut() = Body::Empty;
             }
