@@ -1,7 +1,6 @@
 //! A reader's comment on a page.
 
-use super::{Email, Errors, FieldError, MultiLine, SingleLine, WebUrl};
-use crate::intake::Fields;
+use super::{Email, Errors, FieldError, FormValues, MultiLine, SingleLine, WebUrl};
 
 /// A validated comment submission (PRODUCT.md, POST /comment). Whether
 /// `parent` names an approved comment on the same post is checked against the
@@ -48,7 +47,7 @@ fn parse_parent(raw: &str) -> Result<String, FieldError> {
 
 impl NewComment {
     /// Parses the submitted fields, reporting every invalid field at once.
-    pub fn parse(fields: &Fields) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(fields: &impl FormValues) -> Result<Self, Vec<FieldError>> {
         let mut errors = Errors::default();
         let post = errors.take(
             fields
@@ -122,6 +121,7 @@ impl NewComment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intake::Fields;
 
     fn fields(extra: &[(&str, &str)]) -> Fields {
         let mut pairs = vec![("post", "/p/"), ("name", "Ann"), ("body", "Hello there")];

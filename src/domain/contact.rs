@@ -1,7 +1,6 @@
 //! A visitor's message to the site owner.
 
-use super::{Email, Errors, FieldError, MultiLine, SingleLine};
-use crate::intake::Fields;
+use super::{Email, Errors, FieldError, FormValues, MultiLine, SingleLine};
 
 /// A validated contact message (PRODUCT.md, POST /contact).
 #[derive(Debug, Clone)]
@@ -18,7 +17,7 @@ pub struct ContactMessage {
 
 impl ContactMessage {
     /// Parses the submitted fields, reporting every invalid field at once.
-    pub fn parse(fields: &Fields) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(fields: &impl FormValues) -> Result<Self, Vec<FieldError>> {
         let mut errors = Errors::default();
         let name = errors.take(
             fields

@@ -18,6 +18,16 @@ pub use weburl::WebUrl;
 
 use serde::Serialize;
 
+/// A submitted form's values by field name, as the parsers here read them.
+/// The HTTP side decodes bodies into one (`intake::Fields`); the domain only
+/// asks for values, so it depends on nothing outside itself.
+pub trait FormValues {
+    /// The field's text; absent is a `required` error.
+    fn required(&self, name: &str) -> Result<&str, FieldError>;
+    /// The field's text, with absent and blank both `None`.
+    fn optional_nonblank(&self, name: &str) -> Result<Option<&str>, FieldError>;
+}
+
 /// Why one field was refused: PRODUCT.md's field codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

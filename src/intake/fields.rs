@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::{BODY_FIELD, MediaType, multipart};
-use crate::domain::FieldError;
+use crate::domain::{FieldError, FormValues};
 
 #[derive(Debug, Clone)]
 enum Entry {
@@ -174,6 +174,16 @@ fn parse_urlencoded(body: &[u8]) -> Result<Fields, FieldError> {
         }
     }
     Ok(fields)
+}
+
+impl FormValues for Fields {
+    fn required(&self, name: &str) -> Result<&str, FieldError> {
+        Fields::required(self, name)
+    }
+
+    fn optional_nonblank(&self, name: &str) -> Result<Option<&str>, FieldError> {
+        Fields::optional_nonblank(self, name)
+    }
 }
 
 #[cfg(test)]
