@@ -13,11 +13,11 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tracing::Instrument;
 
+use crate::BoxFuture;
 use crate::config::AllowedOrigins;
 use crate::error::ApiError;
 use crate::request::{RequestInfo, Source, TrustedProxies};
 use crate::state::State;
-use crate::store::BoxFuture;
 use crate::{notify, respond, routes};
 
 /// The application: Lambda's `run`, the local server and the tests call it

@@ -14,10 +14,10 @@ pub(crate) mod widget;
 use http::Response;
 use lambda_http::{Body, Request};
 
+use crate::BoxFuture;
 use crate::error::ApiError;
 use crate::request::RequestInfo;
 use crate::state::State;
-use crate::store::BoxFuture;
 use crate::submit;
 
 /// A handler: answers every outcome itself (errors included), so the router
