@@ -2,7 +2,7 @@
 //! ([`RateLimits`], [`MailBudget`], [`Contacts`], [`Comments`], [`Outbox`],
 //! [`Subscriptions`]; [`Store`] is all of them): DynamoDB in production, memory
 //! locally. A caller takes the capability it uses, and the conformance suite
-//! (tests/store/) states each trait's rules and holds both adapters to them.
+//! (tests/aws/store/) states each trait's rules and holds both adapters to them.
 //!
 //! Every method is one bounded round trip (or a small fixed number). Both
 //! adapters keep the same rules (PRODUCT.md "Data and retention"): expiry

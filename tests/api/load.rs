@@ -3,7 +3,7 @@
 //! concurrent keep-alive clients bound to different 127.0.0.0/8 addresses so
 //! the per-IP rate limiter is not what gets measured. Bounded in count and in
 //! time; prints p50/p99/max. The Runtime API path under load is in
-//! tests/blackbox.rs (`the_runtime_api_path_under_load_loses_nothing`).
+//! tests/aws/blackbox.rs (`the_runtime_api_path_under_load_loses_nothing`).
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

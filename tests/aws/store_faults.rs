@@ -1,17 +1,14 @@
-//! DynamoDB's own failure modes, which the conformance suite (tests/store/)
+//! DynamoDB's own failure modes, which the conformance suite (tests/aws/store/)
 //! cannot show: moto's 1 MB Query pages, and what moto cannot produce at all
 //! (transaction conflicts, throttling, lost answers, SES refusals), injected
 //! by the fault proxy between the SDK and moto.
-#![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::proxy::{Fault, FaultProxy};
+use crate::support::runtime::{create_table, moto_url, sdk};
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::{
     CommentRecord, CommentStatus, Comments, ContactRecord, Contacts, Decided, Decision,
 };
-use support::proxy::{Fault, FaultProxy};
-use support::runtime::{create_table, moto_url, sdk};
 
 fn now() -> u64 {
     rust_aws::ids::now_ms()

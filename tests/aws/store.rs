@@ -6,11 +6,7 @@
 //! owner's `AdminStore`), holding the rules that trait promises. Each case
 //! runs twice, `<trait>::memory::<case>` and `<trait>::dynamodb::<case>`; a
 //! DynamoDB case gets a fresh table, so a case sees only its own data.
-//! `cargo test --test store comments::` runs one trait's rules on both stores.
-#![allow(clippy::unwrap_used)]
-
-#[path = "../support/mod.rs"]
-mod support;
+//! `cargo test --test aws store::comments::` runs one trait's rules on both stores.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,13 +26,13 @@ macro_rules! conformance {
         mod memory {
             $(#[tokio::test]
             async fn $case() {
-                super::$case(crate::memory()).await;
+                super::$case(crate::store::memory()).await;
             })*
         }
         mod dynamodb {
             $(#[tokio::test]
             async fn $case() {
-                super::$case(crate::dynamodb().await).await;
+                super::$case(crate::store::dynamodb().await).await;
             })*
         }
     };
@@ -59,8 +55,8 @@ fn memory() -> Subject {
 
 async fn dynamodb() -> Subject {
     let table = format!("conformance-{}", new_id());
-    support::runtime::create_table(&table).await;
-    let sdk = Sdk::with_config(support::runtime::sdk().await);
+    crate::support::runtime::create_table(&table).await;
+    let sdk = Sdk::with_config(crate::support::runtime::sdk().await);
     Arc::new(DynamoStore::new(&sdk, table))
 }
 

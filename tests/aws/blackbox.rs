@@ -1,22 +1,25 @@
 //! Black-box tests: the compiled `bootstrap` (the release build, or the
 //! aarch64 one under qemu via BOOTSTRAP_BIN/BOOTSTRAP_RUNNER) driven through
 //! the Lambda Runtime API with real API Gateway payloads, against moto's
-//! DynamoDB and SES v2 over HTTP.
-#![allow(clippy::unwrap_used)]
+//! DynamoDB and SES v2 over HTTP. Its two suites of their own: `replies`
+//! (reply notifications read back from moto's SES) and `chaos` (several
+//! binaries under load behind the fault proxy; a minute long, so CI runs it
+//! on its own and on the native binary only).
 
-mod support;
+mod chaos;
+mod replies;
 
 use std::time::{Duration, Instant};
 
+use crate::support::events::{Event, comment, contact, fixture};
+use crate::support::runtime::{
+    Function, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk, sent_mail,
+    verify_identity,
+};
 use rust_aws::keys::Keys;
 use rust_aws::store::Decision;
 use rust_aws::token::Token;
 use serde_json::json;
-use support::events::{Event, comment, contact, fixture};
-use support::runtime::{
-    Function, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk, sent_mail,
-    verify_identity,
-};
 
 async fn table() -> String {
     let name = format!("rust-aws-{}", rust_aws::ids::new_id());

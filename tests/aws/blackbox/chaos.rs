@@ -12,25 +12,22 @@
 //! as "already decided" while faults are what failed it; the post's count
 //! equals its approved comments and paging reaches each once. It prints the
 //! latency percentiles and counts it saw (`--nocapture`).
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::events::{Event, comment, contact, fixture};
+use crate::support::proxy::{Chaos, FaultProxy};
+use crate::support::runtime::{
+    Function, HttpReply, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, moto_url, sdk,
+    sent_mail, verify_identity,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 use rust_aws::keys::Keys;
 use rust_aws::store::Decision;
 use rust_aws::token::Token;
 use serde_json::json;
-use support::events::{Event, comment, contact, fixture};
-use support::proxy::{Chaos, FaultProxy};
-use support::runtime::{
-    Function, HttpReply, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, moto_url, sdk,
-    sent_mail, verify_identity,
-};
 use tokio::sync::Mutex;
 
 /// Execution environments running at once.

@@ -1,19 +1,16 @@
 //! Reply notifications through the shipped binary: the Lambda Runtime API
 //! with API Gateway payloads, DynamoDB and SES v2 on moto. Every mail is read
 //! back as moto's SES recorded it (raw MIME, headers included).
-#![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::events::Event;
+use crate::support::runtime::{
+    Function, HttpReply, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk,
+    sent_mail, verify_identity,
+};
 use rust_aws::keys::Keys;
 use rust_aws::store::Decision;
 use rust_aws::token::{NotifyAction, NotifyToken, Token};
 use serde_json::{Value, json};
-use support::events::Event;
-use support::runtime::{
-    Function, HttpReply, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk,
-    sent_mail, verify_identity,
-};
 
 const SITE_URL: &str = "https://blog.example.com";
 

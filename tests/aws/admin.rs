@@ -2,13 +2,11 @@
 //! through the real SDK, plus the admin store operations held to the same
 //! results on the memory store and on DynamoDB.
 #![cfg(feature = "admin")]
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::runtime::{REGION, create_table, moto_url, sdk};
 use rust_aws::admin::ops;
 use rust_aws::aws::Sdk;
 use rust_aws::store::dynamodb::DynamoStore;
@@ -18,7 +16,6 @@ use rust_aws::store::{
     Outbox,
 };
 use serde_json::Value;
-use support::runtime::{REGION, create_table, moto_url, sdk};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
