@@ -7,10 +7,12 @@
 # What runs instead, with Debian's Nix 2.8 and deadnix (ci/install.d/30-nix.sh):
 #   1. every .nix file parses (nix-instantiate --parse) and has no dead code (deadnix);
 #   2. every path a .nix file names exists and is tracked by git (a flake sees nothing else);
-#   3. Nix loads flake.lock with flake.nix and finds nothing to re-lock;
-#   4. ci/flake-lock-check.py: the lock's structure and formats, and the narHashes
-#      recomputed from real trees where copies are on this machine (/work/.mirror, the
-#      shared advisory-db snapshot); on a fresh clone that part is skipped, not failed;
+#   3. Nix loads flake.lock with flake.nix and finds nothing to re-lock (this also
+#      refuses malformed revisions and hashes, and inputs that differ from flake.nix's);
+#   4. ci/flake-lock-check.py: what Nix accepts but should not (see its docstring), and
+#      the narHashes recomputed by `nix hash path` from real trees where copies are on
+#      this machine (/work/.mirror, the shared advisory-db snapshot); on a fresh clone
+#      that part is skipped, not failed;
 #   5. ci/build-inputs-check.py: the Nix build and ci/build-arm64.sh agree on their inputs;
 #   6. ci/test-refresh-base-image.sh and nix/test-push-image.sh: the two apps' scripts,
 #      offline.
