@@ -6,7 +6,6 @@
 #   3. template and code agree: routes, environment, table, metrics, IAM,
 #      alarms, and the Dockerfile's pins (ci/template_check.py)
 #   4. the checker's self-test: each break it claims to catch is caught
-#   5. end to end: a copy of template.yaml with a route deleted fails the check
 # Needs: cfn-lint, aws-sam-translator (ci/install.d/20-deploy-tools.sh), cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,24 +29,4 @@ cfn-lint --include-checks I -- "$tmp/translated.json"
 echo "== checker self-test (each mutation must be reported)"
 python3 ci/template_check.py --contract "$tmp/contract.json" --self-test
 
-echo "== end to end: a template copy without the POST /contact route must fail"
-python3 - template.yaml "$tmp/broken.yaml" <<'PY'
-import re, sys
-src = open(sys.argv[1]).read()
-# Drop the PostContact event block (its header line and deeper-indented lines).
-broken, n = re.subn(r"(?m)^( +)PostContact:\n(?:\1 .*\n)+", "", src)
-assert n == 1, "could not find the PostContact event to remove"
-open(sys.argv[2], "w").write(broken)
-PY
-if python3 ci/template_check.py --contract "$tmp/contract.json" --template "$tmp/broken.yaml" >"$tmp/broken.out" 2>&1; then
-  echo "FAIL: the checker accepted a template without POST /contact" >&2
-  cat "$tmp/broken.out" >&2
-  exit 1
-fi
-grep -q "route POST /contact" "$tmp/broken.out" || {
-  echo "FAIL: the checker rejected the broken template for another reason:" >&2
-  cat "$tmp/broken.out" >&2
-  exit 1
-}
-echo "rejected as expected: $(grep -m1 'POST /contact' "$tmp/broken.out")"
 echo "template-check: OK"
