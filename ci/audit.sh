@@ -19,10 +19,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$ROOT"
 PATH=$PATH:${CARGO_HOME:-$HOME/.cargo}/bin
 
-if ! command -v cargo-deny >/dev/null; then
-  echo "audit: installing cargo-deny"
-  cargo install --locked --quiet cargo-deny --version 0.20.2
-fi
+# The pinned version lives in one place, the CI install step.
+command -v cargo-deny >/dev/null || bash ci/install.d/50-hygiene.sh
 cargo deny --version
 
 snapshot=${ADVISORY_DB:-}

@@ -24,10 +24,8 @@ PATH=$PATH:${CARGO_HOME:-$HOME/.cargo}/bin
 
 seconds=${FUZZ_SECONDS:-20}
 sanitizer=${FUZZ_SANITIZER:-none}
-if ! command -v cargo-fuzz >/dev/null; then
-  echo "fuzz: installing cargo-fuzz"
-  cargo install --locked --quiet cargo-fuzz --version 0.13.2
-fi
+# The pinned version lives in one place, the CI install step.
+command -v cargo-fuzz >/dev/null || bash "$ROOT/ci/install.d/50-hygiene.sh"
 
 # The property tests state what must hold for every input; the fuzz targets
 # then search for inputs that break anything else. Both are quick to run.
