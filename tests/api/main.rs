@@ -22,6 +22,7 @@ mod helpers;
 // The route table's resources.
 mod comments;
 mod contact;
+mod embed;
 mod moderation;
 mod replies;
 
