@@ -53,11 +53,17 @@ fn memory() -> Subject {
     Arc::new(MemoryStore::new())
 }
 
+/// DynamoDB as moto plus what moto lacks and the proxy models without
+/// injecting anything: writes applied one at a time (moto applies concurrent
+/// conditional updates without a lock, so a concurrency rule would fail on
+/// moto where DynamoDB keeps it) and transaction tokens.
 async fn dynamodb() -> Subject {
+    use crate::support::runtime::{create_table, moto_url, sdk};
     let table = format!("conformance-{}", new_id());
-    crate::support::runtime::create_table(&table).await;
-    let sdk = Sdk::with_config(crate::support::runtime::sdk().await);
-    Arc::new(DynamoStore::new(&sdk, table))
+    create_table(&table).await;
+    let proxy = crate::support::proxy::FaultProxy::start(moto_url()).await;
+    let config = sdk().await.into_builder().endpoint_url(&proxy.url).build();
+    Arc::new(DynamoStore::new(&Sdk::with_config(config), table))
 }
 
 /// Starts `n` calls together, each on a task of its own, and waits for all.
