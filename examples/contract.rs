@@ -3,7 +3,7 @@
 use rust_aws::contract::{self, table};
 
 fn main() {
-    let routes: Vec<_> = contract::routes()
+    let routes: Vec<_> = rust_aws::app::served_routes()
         .map(|(m, p)| serde_json::json!({"method": m, "path": p}))
         .collect();
     let vars: Vec<_> = contract::ENV_VARS

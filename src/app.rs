@@ -20,6 +20,13 @@ use crate::request::{RequestInfo, Source, TrustedProxies};
 use crate::state::State;
 use crate::{notify, respond, routes};
 
+/// Every route the app serves, as `(method, path)`: read from the route
+/// table the router dispatches on, never a copy of it. Part of the
+/// deployment contract (`examples/contract.rs`, `ci/template-check.py`).
+pub fn served_routes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    routes::TABLE.iter().map(|r| (r.method, r.path))
+}
+
 /// The application: Lambda's `run`, the local server and the tests call it
 /// the same way.
 #[derive(Clone)]

@@ -1,13 +1,9 @@
 //! The names that the code, the SAM template and the docs must agree on.
 //!
-//! Routes (from the route table), environment variables and the table schema appear here once;
-//! `tests/api/contract.rs` and `ci/template-check.py` hold `template.yaml` to them.
-
-/// Every route the function serves, as `(method, path)`: read from the
-/// route table the router dispatches on, never a copy of it.
-pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
-    crate::routes::TABLE.iter().map(|r| (r.method, r.path))
-}
+//! Environment variables, the table schema and the metric names appear here once, with the
+//! routes from the route table ([`crate::app::served_routes`]); `tests/api/contract.rs` and
+//! `ci/template-check.py` hold `template.yaml` to them. Constants only: the store (table
+//! keys) and notify (metric names) read them, so this module depends on nothing.
 
 /// How the function treats one environment variable.
 #[derive(Debug, Clone, Copy)]
