@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::import::{Plan, Skipped};
+use crate::replies::same_address;
 use crate::store::{
     AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Decided, Decision, Expired,
     Outbox, StoreResult, Subscription,
@@ -60,11 +61,6 @@ pub async fn decide(
         });
     }
     Ok(outcomes)
-}
-
-/// Addresses compare trimmed and case-insensitively.
-pub(crate) fn same_address(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// Everything stored about one address.
