@@ -382,12 +382,14 @@
         let
           # The pinned toolchain plus the standard library's sources, which rust-analyzer reads.
           craneLib = (crane.mkLib pkgs).overrideToolchain (p: toolchainFor p [ "rust-src" ]);
-          # moto with its server extras: the black-box tests run it as local DynamoDB and SES.
+          # moto with its server extras, on waitress: the black-box tests and the bench run it as
+          # local DynamoDB and SES (tests/support/moto_server.py).
           # cfn-lint and the SAM translator: `make template-check`.
           python = pkgs.python3.withPackages (
             ps:
             [
               ps.moto
+              ps.waitress
               ps.cfn-lint
               ps.aws-sam-translator
             ]

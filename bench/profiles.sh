@@ -2,7 +2,7 @@
 # The release-profile experiments behind Cargo.toml's [profile.release]:
 # builds bootstrap once per variant (a separate target dir, so the shared one
 # and the shipped binary are untouched), measures every variant side by side
-# with the shipped build (bench/bench.py), and writes bench/profiles.md, which
+# with the shipped build (the bench's driver, examples/bench.rs), and writes bench/profiles.md, which
 # BENCHMARKS.md includes. Not part of `make bench` (each variant rebuilds every
 # dependency: ~5 minutes apiece on two cores); run it when the profile or the
 # dependency set changes:  bash bench/profiles.sh [VARIANT...]
@@ -32,7 +32,8 @@ ORDER=(abort opt-s opt-z thin-lto ring)
 # dev-dependencies (tokio "full", hyper's client) would unify into the
 # shipped binary's features and make it larger and slower than what ships.
 cargo build --release --bin bootstrap --no-default-features --features aws
-cargo build --release --example floor
+cargo build --release --example floor --no-default-features --features aws
+cargo build --example bench
 cp target/release/bootstrap "$V/bin/shipped"
 touch "$V/build-times"
 for name in "${ORDER[@]}"; do
@@ -68,15 +69,14 @@ done
 
 export V ROOT
 python3 - > "$V/programs.json" <<'EOF'
-import json, os, shutil
+import json, os
 V, ROOT = os.environ["V"], os.environ["ROOT"]
 names = ["shipped"] + sorted(n for n in os.listdir(f"{V}/bin") if n != "shipped")
 progs = [{"name": n, "cmd": [f"{V}/bin/{n}"]} for n in names]
-progs.append({"name": "floor", "cmd": [f"{ROOT}/target/release/examples/floor"], "aws": False})
-print(json.dumps({"moto_python": shutil.which("python3"), "programs": progs}))
+progs.append({"name": "floor", "cmd": [f"{ROOT}/target/release/examples/floor"]})
+print(json.dumps({"programs": progs}))
 EOF
-python3 bench/bench.py --programs "$V/programs.json" --out "$V/results.json" \
-  --cold-reps "${BENCH_COLD_REPS:-15}" --warm "${BENCH_WARM:-100}" --callgrind-reps 1 \
-  --log "$V/functions.log"
+target/debug/examples/bench --programs "$V/programs.json" --out "$V/results.json" \
+  --cold-reps "${BENCH_COLD_REPS:-15}" --warm "${BENCH_WARM:-100}" --callgrind-reps 1
 python3 bench/report_profiles.py "$V" > bench/profiles.md
 echo "profiles: wrote bench/profiles.md" >&2

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns bench.py's results into BENCHMARKS.md and docs/benchmarks.md.
+"""Turns the driver's results (examples/bench.rs) into BENCHMARKS.md and docs/benchmarks.md.
 
 Hand-written sections with their own measurements (what start-up spent and
 what changed: bench/startup.md; the release profile and feature experiments:
@@ -324,9 +324,9 @@ Versions: {", ".join(v for v in versions if v.split()[-1])}.
 
 Every program answers the same API Gateway HTTP API (payload v2) `POST /contact` event through the same
 Lambda Runtime API emulator, with the environment Lambda gives a function, against one moto server on
-loopback. The product, Python and Node.js make the same five AWS calls per message (rate counter
-UpdateItem, PutItem, mail-budget UpdateItem, SES v2 SendEmail, mark-delivered UpdateItem); the floor
-makes none.
+loopback. The product, Python and Node.js make the same AWS calls per message (rate counter
+UpdateItem, PutItem, mail-budget UpdateItem, SES v2 SendEmail, mark-delivered UpdateItem; the product's
+count is measured, {r("product", "moto_calls") or 0:.0f} in this run); the floor makes none.
 
 ## Headline
 
@@ -346,7 +346,7 @@ makes none.
 
 {budgets}
 
-The cold-start ratio is bounded by moto: the product waits {ms(p_moto)} of its {ms(p_cold)} for moto's five
+The cold-start ratio is bounded by moto: the product waits {ms(p_moto)} of its {ms(p_cold)} for moto's
 answers, so even a product that took no time of its own would be at most
 {fx(ratio(py_cold, p_moto))} faster than Python here. The per-round range shows how far the shared machine
 moves it from one run to the next; the product's own part is compared in "How much of a cold start is moto's".
@@ -359,8 +359,8 @@ moves it from one run to the next; the product's own part is compared in "How mu
 
 {moto}
 
-moto runs on waitress, which keeps connections alive as AWS endpoints do (`bench/moto_timed.py` says
-why and what moto's own server changed), and stamps each call from the moment moto's app is called until
+moto runs on waitress, which keeps connections alive as AWS endpoints do (`tests/support/moto_server.py`,
+the black-box tests' moto too, says why), and stamps each call from the moment moto's app is called until
 its response is complete; its median call takes {ms(moto_call / 1e6) if moto_call else "—"} over the
 warm runs. Real DynamoDB and SES answer in a few milliseconds too, plus a TLS handshake on the first
 connection that a loopback moto cannot show, so "the rest" is the fairer comparison of the programs
@@ -372,20 +372,21 @@ themselves; the cold-start ratio to Python is bounded by the time both sides wai
 
 ## Method
 
-- `bench/run.sh` builds `bootstrap` and `examples/floor` with the release profile (the floor is an example
-  of this crate, so it links the same crate versions with the same profile), the aarch64 pair through
-  `ci/build-arm64.sh`, installs the Python peer (`bench/peer_python`, pinned in its requirements.txt) into
-  a venv and the Node.js peer (`bench/peer_node`, package-lock.json) with `npm ci`, then runs
-  `bench/bench.py` and this report (`bench/report.py`).
-- `bench/bench.py` is the Runtime API emulator (one per function process, on loopback, `TCP_NODELAY`,
-  one write per response) and the driver. Every program is first started once to page its files in;
+- `bench/run.sh` builds `bootstrap` and `examples/floor` with the release profile and the shipped
+  features (the floor is an example of this crate, so it links the same crate versions with the same
+  profile), the aarch64 pair through `ci/build-arm64.sh`, installs the Python peer (`bench/peer_python`,
+  pinned in its requirements.txt) into a venv and the Node.js peer (`bench/peer_node`,
+  package-lock.json) with `npm ci`, then runs the driver (`examples/bench.rs`) and this report
+  (`bench/report.py`).
+- The driver runs each program as the black-box tests run `bootstrap`, with the same code
+  (`tests/support/runtime.rs`): its own Runtime API emulator on loopback (`TCP_NODELAY`), one moto
+  for all, the table created from the contract. Every program is first started once to page its files in;
   then the cold starts run in {n_cold} rounds, each round in a new random order of the programs, so load
   from other work on the machine falls on all of them alike. Each cold start gets a fresh source IP and
   message (the rate limiter is not what is measured). Everything runs at normal priority: at nice -10
   the Rust programs' start-ups came out 4-8 ms slower whenever the Python peer was in the rotation.
 - Instruction counts: the process runs under `valgrind --tool=callgrind`; when its first `GET /next`
-  arrives (or, for the second count, when its first response arrives) the emulator has the driver send it
-  SIGTERM, and callgrind writes its totals. The process is parked in `epoll_wait` on the emulator
+  arrives (or, for the second count, when its first response arrives) the driver sends it SIGTERM, and callgrind writes its totals. The process is parked in `epoll_wait` on the emulator
   by then, so the count is the start-up's own, from exec (dynamic loader included) to that request.
 - Python runs as the managed python runtime runs it (`python -m awslambdaric handler.handler`, boto3
   clients created at import). Node.js runs `bench/peer_node/runtime.mjs`, a minimal Runtime API loop
@@ -425,7 +426,7 @@ emulator against moto on loopback ({now}, x86_64; `make bench` writes the full r
 
 The product starts in {fx(init_t)} the floor's time ({fx(init_i)} its instructions) and answers its first
 `POST /contact` {fx(cold_vs_py)} sooner than the Python function making the same AWS calls.
-{ms(p_moto)} of its {ms(p_cold)} cold start is moto answering the five calls; its own part
+{ms(p_moto)} of its {ms(p_cold)} cold start is moto answering its calls; its own part
 ({ms(p_rest)}) is {fx(ratio(py_rest, p_rest))} smaller than Python's ({ms(py_rest)}).
 
 Budgets (issue 7): {budget_line}.

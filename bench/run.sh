@@ -11,7 +11,9 @@
 #
 # Environment: BENCH_COLD_REPS (20), BENCH_QEMU_REPS (10), BENCH_WARM (200),
 # BENCH_CALLGRIND_REPS (3), BENCH_SKIP_ARM64=1 to leave out the aarch64 part.
-# Not part of the test suite, and CI does not run it. About 3 minutes when the
+# The programs run the way the black-box tests run `bootstrap`, through the
+# same Runtime API emulator and moto launcher (tests/support/runtime.rs,
+# driven by examples/bench.rs). Not part of the test suite, and CI does not run it. About 3 minutes when the
 # builds are current; after a profile change everything rebuilds, the aarch64
 # pair included, and the first run takes ~18 minutes on two cores.
 set -euo pipefail
@@ -23,20 +25,21 @@ mkdir -p "$B"
 log() { echo "bench: $*" >&2; }
 
 # --- Tools this run needs that a fresh machine may lack ----------------------
-python3 -c 'import moto.server' 2>/dev/null || bash ci/install.d/10-python.sh
-# moto's app is served by waitress here (keep-alive, as AWS endpoints are: bench/moto_timed.py).
-python3 -c 'import waitress' 2>/dev/null \
-  || python3 -m pip install --quiet --disable-pip-version-check 'waitress==3.0.2'
+python3 -c 'import moto.server, waitress' 2>/dev/null || bash ci/install.d/10-python.sh
 command -v valgrind >/dev/null || {
   log "installing valgrind (callgrind counts start-up instructions)"
   apt-get -qq -o DPkg::Lock::Timeout=600 update
   DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=600 install -y valgrind >/dev/null
 }
 
-# --- The Rust programs: the release profile, as shipped ----------------------
-log "building bootstrap and the floor (release profile)"
+# --- The Rust programs: the release profile and features, as shipped ---------
+# The floor too: the crate's default features add the admin command's
+# dependencies, which would make the two builds differ in more than the code.
+log "building bootstrap and the floor (release profile, shipped features)"
 cargo build --release --bin bootstrap --no-default-features --features aws
-cargo build --release --example floor
+cargo build --release --example floor --no-default-features --features aws
+log "building the driver (examples/bench.rs, the tests' harness)"
+cargo build --example bench
 
 # --- aarch64: the shipped binary and the floor by the same cross route -------
 arm64_note=""
@@ -84,12 +87,13 @@ fi
 # --- What to measure -----------------------------------------------------------
 export B PY node_ok arm64_note ROOT ARM
 python3 - > "$B/programs.json" <<'EOF'
-import json, os, shutil, sys
+import json, os, shutil
 B, ROOT, ARM = os.environ["B"], os.environ["ROOT"], os.environ["ARM"]
-py = os.path.realpath(os.path.join(os.environ["PY"], "bin", "python"))
+# The venv's own path (a symlink): resolved, Python would not find the venv.
+py = os.path.join(os.environ["PY"], "bin", "python")
 progs = [
     {"name": "product", "cmd": [f"{ROOT}/target/release/bootstrap"]},
-    {"name": "floor", "cmd": [f"{ROOT}/target/release/examples/floor"], "aws": False},
+    {"name": "floor", "cmd": [f"{ROOT}/target/release/examples/floor"]},
     {"name": "python", "cmd": [py, "-m", "awslambdaric", "handler.handler"],
      "cwd": f"{B}/python-task",
      "env": {"LAMBDA_TASK_ROOT": f"{B}/python-task", "PYTHONPATH": f"{B}/python-task",
@@ -124,17 +128,15 @@ if os.environ["node_ok"] == "1":
 if not os.environ["arm64_note"]:
     for name, path in (("product-arm64", f"{ROOT}/{ARM}/bootstrap"),
                        ("floor-arm64", f"{ROOT}/{ARM}/examples/floor")):
-        progs.append({"name": name, "cmd": [path], "runner": ["qemu-aarch64-static"],
-                      "aws": name.startswith("product")})
-print(json.dumps({"moto_python": sys.executable, "programs": progs}, indent=1))
+        progs.append({"name": name, "cmd": [path], "runner": ["qemu-aarch64-static"]})
+print(json.dumps({"programs": progs}, indent=1))
 EOF
 
 # --- Measure, then write the report -------------------------------------------
 log "measuring (about 2 minutes)"
-python3 bench/bench.py --programs "$B/programs.json" --out "$B/results.json" \
+target/debug/examples/bench --programs "$B/programs.json" --out "$B/results.json" \
   --cold-reps "${BENCH_COLD_REPS:-20}" --qemu-reps "${BENCH_QEMU_REPS:-10}" \
-  --warm "${BENCH_WARM:-200}" --callgrind-reps "${BENCH_CALLGRIND_REPS:-3}" \
-  --log "$B/functions.log"
+  --warm "${BENCH_WARM:-200}" --callgrind-reps "${BENCH_CALLGRIND_REPS:-3}"
 python3 bench/report.py --programs "$B/programs.json" --results "$B/results.json" \
   --python "$PY/bin/python" --arm64-note "$arm64_note" --seconds $(( $(date +%s) - start ))
 log "done in $(( $(date +%s) - start ))s: BENCHMARKS.md, docs/benchmarks.md"

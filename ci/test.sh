@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # moto (DynamoDB + SES v2 over HTTP) is the one test dependency outside Cargo.
-python3 -c 'import moto.server' 2>/dev/null || bash ci/install.d/10-python.sh
+python3 -c 'import moto.server, waitress' 2>/dev/null || bash ci/install.d/10-python.sh
 
 blackbox() {
   # The binary that ships is the binary that is tested: release profile.

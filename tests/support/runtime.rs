@@ -1,10 +1,12 @@
 //! Black-box support: moto on loopback, a Lambda Runtime API emulator, and the
 //! compiled `bootstrap` (native, or aarch64 under qemu) as a child process.
+//! The cold-start benchmark (`examples/bench.rs`) runs its programs through
+//! the same pieces, with the timings they record.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -41,7 +43,8 @@ fn free_port() -> u16 {
 }
 
 /// moto server, one per test binary: `MOTO_URL` if set, else started here
-/// with a watchdog that stops it when the test process exits.
+/// (tests/support/moto_server.py: moto on waitress, each call timed) with a
+/// watchdog that stops it when the test process exits.
 pub fn moto_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
@@ -49,9 +52,11 @@ pub fn moto_url() -> &'static str {
             return url;
         }
         let port = free_port();
+        let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
         let script = format!(
-            "python3 -m moto.server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+            "python3 '{server}' {port} >/dev/null 2>&1 & m=$!; \
              while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $m",
+            server = server.display(),
             parent = std::process::id()
         );
         // The watchdog outlives this call; a thread reaps it when moto stops.
@@ -67,12 +72,49 @@ pub fn moto_url() -> &'static str {
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "moto did not start (pip install 'moto[server]', or run `make test`)"
+                "moto did not start (bash ci/install.d/10-python.sh installs moto and waitress)"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
         url
     })
+}
+
+/// One AWS call moto served (see tests/support/moto_server.py).
+#[allow(
+    dead_code,
+    reason = "the benchmark's driver (examples/bench.rs) uses it; the tests do not"
+)]
+#[derive(Debug, Clone)]
+pub struct MotoCall {
+    /// When moto's app was called, on this process's clock (to within the
+    /// round trip of the request that fetched it).
+    pub started: Instant,
+    /// moto's own time for the call, without HTTP parsing and socket writes.
+    pub took: Duration,
+    /// The operation: `X-Amz-Target` (DynamoDB), else the path (SES v2).
+    pub target: String,
+}
+
+/// The calls moto served since the last look (each is reported once).
+#[allow(
+    dead_code,
+    reason = "the benchmark's driver (examples/bench.rs) uses it; the tests do not"
+)]
+pub async fn moto_calls() -> Vec<MotoCall> {
+    let asked = Instant::now();
+    let text = http_get(&format!("{}/__calls", moto_url())).await;
+    let calls: Vec<(u64, u64, String)> = serde_json::from_str(&text).unwrap();
+    calls
+        .into_iter()
+        .map(|(ago, took, target)| MotoCall {
+            started: asked
+                .checked_sub(Duration::from_nanos(ago))
+                .unwrap_or(asked),
+            took: Duration::from_nanos(took),
+            target,
+        })
+        .collect()
 }
 
 /// SDK config pointing at moto, with dummy credentials.
@@ -218,10 +260,28 @@ pub enum Outcome {
     Error(Value),
 }
 
+/// An invocation's outcome with the emulator's clock readings.
+#[allow(
+    dead_code,
+    reason = "the benchmark's driver (examples/bench.rs) uses it; the tests do not"
+)]
+#[derive(Debug, Clone)]
+pub struct Timed {
+    pub outcome: Outcome,
+    /// The event was queued for the function's next `GET /next`.
+    pub queued: Instant,
+    /// The function's answer (response or error) reached the emulator.
+    pub answered: Instant,
+}
+
 #[derive(Default)]
 struct Shared {
-    waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    waiting: Mutex<HashMap<String, oneshot::Sender<(Outcome, Instant)>>>,
     init_error: Mutex<Option<Value>>,
+    /// When the first `GET /next` arrived: the function finished its init.
+    first_next: OnceLock<Instant>,
+    /// Woken by the first `GET /next` and by an init error.
+    ready: tokio::sync::Notify,
     /// Milliseconds each invocation gets (0: the function timeout, 10 s).
     budget_ms: std::sync::atomic::AtomicU64,
 }
@@ -236,6 +296,9 @@ pub struct RuntimeApi {
 fn reply(status: u16, body: &str) -> hyper::Response<Full<Bytes>> {
     let mut r = hyper::Response::new(Full::new(Bytes::from(body.to_owned())));
     *r.status_mut() = http::StatusCode::from_u16(status).unwrap();
+    // As Lambda's does; awslambdaric's runtime client crashes without it.
+    r.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
     r
 }
 
@@ -252,6 +315,8 @@ impl RuntimeApi {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                // Each answer is one small write: no Nagle delay in the timings.
+                let _ = stream.set_nodelay(true);
                 let (rx, s) = (rx.clone(), s.clone());
                 tokio::spawn(async move {
                     let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -276,6 +341,7 @@ impl RuntimeApi {
         rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, String)>>>,
         s: Arc<Shared>,
     ) -> hyper::Response<Full<Bytes>> {
+        let arrived = Instant::now();
         let path = req.uri().path().to_owned();
         let body = req
             .into_body()
@@ -285,6 +351,9 @@ impl RuntimeApi {
             .unwrap_or_default();
         let json = || serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
         if path == "/2018-06-01/runtime/invocation/next" {
+            if s.first_next.set(arrived).is_ok() {
+                s.ready.notify_one();
+            }
             let Some((id, event)) = rx.lock().await.recv().await else {
                 return reply(500, "closed");
             };
@@ -320,6 +389,7 @@ impl RuntimeApi {
         }
         if path == "/2018-06-01/runtime/init/error" {
             *s.init_error.lock().unwrap() = Some(json());
+            s.ready.notify_one();
             return reply(202, "{}");
         }
         let parts: Vec<&str> = path
@@ -333,7 +403,7 @@ impl RuntimeApi {
                 _ => return reply(404, "{}"),
             };
             if let Some(tx) = s.waiting.lock().unwrap().remove(*id) {
-                let _ = tx.send(outcome);
+                let _ = tx.send((outcome, arrived));
             }
             return reply(202, "{}");
         }
@@ -342,15 +412,38 @@ impl RuntimeApi {
 
     /// Queues an event and waits for the function's answer.
     pub async fn invoke(&self, event: &str) -> Outcome {
+        // Generous: the aarch64 binary runs under qemu.
+        self.invoke_timed(event, Duration::from_secs(30))
+            .await
+            .outcome
+    }
+
+    /// Queues an event and waits up to `within` for the function's answer,
+    /// noting when the event was queued and when the answer arrived.
+    pub async fn invoke_timed(&self, event: &str, within: Duration) -> Timed {
         let id = rust_aws::ids::new_id();
         let (tx, rx) = oneshot::channel();
         self.shared.waiting.lock().unwrap().insert(id.clone(), tx);
+        let queued = Instant::now();
         self.events.send((id, event.to_owned())).unwrap();
-        // Generous: the aarch64 binary runs under qemu.
-        tokio::time::timeout(Duration::from_secs(30), rx)
+        let (outcome, answered) = tokio::time::timeout(within, rx)
             .await
             .expect("function answered in time")
-            .unwrap()
+            .unwrap();
+        Timed {
+            outcome,
+            queued,
+            answered,
+        }
+    }
+
+    /// When the function first asked for an event, if it has.
+    #[allow(
+        dead_code,
+        reason = "the benchmark's driver (examples/bench.rs) uses it; the tests do not"
+    )]
+    pub fn first_next(&self) -> Option<Instant> {
+        self.shared.first_next.get().copied()
     }
 
     /// Gives each later invocation `budget` until its deadline
@@ -387,11 +480,18 @@ impl HttpReply {
     }
 }
 
-/// A running `bootstrap` connected to its own Runtime API.
+/// A running `bootstrap` (or any Lambda runtime process) connected to its
+/// own Runtime API.
 pub struct Function {
     pub runtime: RuntimeApi,
     child: Child,
     pub log_path: PathBuf,
+    /// Just before the process was spawned.
+    #[allow(
+        dead_code,
+        reason = "the benchmark's driver (examples/bench.rs) uses it; the tests do not"
+    )]
+    pub spawned: Instant,
 }
 
 impl Drop for Function {
@@ -433,21 +533,31 @@ pub fn lambda_env(table: &str) -> Vec<(String, String)> {
 impl Function {
     /// Starts the binary (under `BOOTSTRAP_RUNNER`, e.g. qemu, when set) with `env`.
     pub async fn start(env: &[(String, String)]) -> Self {
-        let runtime = RuntimeApi::start().await;
         let bin = bootstrap_bin();
         assert!(
             bin.exists(),
             "{} is missing: build it first (`make test` does)",
             bin.display()
         );
-        let mut cmd = match std::env::var("BOOTSTRAP_RUNNER") {
-            Ok(runner) if !runner.is_empty() => {
-                let mut c = Command::new(runner);
-                c.arg(&bin);
-                c
-            }
-            _ => Command::new(&bin),
-        };
+        let mut argv = Vec::new();
+        if let Ok(runner) = std::env::var("BOOTSTRAP_RUNNER")
+            && !runner.is_empty()
+        {
+            argv.push(runner);
+        }
+        argv.push(bin.display().to_string());
+        Self::spawn(&argv, None, env).await
+    }
+
+    /// Starts `argv` (a program and its arguments) in `cwd` with only `env`,
+    /// `PATH` (unless `env` sets it) and its own Runtime API.
+    pub async fn spawn(argv: &[String], cwd: Option<&Path>, env: &[(String, String)]) -> Self {
+        let runtime = RuntimeApi::start().await;
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
         let log_path =
             std::env::temp_dir().join(format!("rust-aws-blackbox-{}.log", rust_aws::ids::new_id()));
         let log = std::fs::File::create(&log_path).unwrap();
@@ -458,11 +568,15 @@ impl Function {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        let child = cmd.spawn().unwrap();
+        let spawned = Instant::now();
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", argv[0]));
         Self {
             runtime,
             child,
             log_path,
+            spawned,
         }
     }
 
@@ -537,5 +651,54 @@ impl Function {
     /// Everything the function wrote to stdout and stderr.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+/// What the benchmark measures a process by.
+#[allow(
+    dead_code,
+    reason = "the benchmark's driver (examples/bench.rs) uses it; the tests do not"
+)]
+impl Function {
+    /// Waits up to `within` for the end of the function's init (its first
+    /// `GET /next`) and returns when it came; an init error, an exit or the
+    /// timeout is an `Err` naming it.
+    pub async fn ready(&mut self, within: Duration) -> Result<Instant, String> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(error) = self.runtime.init_error() {
+                return Err(format!("init error {error}"));
+            }
+            if let Some(at) = self.runtime.first_next() {
+                return Ok(at);
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("exited ({status}) before its first /next"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("no /next within {within:?}"));
+            }
+            // Woken at once by /next or an init error; the tick notices an exit.
+            let _ = tokio::time::timeout(
+                Duration::from_millis(50),
+                self.runtime.shared.ready.notified(),
+            )
+            .await;
+        }
+    }
+
+    /// The process id (for /proc/<pid>/status).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Asks the process to stop with SIGTERM and waits for it (a tool such
+    /// as valgrind writes its results then; SIGKILL, on drop, would lose them).
+    pub fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
     }
 }
