@@ -505,7 +505,7 @@ async fn a_store_that_never_answers_gets_503_with_retry_after_in_time() {
     assert!(took < Duration::from_secs(9), "took {took:?}");
 }
 
-// ---- issue 8: load, logs, malformed events, a stopped store -------------------
+// ---- load, logs, malformed events, a stopped store ------------------------------
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_runtime_api_path_under_load_loses_nothing() {
