@@ -577,6 +577,12 @@ async fn moderate(
                 None => out(&format!("{}: {}", o.id, past(decision)))?,
                 Some(why) => eprintln!("rust-aws: {}: not {}: {why}", o.id, past(decision)),
             }
+            if o.mail_skipped {
+                eprintln!(
+                    "rust-aws: {}: no confirmation or reply-notification mail is sent for a comment approved here; the mailed approve link sends them",
+                    o.id
+                );
+            }
         }
     }
     Ok(if outcomes.iter().all(|o| o.done) {

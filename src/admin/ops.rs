@@ -30,6 +30,12 @@ pub struct Outcome {
     pub done: bool,
     /// Why not, when it was not.
     pub reason: Option<String>,
+    /// An approval of a comment that asked for reply notifications, or of
+    /// a reply: the function sends the confirmation and reply mails only
+    /// for approvals through its mailed links (they are signed with its
+    /// key, which this command does not hold), so none go out for this one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mail_skipped: bool,
 }
 
 /// Applies `decision` to each comment through [`Comments::decide`]:
@@ -42,6 +48,13 @@ pub async fn decide(
 ) -> StoreResult<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(ids.len());
     for id in ids {
+        let asks_for_mail = match decision {
+            Decision::Approve => store
+                .get_comment(id, now_ms)
+                .await?
+                .is_some_and(|c| c.notify || c.parent.is_some()),
+            Decision::Reject | Decision::Delete => false,
+        };
         let result = store.decide(id, decision, now_ms).await?;
         let reason = match result {
             Decided::Done => None,
@@ -57,6 +70,7 @@ pub async fn decide(
             id: id.clone(),
             action: decision.as_str(),
             done: reason.is_none(),
+            mail_skipped: asks_for_mail && reason.is_none(),
             reason,
         });
     }

@@ -123,6 +123,33 @@ fn id(n: u8) -> String {
 // ---- moderation --------------------------------------------------------
 
 #[tokio::test]
+async fn approving_a_comment_that_wants_mail_says_that_none_is_sent_from_here() {
+    let (table, store) = new_table().await;
+    let post = "/2026/11/mail/";
+    let mut asks = comment(&id(1), post, Some("a@example.org"), CommentStatus::Pending);
+    asks.notify = true;
+    let plain = comment(&id(2), post, Some("b@example.org"), CommentStatus::Pending);
+    store.put_comment(&asks, 0).await.unwrap();
+    store.put_comment(&plain, 0).await.unwrap();
+
+    let out = run(&["--table", &table, "approve", &id(1), &id(2)]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warned: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("no confirmation or reply-notification mail"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{stderr}");
+    assert!(warned[0].contains(&id(1)), "{stderr}");
+
+    let mut reply = comment(&id(3), post, None, CommentStatus::Pending);
+    reply.parent = Some(id(2));
+    store.put_comment(&reply, 0).await.unwrap();
+    let outcome = json(&table, &["approve", &id(3)]);
+    assert_eq!(outcome[0]["mail_skipped"], true, "{outcome}");
+}
+
+#[tokio::test]
 async fn pending_lists_the_queue_oldest_first_and_approve_publishes_and_counts() {
     let (table, store) = new_table().await;
     let post = "/2026/11/queue/";
