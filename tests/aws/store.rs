@@ -134,8 +134,14 @@ fn ids(list: &[CommentRecord]) -> Vec<&str> {
 }
 
 /// A comment of about 23 KB when `body` is 5,000 four-byte characters: a
-/// 100-character name of them and a 2 KB URL, near the largest the API takes.
-fn big_comment(post: &str, status: CommentStatus, body: String, created_ms: u64) -> CommentRecord {
+/// 100-character name of them and a 2 KB URL, near the largest the API takes
+/// (also the fault tests' comment).
+pub(crate) fn big_comment(
+    post: &str,
+    status: CommentStatus,
+    body: String,
+    created_ms: u64,
+) -> CommentRecord {
     CommentRecord {
         id: new_id(),
         post: post.to_owned(),

@@ -3,6 +3,7 @@
 //! (transaction conflicts, throttling, lost answers, SES refusals), injected
 //! by the fault proxy between the SDK and moto.
 
+use crate::store::big_comment as comment;
 use crate::support::proxy::{Fault, FaultProxy};
 use crate::support::runtime::{create_table, moto_url, sdk};
 use rust_aws::store::dynamodb::DynamoStore;
@@ -30,23 +31,6 @@ async fn dynamo_at(endpoint: &str) -> DynamoStore {
         )
         .build();
     DynamoStore::new(&rust_aws::aws::Sdk::with_config(config), table)
-}
-
-fn comment(post: &str, status: CommentStatus, body: String, created_ms: u64) -> CommentRecord {
-    CommentRecord {
-        id: rust_aws::ids::new_id(),
-        post: post.to_owned(),
-        parent: None,
-        name: "𝄞".repeat(100),
-        email: None,
-        url: Some(format!("https://example.net/{}", "u".repeat(2000))),
-        body,
-        created_ms,
-        status,
-        ip_hash: "00".repeat(16),
-        links_base: "https://api.example.org".into(),
-        notify: false,
-    }
 }
 
 fn contact(created_ms: u64) -> ContactRecord {
