@@ -246,6 +246,14 @@ fn captcha(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Captcha>, Con
 }
 
 impl Config {
+    /// The address mail is sent from: `SENDER_EMAIL`, or a placeholder for
+    /// the local mailers, which never send.
+    pub(crate) fn sender(&self) -> &str {
+        self.sender_email
+            .as_ref()
+            .map_or("rust-aws@localhost", |e| e.as_str())
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())

@@ -179,11 +179,7 @@ fn owner_mail(
     let c = &state.config;
     Mail {
         from_name: c.site_name.clone(),
-        from: c
-            .sender_email
-            .as_ref()
-            .map_or("rust-aws@localhost", |e| e.as_str())
-            .to_owned(),
+        from: c.sender().to_owned(),
         to: c
             .owner_email
             .as_ref()

@@ -93,11 +93,7 @@ fn visitor_mail(state: &State, to: &str, subject: String, text: String) -> Mail 
     let c = &state.config;
     Mail {
         from_name: c.site_name.clone(),
-        from: c
-            .sender_email
-            .as_ref()
-            .map_or("rust-aws@localhost", |e| e.as_str())
-            .to_owned(),
+        from: c.sender().to_owned(),
         to: to.to_owned(),
         reply_to: None,
         subject,
