@@ -91,10 +91,11 @@ import json, os, shutil
 B, ROOT, ARM = os.environ["B"], os.environ["ROOT"], os.environ["ARM"]
 # The venv's own path (a symlink): resolved, Python would not find the venv.
 py = os.path.join(os.environ["PY"], "bin", "python")
+# lambda_model: also measured with TLS endpoints and a memory size's CPU share.
 progs = [
-    {"name": "product", "cmd": [f"{ROOT}/target/release/bootstrap"]},
-    {"name": "floor", "cmd": [f"{ROOT}/target/release/examples/floor"]},
-    {"name": "python", "cmd": [py, "-m", "awslambdaric", "handler.handler"],
+    {"name": "product", "cmd": [f"{ROOT}/target/release/bootstrap"], "lambda_model": True},
+    {"name": "floor", "cmd": [f"{ROOT}/target/release/examples/floor"], "lambda_model": True},
+    {"name": "python", "cmd": [py, "-m", "awslambdaric", "handler.handler"], "lambda_model": True,
      "cwd": f"{B}/python-task",
      "env": {"LAMBDA_TASK_ROOT": f"{B}/python-task", "PYTHONPATH": f"{B}/python-task",
              "_HANDLER": "handler.handler"}},
@@ -119,10 +120,12 @@ progs += [
      "env": {"AWS_SHARED_CREDENTIALS_FILE": os.path.join(profile, "credentials"),
              "AWS_CONFIG_FILE": os.path.join(profile, "config"),
              "AWS_EC2_METADATA_DISABLED": "true"}},
-    {"name": "product-first-listing", "cmd": [bootstrap], "variant": True, "first": "listing"},
+    {"name": "product-first-listing", "cmd": [bootstrap], "variant": True, "first": "listing",
+     "lambda_model": True},
 ]
 if os.environ["node_ok"] == "1":
     progs.append({"name": "node", "cmd": [shutil.which("node"), f"{B}/node/runtime.mjs"],
+                  "lambda_model": True,
                   "cwd": f"{B}/node", "env": {"LAMBDA_TASK_ROOT": f"{B}/node",
                                               "_HANDLER": "handler.handler"}})
 if not os.environ["arm64_note"]:
@@ -136,7 +139,8 @@ EOF
 log "measuring (about 2 minutes)"
 target/debug/examples/bench --programs "$B/programs.json" --out "$B/results.json" \
   --cold-reps "${BENCH_COLD_REPS:-20}" --qemu-reps "${BENCH_QEMU_REPS:-10}" \
-  --warm "${BENCH_WARM:-200}" --callgrind-reps "${BENCH_CALLGRIND_REPS:-3}"
+  --warm "${BENCH_WARM:-200}" --callgrind-reps "${BENCH_CALLGRIND_REPS:-3}" \
+  --sizes "${BENCH_SIZES-128,512,1769}" --model-reps "${BENCH_MODEL_REPS:-20}"
 python3 bench/report.py --programs "$B/programs.json" --results "$B/results.json" \
   --python "$PY/bin/python" --arm64-note "$arm64_note" --seconds $(( $(date +%s) - start ))
 log "done in $(( $(date +%s) - start ))s: BENCHMARKS.md, docs/benchmarks.md"

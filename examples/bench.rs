@@ -59,6 +59,10 @@ struct Program {
     /// The first event's kind: "contact" (default) or "listing".
     #[serde(default)]
     first: Option<String>,
+    /// Also measured under the Lambda model (TLS endpoints, a memory size's
+    /// CPU share after init).
+    #[serde(default)]
+    lambda_model: bool,
 }
 
 impl Program {
@@ -80,6 +84,9 @@ struct Args {
     qemu_reps: usize,
     warm: usize,
     callgrind_reps: usize,
+    /// Memory sizes (MB) of the Lambda model; none turns it off.
+    sizes: Vec<u32>,
+    model_reps: usize,
 }
 
 fn args() -> Args {
@@ -90,6 +97,8 @@ fn args() -> Args {
         qemu_reps: 10,
         warm: 200,
         callgrind_reps: 3,
+        sizes: vec![128, 512, 1769],
+        model_reps: 20,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -102,6 +111,14 @@ fn args() -> Args {
             "--qemu-reps" => a.qemu_reps = count(),
             "--warm" => a.warm = count(),
             "--callgrind-reps" => a.callgrind_reps = count(),
+            "--model-reps" => a.model_reps = count(),
+            "--sizes" => {
+                a.sizes = value
+                    .split(',')
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v.parse().expect("a memory size in MB"))
+                    .collect();
+            }
             _ => panic!("unknown argument {flag}"),
         }
     }
@@ -182,6 +199,96 @@ impl Events {
     }
 }
 
+/// The CPU a Lambda function gets after its init: memory/1769 of one vCPU
+/// (AWS documents 1,769 MB as one vCPU), enforced the way Lambda enforces
+/// it, by a CFS bandwidth quota. The period is 20 ms, the throttling interval
+/// observed on Lambda (pwrdrvr/lambda-dispatch issue 246: a function that
+/// spends its share early in a 20 ms slice is paused to the slice's end).
+/// Init runs at full speed (Lambda's burst during init): a process is moved
+/// into its group once it first asks for an event.
+///
+/// cgroup v1 (`/sys/fs/cgroup/cpu`) or v2 (a `cpu` controller at
+/// `/sys/fs/cgroup`), whichever the machine has; root only.
+#[derive(Debug)]
+struct CpuShare {
+    /// The benchmark's parent group.
+    parent: PathBuf,
+    v2: bool,
+}
+
+const CFS_PERIOD_US: u64 = 20_000;
+const ONE_VCPU_MB: u64 = 1769;
+
+impl CpuShare {
+    /// The machine's cgroup hierarchy for CPU bandwidth, or why there is none.
+    fn new() -> Result<Self, String> {
+        let v1 = PathBuf::from("/sys/fs/cgroup/cpu");
+        let v2 = PathBuf::from("/sys/fs/cgroup");
+        let (root, is_v2) = if v1.join("cpu.cfs_quota_us").exists() {
+            (v1, false)
+        } else if std::fs::read_to_string(v2.join("cgroup.controllers"))
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "cpu"))
+        {
+            (v2, true)
+        } else {
+            return Err("no cgroup CPU controller (v1 or v2) on this machine".into());
+        };
+        let parent = root.join("rust-aws-bench");
+        std::fs::create_dir_all(&parent)
+            .map_err(|e| format!("cannot create {}: {e} (needs root)", parent.display()))?;
+        if is_v2 {
+            std::fs::write(parent.join("cgroup.subtree_control"), "+cpu")
+                .map_err(|e| format!("cannot enable the cpu controller: {e}"))?;
+        }
+        Ok(Self { parent, v2: is_v2 })
+    }
+
+    /// Moves process `pid` (all its threads) into a group of its own with
+    /// the CPU share of a function of `mb` megabytes.
+    fn place(&self, pid: u32, mb: u32) -> Throttled {
+        let dir = self.parent.join(format!("p{pid}"));
+        let _ = std::fs::create_dir(&dir);
+        let quota = (CFS_PERIOD_US * u64::from(mb) / ONE_VCPU_MB).max(1000);
+        let write = |file: &str, value: String| {
+            std::fs::write(dir.join(file), &value)
+                .unwrap_or_else(|e| panic!("{}/{file} <- {value}: {e}", dir.display()));
+        };
+        if self.v2 {
+            write("cpu.max", format!("{quota} {CFS_PERIOD_US}"));
+        } else {
+            write("cpu.cfs_period_us", CFS_PERIOD_US.to_string());
+            write("cpu.cfs_quota_us", quota.to_string());
+        }
+        write("cgroup.procs", pid.to_string());
+        Throttled { dir }
+    }
+}
+
+impl Drop for CpuShare {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.parent);
+    }
+}
+
+/// A process's group; removed when dropped (after the process has exited).
+#[derive(Debug)]
+struct Throttled {
+    dir: PathBuf,
+}
+
+impl Throttled {
+    /// Removes the group; its process must be gone (killed and reaped).
+    fn remove(self) {
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("bench: could not remove {}", self.dir.display());
+    }
+}
+
 /// Fails the run unless the function answered with `expected`.
 fn check(name: &str, what: &str, outcome: &Outcome, expected: u64) {
     match outcome {
@@ -193,6 +300,9 @@ fn check(name: &str, what: &str, outcome: &Outcome, expected: u64) {
 
 struct Bench {
     env: BTreeMap<String, String>,
+    /// What the Lambda model changes in it: the endpoints behind TLS and the
+    /// test CA each runtime trusts.
+    tls_env: BTreeMap<String, String>,
     events: Events,
     rng: u64,
 }
@@ -227,9 +337,22 @@ impl Bench {
         ] {
             env.insert(k.to_owned(), v.to_owned());
         }
+        let tls = runtime::moto_tls();
+        let ca = tls.ca_file.display().to_string();
+        let tls_env = [
+            ("AWS_ENDPOINT_URL_DYNAMODB", tls.dynamodb.clone()),
+            ("AWS_ENDPOINT_URL_SESV2", tls.ses.clone()),
+            ("SSL_CERT_FILE", ca.clone()),
+            ("AWS_CA_BUNDLE", ca.clone()),
+            ("NODE_EXTRA_CA_CERTS", ca),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
         let seed = nanos(std::time::UNIX_EPOCH.elapsed().unwrap()) | 1;
         Self {
             env,
+            tls_env,
             events: Events::new(),
             rng: seed,
         }
@@ -247,8 +370,12 @@ impl Bench {
         v
     }
 
-    async fn spawn(&self, p: &Program, wrapper: &[String]) -> Function {
+    async fn spawn(&self, p: &Program, wrapper: &[String], tls: bool) -> Function {
         let mut env = self.env.clone();
+        if tls {
+            env.remove("AWS_ENDPOINT_URL");
+            env.extend(self.tls_env.clone());
+        }
         env.extend(p.env.clone());
         env.retain(|k, _| !p.unset.contains(k));
         let env: Vec<(String, String)> = env.into_iter().collect();
@@ -263,12 +390,16 @@ impl Bench {
         f
     }
 
-    /// One process: init, the first event, and moto's share of it.
-    async fn cold(&mut self, p: &Program) -> Value {
+    /// One process: init, the first event, and moto's share of it. Under
+    /// the Lambda model (`share`: the CPU share of a memory size) the
+    /// endpoints are behind TLS and the process gets that share from its
+    /// first `GET /next` on.
+    async fn cold(&mut self, p: &Program, share: Option<(&CpuShare, u32)>) -> Value {
         runtime::moto_calls().await; // forget earlier calls
-        let mut f = self.spawn(p, &[]).await;
+        let mut f = self.spawn(p, &[], share.is_some()).await;
         let ready = f.ready(Duration::from_secs(300)).await;
         let ready = ready.unwrap_or_else(|e| panic!("{}: {e}\n{}", p.name, f.logs()));
+        let group = share.map(|(cpu, mb)| cpu.place(f.pid(), mb));
         let (event, expected) = self.events.make(p.first());
         let t = f
             .runtime
@@ -277,6 +408,9 @@ impl Bench {
         check(&p.name, "the cold event", &t.outcome, expected);
         let spawned = f.spawned;
         drop(f);
+        if let Some(group) = group {
+            group.remove();
+        }
         let calls: Vec<_> = runtime::moto_calls()
             .await
             .into_iter()
@@ -293,13 +427,20 @@ impl Bench {
     /// `n` requests after the cold one, one process per program, interleaved:
     /// request i goes to every program (in a new random order) before request
     /// i+1 goes to any. Memory after 100 requests and at the end.
-    async fn warm(&mut self, progs: &[Program], n: usize) -> BTreeMap<String, Value> {
+    async fn warm(
+        &mut self,
+        progs: &[Program],
+        n: usize,
+        share: Option<(&CpuShare, u32)>,
+    ) -> BTreeMap<String, Value> {
         let mut runs = BTreeMap::new();
+        let mut groups = Vec::new();
         for p in progs {
-            let mut f = self.spawn(p, &[]).await;
+            let mut f = self.spawn(p, &[], share.is_some()).await;
             if let Err(e) = f.ready(Duration::from_secs(300)).await {
                 panic!("{}: {e}\n{}", p.name, f.logs());
             }
+            groups.extend(share.map(|(cpu, mb)| cpu.place(f.pid(), mb)));
             runs.insert(p.name.clone(), f);
         }
         runtime::moto_calls().await;
@@ -330,11 +471,18 @@ impl Bench {
             .map(|c| nanos(c.took))
             .collect();
         let moto_median = median(&mut moto);
+        let memory: BTreeMap<String, (u64, u64)> = runs
+            .iter()
+            .map(|(name, f)| (name.clone(), memory_kib(f.pid())))
+            .collect();
+        drop(runs);
+        for group in groups {
+            group.remove();
+        }
         progs
             .iter()
             .map(|p| {
-                let ((hwm100, rss100), (hwm_end, _)) =
-                    (at100[&p.name], memory_kib(runs[&p.name].pid()));
+                let ((hwm100, rss100), (hwm_end, _)) = (at100[&p.name], memory[&p.name]);
                 let w = json!({
                     "lat": summarize(lat.remove(&p.name).unwrap_or_default()),
                     "hwm100_kib": hwm100,
@@ -361,7 +509,7 @@ impl Bench {
         ]
         .map(str::to_owned)
         .to_vec();
-        let mut f = self.spawn(p, &wrapper).await;
+        let mut f = self.spawn(p, &wrapper, false).await;
         if let Err(e) = f.ready(Duration::from_secs(600)).await {
             panic!("{} under callgrind: {e}\n{}", p.name, f.logs());
         }
@@ -469,7 +617,7 @@ async fn main() {
     // Page every binary and interpreter into the page cache first, so the
     // first measured round is not a disk read.
     for p in &progs {
-        bench.cold(p).await;
+        bench.cold(p, None).await;
     }
     for (group, reps, what) in [
         (&native, args.cold_reps, "cold starts"),
@@ -484,7 +632,7 @@ async fn main() {
         ));
         for _ in 0..reps {
             for p in bench.shuffled(group) {
-                let c = bench.cold(&p).await;
+                let c = bench.cold(&p, None).await;
                 cold.entry(p.name.clone()).or_default().push(c);
             }
         }
@@ -495,7 +643,51 @@ async fn main() {
         args.warm
     ));
     let warm_progs: Vec<Program> = native.iter().filter(|p| !p.variant).cloned().collect();
-    let mut warm = bench.warm(&warm_progs, args.warm).await;
+    let mut warm = bench.warm(&warm_progs, args.warm, None).await;
+
+    // The Lambda model: every size in every round, programs in a new order
+    // each time, so a noisy neighbour hits all of them alike.
+    let modelled: Vec<Program> = native.iter().filter(|p| p.lambda_model).cloned().collect();
+    let share = if args.sizes.is_empty() || modelled.is_empty() {
+        Err("not asked for (--sizes)".to_owned())
+    } else {
+        CpuShare::new()
+    };
+    let mut model: BTreeMap<String, BTreeMap<u32, Vec<Value>>> = BTreeMap::new();
+    let mut model_warm = BTreeMap::new();
+    let model_note = match &share {
+        Ok(cpu) => {
+            step(&format!(
+                "Lambda model: {} rounds of {} programs at {:?} MB",
+                args.model_reps,
+                modelled.len(),
+                args.sizes
+            ));
+            let pairs: Vec<(Program, u32)> = modelled
+                .iter()
+                .flat_map(|p| args.sizes.iter().map(move |mb| (p.clone(), *mb)))
+                .collect();
+            for _ in 0..args.model_reps {
+                for (p, mb) in bench.shuffled(&pairs) {
+                    let c = bench.cold(&p, Some((cpu, mb))).await;
+                    model.entry(p.name).or_default().entry(mb).or_default().push(c);
+                }
+            }
+            let mb = args.sizes[0];
+            step(&format!(
+                "Lambda model: {} warm requests at {mb} MB",
+                args.warm
+            ));
+            let warm_modelled: Vec<Program> =
+                modelled.iter().filter(|p| !p.variant).cloned().collect();
+            model_warm = bench.warm(&warm_modelled, args.warm, Some((cpu, mb))).await;
+            Value::Null
+        }
+        Err(why) => {
+            step(&format!("Lambda model skipped: {why}"));
+            json!(why)
+        }
+    };
 
     step("callgrind: instructions to the first /next, the first and the 11th response");
     let mut grind: BTreeMap<String, Value> = BTreeMap::new();
@@ -544,8 +736,40 @@ async fn main() {
             r["callgrind"] = cg;
         }
         r["cold"] = json!(runs);
+        if let Some(sizes) = model.remove(&p.name) {
+            let mut m = serde_json::Map::new();
+            for (mb, runs) in sizes {
+                let col = |key: &str| -> Vec<u64> {
+                    runs.iter().map(|c| c[key].as_u64().unwrap()).collect()
+                };
+                m.insert(
+                    mb.to_string(),
+                    json!({
+                        "init": summarize(col("init_ns")),
+                        "cold_start": summarize(col("cold_ns")),
+                        "moto": summarize(col("moto_ns")),
+                        "moto_calls": median(&mut col("moto_calls")),
+                        "cold": runs,
+                    }),
+                );
+            }
+            r["lambda"] = Value::Object(m);
+        }
+        if let Some(mut w) = model_warm.remove(&p.name) {
+            r["lambda_warm_lat"] = w["lat"].take();
+            w.as_object_mut().unwrap().remove("lat");
+            r["lambda_warm"] = w;
+        }
         results.insert(p.name.clone(), r);
     }
-    let out = json!({ "programs": results });
+    let out = json!({
+        "programs": results,
+        "lambda_model": {
+            "sizes": args.sizes,
+            "warm_size": args.sizes.first(),
+            "cfs_period_us": CFS_PERIOD_US,
+            "skipped": model_note,
+        },
+    });
     std::fs::write(&args.out, serde_json::to_string_pretty(&out).unwrap()).unwrap();
 }

@@ -43,8 +43,7 @@ fn free_port() -> u16 {
 }
 
 /// moto server, one per test binary: `MOTO_URL` if set, else started here
-/// (tests/support/moto_server.py: moto on waitress, each call timed) with a
-/// watchdog that stops it when the test process exits.
+/// (tests/support/moto_server.py: moto on waitress, each call timed).
 pub fn moto_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
@@ -53,30 +52,86 @@ pub fn moto_url() -> &'static str {
         }
         let port = free_port();
         let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
-        let script = format!(
-            "python3 '{server}' {port} >/dev/null 2>&1 & m=$!; \
-             while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $m",
-            server = server.display(),
-            parent = std::process::id()
+        watched(&format!("python3 '{}' {port}", server.display()));
+        wait_for_port(
+            port,
+            "moto did not start (bash ci/install.d/10-python.sh installs moto and waitress)",
         );
-        // The watchdog outlives this call; a thread reaps it when moto stops.
-        let mut watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("sh");
-        std::thread::spawn(move || watchdog.wait());
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto did not start (bash ci/install.d/10-python.sh installs moto and waitress)"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+/// Runs `command` in the background with a watchdog that stops it when this
+/// process exits (a test binary or the bench may end by a panic).
+fn watched(command: &str) {
+    let script = format!(
+        "{command} >/dev/null 2>&1 & m=$!; \
+         while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $m",
+        parent = std::process::id()
+    );
+    // The watchdog outlives this call; a thread reaps it when its server stops.
+    let mut watchdog = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("sh");
+    std::thread::spawn(move || watchdog.wait());
+}
+
+fn wait_for_port(port: u16, failure: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{failure}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// moto behind TLS, as AWS endpoints are: one HTTPS endpoint for DynamoDB
+/// and another for SES (two hosts, as on AWS, so a function pays for a
+/// handshake to each), and the file of the test CA that signed them.
+#[allow(
+    dead_code,
+    reason = "the benchmark's driver (examples/bench.rs) uses it; the tests do not"
+)]
+#[derive(Debug, Clone)]
+pub struct TlsEndpoints {
+    pub dynamodb: String,
+    pub ses: String,
+    pub ca_file: PathBuf,
+}
+
+/// The TLS front (tests/support/tls_front.py) over [`moto_url`], started once.
+#[allow(
+    dead_code,
+    reason = "the benchmark's driver (examples/bench.rs) uses it; the tests do not"
+)]
+pub fn moto_tls() -> &'static TlsEndpoints {
+    static TLS: OnceLock<TlsEndpoints> = OnceLock::new();
+    TLS.get_or_init(|| {
+        let upstream: u16 = moto_url()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("moto's URL ends in its port");
+        let (dynamodb, ses) = (free_port(), free_port());
+        let ca_file = std::env::temp_dir().join(format!("rust-aws-test-ca-{}.pem", std::process::id()));
+        let _ = std::fs::remove_file(&ca_file);
+        let front = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tls_front.py");
+        watched(&format!(
+            "python3 '{}' '{}' {upstream} {dynamodb} {ses}",
+            front.display(),
+            ca_file.display()
+        ));
+        for port in [dynamodb, ses] {
+            wait_for_port(port, "the TLS front did not start (it needs python3-cryptography, which moto brings)");
         }
-        url
+        assert!(ca_file.exists(), "the TLS front wrote no CA file");
+        TlsEndpoints {
+            dynamodb: format!("https://127.0.0.1:{dynamodb}"),
+            ses: format!("https://127.0.0.1:{ses}"),
+            ca_file,
+        }
     })
 }
 
