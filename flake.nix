@@ -227,11 +227,14 @@
 
           # Cargo's default (dev) profile, as `make test-unit`, `make test-service` and
           # `make lint` run them.
+          # The declared build environment (nix/build-inputs.toml [env]) as the
+          # derivations' environment, so the checks compile what ships.
           nativeArgs = {
             src = checkSrc;
             strictDeps = true;
             CARGO_PROFILE = "";
-          };
+          }
+          // declared.env;
           nativeDeps = craneLib.buildDepsOnly nativeArgs;
 
           checks = {

@@ -11,6 +11,7 @@
 #   - Debian 12's cross gcc links against glibc 2.36, above AL2023's 2.34. Rust's
 #     std and aws-lc only use older symbols today; ci/check-al2023.sh proves it on
 #     every build and fails the day a dependency needs more.
+#   - The declared build environment ([env]; e.g. aws-lc without jitter entropy).
 #   - The declared path remappings, with this build's paths: checkout, target dir
 #     and CARGO_HOME become fixed placeholders, so builds in different places give
 #     the same bytes (ci/repro.sh proves it). The paths of one checkout never
@@ -38,6 +39,8 @@ for k in ("rustc", "target", "profile", "bin", "glibc"):
 print(f"decl_default_features={'true' if d['default_features'] else 'false'}")
 for k in ("features", "rustflags", "cflags"):
     print(f"decl_{k}=(" + " ".join(shlex.quote(x) for x in d[k]) + ")")
+for k, v in d["env"].items():
+    print(f"export {k}={shlex.quote(v)}")
 PY
 )" || die "cannot read $inputs"
 

@@ -7,7 +7,8 @@ nix/build-inputs.toml: rustc release, target, profile, binary, features, RUSTFLA
 same rustc release (rust-overlay's upstream binaries, Debian's rustc-web), so the two
 binaries are not expected to be bit-identical; what each build is *told* is.
 
-Checked here, without building:
+Checked here, without building (and for the declared build environment, [env], in every
+route: Nix, the CI cross build and plain cargo through .cargo/config.toml):
   1. the declaration itself: keys, formats, and that it names what Cargo.toml has;
   2. the Nix side: nix/build-inputs.nix evaluated by nix-instantiate, and its flag
      script run in bash: the cargo arguments, the
@@ -39,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "nix" / "build-inputs.toml"
 PLACEHOLDERS = ("{checkout}", "{target_dir}", "{cargo_home}")
 KEYS = {"rustc", "components", "target", "profile", "bin", "default_features", "features", "glibc",
-        "rustflags", "cflags"}
+        "rustflags", "cflags", "env"}
+CARGO_CONFIG = ROOT / ".cargo" / "config.toml"
 
 problems: list[str] = []
 
@@ -102,6 +104,12 @@ def check_declaration() -> dict | None:
         return None
     if not isinstance(d["default_features"], bool):
         fail("default_features must be true or false")
+        return None
+    if not isinstance(d["env"], dict) or not all(
+        re.fullmatch(r"[A-Z][A-Z0-9_]*", k) and isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9_.,:=+-]*", v)
+        for k, v in d["env"].items()
+    ):
+        fail("[env] must map VARIABLE names to plain string values (no spaces, quotes or shell syntax)")
         return None
     if not re.fullmatch(r"1\.\d+\.\d+", d["rustc"]):
         fail(f"rustc {d['rustc']!r} is not an exact stable release like 1.96.0")
@@ -216,12 +224,20 @@ def check_nix_side(d: dict, tmp: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"}
     env["RUSTFLAGS"] = "-C should-be-unset"
     var = "CFLAGS_" + d["target"].replace("-", "_")
-    dump = f'{script}\nprintf "%s\\0%s\\0%s" "$CARGO_ENCODED_RUSTFLAGS" "${var}" "${{RUSTFLAGS-unset}}"'
+    for k in d["env"]:
+        env.pop(k, None)
+    declared_env = "".join(f'"${{{k}-unset}}"' + r"'\0'" for k in d["env"])
+    dump = (f'{script}\nprintf "%s\\0%s\\0%s" "$CARGO_ENCODED_RUSTFLAGS" "${var}" "${{RUSTFLAGS-unset}}"\n'
+            f'printf "%s" {declared_env}')
     got = subprocess.run(["bash", "-euo", "pipefail", "-c", dump], cwd=checkout, env=env, capture_output=True)
     if got.returncode != 0:
         fail(f"the Nix flag script fails in bash: {got.stderr.decode().strip()}")
         return
-    encoded, cflags, rustflags_env = got.stdout.decode().split("\0")
+    encoded, cflags, rest = got.stdout.decode().split("\0", 2)
+    rustflags_env, *env_values = rest.split("\0")[: 1 + len(d["env"])]
+    nix_env = dict(zip(d["env"], env_values))
+    if nix_env != d["env"]:
+        fail(f"the Nix flag script exports {nix_env}, declared [env] {d['env']}")
     paths = {
         "checkout": str(checkout),
         "target_dir": f"{checkout}/target",
@@ -234,7 +250,7 @@ def check_nix_side(d: dict, tmp: Path) -> None:
     elif rustflags_env != "unset":
         fail("the Nix flag script leaves RUSTFLAGS set, which would override CARGO_ENCODED_RUSTFLAGS")
     else:
-        ok("the Nix build exports exactly the declared rustflags and cflags")
+        ok("the Nix build exports exactly the declared rustflags, cflags and env")
 
     # flake.nix takes all of it from nix/build-inputs.nix and repeats none of it.
     flake = (ROOT / "flake.nix").read_text()
@@ -283,7 +299,7 @@ def check_ci_side(d: dict, tmp: Path) -> None:
         f"#!{sys.executable}\n"
         "import json, os, sys\n"
         "keys = ['CARGO_ENCODED_RUSTFLAGS', 'RUSTFLAGS', 'RUSTC', 'CARGO_HOME', 'CARGO_TARGET_DIR', "
-        f"'{var}']\n"
+        f"'{var}'] + {sorted(d['env'])!r}\n"
         f"json.dump({{'argv': sys.argv[1:], 'env': {{k: os.environ.get(k) for k in keys}}}}, open({str(record)!r}, 'w'))\n"
         f"out = os.path.join(os.environ.get('CARGO_TARGET_DIR', 'target'), {d['target']!r}, {d['profile']!r})\n"
         "os.makedirs(out, exist_ok=True)\n"
@@ -298,6 +314,8 @@ def check_ci_side(d: dict, tmp: Path) -> None:
         CARGO_TARGET_DIR=str(target_dir),
     )
     env.pop("RUSTFLAGS", None)
+    for k in d["env"]:
+        env.pop(k, None)
     got = subprocess.run(["bash", str(script)], cwd=ROOT, env=env, capture_output=True, text=True)
     if got.returncode != 0:
         fail(f"ci/build-arm64.sh refuses the declaration: {got.stderr.strip()}")
@@ -323,8 +341,11 @@ def check_ci_side(d: dict, tmp: Path) -> None:
         fail(f"CI passes {var}={seen['env'][var]!r}, declared {' '.join(render(d['cflags'], paths))!r}")
     if seen["env"]["RUSTC"] != str(rustc):
         fail(f"CI compiles with {seen['env']['RUSTC']!r}, not the rustc it checked")
+    ci_env = {k: seen["env"].get(k) for k in d["env"]}
+    if ci_env != d["env"]:
+        fail(f"CI builds with {ci_env}, declared [env] {d['env']}")
     if len(problems) == start:
-        ok(f"CI runs `cargo {' '.join(want_args)}` with exactly the declared rustflags and cflags")
+        ok(f"CI runs `cargo {' '.join(want_args)}` with exactly the declared rustflags, cflags and env")
 
     # The CI binary is linked against Debian's glibc 2.36: its floor is the ELF check's.
     check = ROOT / "ci" / "check-al2023.sh"
@@ -406,6 +427,24 @@ def check_repository() -> None:
         ok(f"no rust-toolchain file; base image {pin['imageDigest'][:19]}... pinned {state}")
 
 
+def check_plain_cargo(d: dict) -> None:
+    """`cargo build --release` and `cargo lambda build` get the environment from
+    .cargo/config.toml's [env] (a variable already set in the caller's environment wins
+    there, as cargo documents; CI and Nix set none of them otherwise)."""
+    print("plain cargo (.cargo/config.toml)")
+    try:
+        config = tomllib.loads(CARGO_CONFIG.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        fail(f"cannot read {CARGO_CONFIG.relative_to(ROOT)}: {e}")
+        return
+    have = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in config.get("env", {}).items()}
+    missing = {k: v for k, v in d["env"].items() if have.get(k) != v}
+    if missing:
+        fail(f".cargo/config.toml [env] lacks or differs on {missing} (declared in nix/build-inputs.toml)")
+    else:
+        ok(f"cargo build and cargo lambda build get {sorted(d['env'])} from .cargo/config.toml")
+
+
 def main() -> int:
     d = check_declaration()
     if d is not None and not problems:
@@ -413,6 +452,7 @@ def main() -> int:
             tmp = Path(os.path.realpath(tmp))
             check_nix_side(d, tmp)
             check_ci_side(d, tmp)
+        check_plain_cargo(d)
         check_toolchains(d)
     check_repository()
     if problems:

@@ -82,5 +82,8 @@ declared
       export CARGO_ENCODED_RUSTFLAGS
       export CFLAGS_${builtins.replaceStrings [ "-" ] [ "_" ] declared.target}="''${cflags[*]}"
       unset RUSTFLAGS
-    '';
+    ''
+    + builtins.concatStringsSep "" (
+      map (name: "export ${name}=\"${declared.env.${name}}\"\n") (builtins.attrNames declared.env)
+    );
 }
