@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LABELS = {
     "product": "**rust-aws `bootstrap`**",
-    "floor": "floor: the seed article's bare handler",
+    "floor": "floor: a bare `lambda_http` handler (examples/floor.rs)",
     "python": "Python 3.11 + boto3 (awslambdaric)",
     "node": "Node.js + AWS SDK v3",
 }
@@ -194,7 +194,7 @@ def main():
         return "**met**" if b else "**not met**"
 
     budgets = "\n".join([
-        "| budget (issue 7) | measured | |",
+        "| budget | measured | |",
         "|---|---:|---|",
         f"| init time ≤ {BUDGET_INIT}× the floor's | {fx(init_t)} ({ms(p_init)} vs {ms(f_init)}"
         f"{paired('product', 'floor', 'init_ns')}) "
@@ -412,7 +412,7 @@ Measured in this run: the shipped binary with one start-up setting put back as i
     readme = f"""## Performance
 
 One `POST /contact` — DynamoDB write and SES send included — from a cold process, side by side with the
-seed article's bare handler and with the same function in Python + boto3, through a Lambda Runtime API
+bare handler of examples/floor.rs and with the same function in Python + boto3, through a Lambda Runtime API
 emulator against moto on loopback ({now}, x86_64; `make bench` writes the full report,
 [BENCHMARKS.md](BENCHMARKS.md), including the aarch64 ratios under qemu):
 
@@ -429,7 +429,7 @@ The product starts in {fx(init_t)} the floor's time ({fx(init_i)} its instructio
 {ms(p_moto)} of its {ms(p_cold)} cold start is moto answering its calls; its own part
 ({ms(p_rest)}) is {fx(ratio(py_rest, p_rest))} smaller than Python's ({ms(py_rest)}).
 
-Budgets (issue 7): {budget_line}.
+Budgets: {budget_line}.
 """
     os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
     with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
