@@ -68,7 +68,7 @@ source-set-check: ## the crate compiles from exactly the files the flake's sourc
 	python3 ci/source-set-check.py --self-test
 	python3 ci/source-set-check.py
 
-template-check: ## cfn-lint, SAM translation, template/code agreement
+template-check: ## cfn-lint, SAM translation, template/code agreement, README item kinds
 	bash ci/template-check.sh
 
 docker-lint: ## hadolint on the Dockerfile
