@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bootstrap.zip for a `Runtime: provided.al2023` zip deployment: `make zip`.
 # Usage: ci/zip.sh BINARY      (the checked aarch64 bootstrap)
+# What nothing else proves: the zip Lambda would unpack holds that checked
+# binary as an executable `bootstrap` at its root (checked below).
 #
 # The zip path (what `cargo lambda build --release --arm64 --output-format zip`
 # makes; README.md, "Migrating from the 2019 setup"), made from the same binary
