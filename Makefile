@@ -12,7 +12,7 @@ SHIPPED_FEATURES := --no-default-features --features aws
 
 .PHONY: help run test test-unit test-service test-blackbox test-browser fmt lint ci \
         build build-arm64 check-al2023 test-arm64 repro zip \
-        nix-check source-set-check template-check docker-lint fuzz audit bench
+        nix-check source-set-check template-check docker-lint workflow-lint fuzz audit bench
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -68,11 +68,19 @@ source-set-check: ## the crate compiles from exactly the files the flake's sourc
 	python3 ci/source-set-check.py --self-test
 	python3 ci/source-set-check.py
 
-template-check: ## cfn-lint, SAM translation, template/code agreement
+template-check: ## cfn-lint, SAM translation, template/code agreement, README item kinds
 	bash ci/template-check.sh
 
 docker-lint: ## hadolint on the Dockerfile
 	bash ci/docker-lint.sh
+
+workflow-lint: ## jactionlint (actionlint's checks, shellcheck on run: scripts) on .github/workflows
+	jactionlint --version | head -1
+	jactionlint --profile correctness --no-online
+	@# A lint that cannot fail proves nothing: an undefined context property must be reported.
+	! printf 'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "$${{ github.nope }}"\n' \
+	  | jactionlint --profile correctness --no-online - >/dev/null
+	@echo "workflow-lint: OK"
 
 fuzz: ## each fuzz target for a bounded time
 	bash ci/fuzz.sh
@@ -83,4 +91,4 @@ audit: ## cargo-deny: advisories (pinned snapshot), licenses, bans, sources
 bench: ## cold-start benchmark against the floor and the peers; writes BENCHMARKS.md
 	bash bench/run.sh
 
-ci: fmt lint test test-browser nix-check source-set-check template-check docker-lint audit build-arm64 check-al2023 zip test-arm64 repro fuzz ## everything CI runs
+ci: fmt lint test test-browser nix-check source-set-check template-check docker-lint workflow-lint audit build-arm64 check-al2023 zip test-arm64 repro fuzz ## everything CI runs

@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LABELS = {
     "product": "**rust-aws `bootstrap`**",
-    "floor": "floor: the seed article's bare handler",
+    "floor": "floor: a bare `lambda_http` handler (examples/floor.rs)",
     "python": "Python 3.11 + boto3 (awslambdaric)",
     "node": "Node.js + AWS SDK v3",
 }
@@ -525,8 +525,8 @@ Measured in this run: the shipped binary with one start-up setting put back as i
 
 One `POST /contact` — DynamoDB write and SES send included — from a cold process, the way Lambda runs it:
 the AWS endpoints behind TLS (moto behind a TLS front with a test CA) and, after a full-speed init, the CPU
-share of the function's memory (a cgroup CPU quota; 128 MB is 7% of a vCPU). Side by side with the seed
-article's bare handler, the same function in Python + boto3 and in Node.js, through a Lambda Runtime API
+share of the function's memory (a cgroup CPU quota; 128 MB is 7% of a vCPU). Side by side with the bare
+handler of examples/floor.rs, the same function in Python + boto3 and in Node.js, through a Lambda Runtime API
 emulator ({now}, x86_64; `make bench` writes the full report, [BENCHMARKS.md](BENCHMARKS.md), with the
 loopback figures, instruction counts and the aarch64 ratios under qemu):
 

@@ -8,7 +8,7 @@ import sys
 
 SETTINGS = {
     "shipped": "opt-level 3, lto fat, codegen-units 1, panic unwind (Cargo.toml)",
-    "abort": "panic abort (the profile before issue 7)",
+    "abort": "panic abort (the release profile before the start-up work)",
     "opt-s": "opt-level \"s\"",
     "opt-z": "opt-level \"z\"",
     "thin-lto": "lto thin, codegen-units 16",

@@ -4,7 +4,7 @@
 # BENCHMARKS.md and docs/benchmarks.md (the README's section).
 #
 #   product  target/release/bootstrap                     (the shipped profile)
-#   floor    target/release/examples/floor                (the seed article's handler)
+#   floor    target/release/examples/floor                (a bare handler: the floor)
 #   python   bench/peer_python on awslambdaric + boto3    (how users otherwise deploy)
 #   node     bench/peer_node on AWS SDK v3                (when node and npm are here)
 #   *-arm64  the aarch64 builds of product and floor under qemu (ratios only)
@@ -101,7 +101,7 @@ progs = [
              "_HANDLER": "handler.handler"}},
 ]
 # Start-up variants: the shipped binary with one setting as it was before
-# issue 7 (the platform's trust store; aws-config's default chains, which it
+# the start-up work of bench/startup.md (the platform's trust store; aws-config's default chains, which it
 # uses when the environment has no credentials: here they find a profile
 # file, and IMDS is off so nothing leaves loopback), and with a comment
 # listing as its first event (a page view: no SES client is ever built).

@@ -2,11 +2,12 @@
 # Dependency hygiene: `make audit`. cargo-deny's four checks (deny.toml):
 # advisories against the pinned RustSec snapshot, licenses, bans, sources.
 #
-# Offline by design: the advisory database is the snapshot in
-# ../shared/advisory-db/ (advisory-db.tar.gz, or a git checkout), resolved from
-# the repository root, so the verdict only changes when the snapshot or the
-# lock file does. shared/ is read-only: the snapshot is unpacked into a scratch
-# directory. Online, against the live database: docs/fuzzing.md
+# Offline by design: the advisory database is a snapshot of rustsec/advisory-db
+# at the commit flake.lock pins as `advisory-db`, found beside the checkout in
+# ../shared/advisory-db/ (advisory-db.tar.gz, or a git checkout) or named by
+# ADVISORY_DB, so the verdict only changes when the snapshot or the lock file
+# does. The snapshot may be read-only: it is unpacked into a scratch directory.
+# How to make one on a fresh machine: docs/fuzzing.md ("Dependency checks"). Online, against the live database: docs/fuzzing.md
 # ("Dependency checks"), in short `cargo deny check` with deny.toml as it is.
 #
 #   ADVISORY_DB  a different snapshot (directory or .tar.gz) to check against

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Cross-compile the shipped bootstrap for aarch64-unknown-linux-gnu (Lambda arm64,
 # provided.al2023), reproducibly: `make build-arm64`.
+# The one non-Nix route to the shipped binary: check-al2023.sh, zip.sh and the
+# aarch64 black-box tier test what it builds; repro.sh builds through it twice.
 #
 # What to build is declared once, in nix/build-inputs.toml (rustc release, target,
 # profile, bin, features, RUSTFLAGS, CFLAGS, glibc floor); the Nix build reads the

@@ -48,7 +48,7 @@ printf '%-16s %10s %8s %8s  %s\n' target executions exec/s corpus result
 for t in $targets; do
   mkdir -p "$work/$t"
   log=$work/$t.log
-  # -timeout: one input running 10 s is a hang (PRODUCT.md: no input hangs).
+  # -timeout: one input running 10 s is a hang (no input may hang the function).
   # -rss_limit_mb: a run that needs 2 GiB is a memory blow-up.
   if cargo fuzz run "${flags[@]}" "$t" "$work/$t" "corpus/$t" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

@@ -4,7 +4,8 @@
 #   2. the SAM translator turns it into CloudFormation (managed-policy lookup
 #      stubbed, no AWS), and cfn-lint passes on that output too
 #   3. template and code agree: routes, environment, table, metrics, IAM,
-#      alarms, and the Dockerfile's pins (ci/template_check.py)
+#      alarms, the Dockerfile's pins, and README.md's table design lists every
+#      item kind the store writes (ci/template_check.py)
 #   4. the checker's self-test: each break it claims to catch is caught
 # Needs: cfn-lint, aws-sam-translator (ci/install.d/20-deploy-tools.sh), cargo.
 set -euo pipefail

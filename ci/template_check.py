@@ -7,6 +7,11 @@ in with --contract. The template is checked as written and as the SAM
 translator turns it into CloudFormation (offline: the managed-policy lookup
 is stubbed), so a SAM quirk that changes meaning in translation is caught too.
 
+README.md's table design is held to the code too: every kind of item the
+store writes, found by the partition-key prefixes of the string literals under
+src/ (`"COMMENT#"`, `format!("SUB#{id}")`, ...), has a row, and every row
+names a prefix the code writes.
+
     template_check.py --contract contract.json [--translated-out out.json]
     template_check.py --contract contract.json --self-test
 
@@ -510,6 +515,99 @@ def check_dockerfile(text: str, base_image: dict, errors: list[str]) -> None:
         errors.append("Dockerfile: a builder stage must run `nix build .#bootstrap` (same bits as the Nix build)")
 
 
+# ------------------------------------------------------------- item kinds
+
+# A partition-key prefix in a Rust string literal: `"COMMENT#"`, `"SUB#{id}"`.
+KEY_PREFIX_LITERAL = re.compile(r'"([A-Z][A-Z0-9_]*)#')
+# A partition-key prefix in README's table: `COMMENT#<id>`.
+KEY_PREFIX_DOC = re.compile(r"`([A-Z][A-Z0-9_]*)#")
+
+
+def code_key_prefixes(sources: dict[str, str]) -> dict[str, str]:
+    """Each partition-key prefix in the code, with where it first appears.
+
+    Comment lines are skipped: only what the code builds counts."""
+    found: dict[str, str] = {}
+    for path, text in sorted(sources.items()):
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if line.lstrip().startswith("//"):
+                continue
+            for m in KEY_PREFIX_LITERAL.finditer(line):
+                found.setdefault(m.group(1), f"{path}:{lineno}")
+    return found
+
+
+def readme_key_prefixes(readme: str) -> set[str] | None:
+    """The prefixes in the `pk` column of the item table under "Data and the
+    table design", or None when that table is not found."""
+    section = re.search(r"^## Data and the table design\n(.*?)(?=^## )", readme, re.S | re.M)
+    if not section:
+        return None
+    rows, in_table = [], False
+    for line in section.group(1).splitlines():
+        if line.startswith("| item |"):
+            in_table = True
+        elif in_table and line.startswith("|"):
+            rows.append(line)
+        elif in_table:
+            break
+    if not rows:
+        return None
+    cells = [r.split("|")[2] for r in rows[1:] if r.count("|") >= 4]  # rows[0] is |---|
+    return {m.group(1) for c in cells for m in KEY_PREFIX_DOC.finditer(c)}
+
+
+def check_item_kinds(readme: str, sources: dict[str, str], errors: list[str]) -> None:
+    documented = readme_key_prefixes(readme)
+    if documented is None:
+        errors.append("README.md: no item table (a row starting '| item |') under '## Data and the table design'")
+        return
+    written = code_key_prefixes(sources)
+    if not written:
+        errors.append("src/: no partition-key prefix found in the code (\"NAME#...\"); has the store moved?")
+    for prefix, where in sorted(written.items()):
+        if prefix not in documented:
+            errors.append(f"README.md's table design has no item with pk {prefix}#..., which {where} writes")
+    for prefix in sorted(documented - set(written)):
+        errors.append(f"README.md's table design lists pk {prefix}#..., which no code under src/ writes")
+
+
+def read_sources(src: Path) -> dict[str, str]:
+    return {str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p): p.read_text() for p in src.rglob("*.rs")}
+
+
+ITEM_KIND_CASES = 3
+
+
+def self_test_item_kinds(readme: str, sources: dict[str, str]) -> int:
+    """The item-kind check's own breaks; returns how many were missed."""
+    note_row = next(ln for ln in readme.splitlines() if ln.startswith("| ") and "`NOTE#" in ln)
+    cases = [
+        ("README loses an item kind", readme.replace(note_row + "\n", ""), sources, "pk NOTE#"),
+        ("code gains an item kind", readme,
+         {**sources, "src/store/new.rs": 'fn k(id: &str) -> String { format!("SESSION#{id}") }\n'}, "pk SESSION#"),
+        ("README lists a kind the code dropped", readme.replace(note_row, note_row.replace("`NOTE#", "`NOTICE#")),
+         sources, "pk NOTICE#"),
+    ]
+    assert len(cases) == ITEM_KIND_CASES
+    errors: list[str] = []
+    check_item_kinds(readme, sources, errors)
+    if errors:
+        print("self-test: the unmodified README and sources do not pass:", *errors, sep="\n  ")
+        return len(cases)
+    missed = 0
+    for name, r, s, expect in cases:
+        errs: list[str] = []
+        check_item_kinds(r, s, errs)
+        hit = [e for e in errs if expect in e]
+        if hit:
+            print(f"  caught: {name}: {hit[0]}")
+        else:
+            missed += 1
+            print(f"  MISSED: {name} (expected a message with {expect!r}, got {errs})")
+    return missed
+
+
 # ------------------------------------------------------------- translation
 
 
@@ -593,7 +691,7 @@ def role_policy(t: dict, name: str) -> dict:
     return next(p for p in pols if p["PolicyName"] == name)["PolicyDocument"]["Statement"]
 
 
-def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict) -> int:
+def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict, readme: str, sources: dict[str, str]) -> int:
     """Each mutation must be reported with a message containing the given text."""
     base_digest = FINAL_FROM.match(
         [ln for ln in dockerfile.splitlines() if ln.startswith("FROM ")][-1]
@@ -712,7 +810,9 @@ def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict) -> i
         else:
             failures += 1
             print(f"  MISSED: {name} (expected a message with {expect!r}, got {errs})")
-    print(f"{len(cases) - failures} passed, {failures} failed")
+    failures += self_test_item_kinds(readme, sources)
+    total = len(cases) + ITEM_KIND_CASES
+    print(f"{total - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
@@ -722,6 +822,8 @@ def main() -> int:
     ap.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     ap.add_argument("--dockerfile", type=Path, default=ROOT / "Dockerfile")
     ap.add_argument("--base-image", type=Path, default=ROOT / "nix" / "base-image.json")
+    ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    ap.add_argument("--src", type=Path, default=ROOT / "src", help="the Rust sources whose item kinds README.md lists")
     ap.add_argument("--translated-out", type=Path, help="write the translated CloudFormation here (for cfn-lint)")
     ap.add_argument("--self-test", action="store_true")
     args = ap.parse_args()
@@ -730,22 +832,26 @@ def main() -> int:
     tpl = load_template(args.template)
     dockerfile = args.dockerfile.read_text()
     base_image = json.loads(args.base_image.read_text())
+    readme = args.readme.read_text()
+    sources = read_sources(args.src)
 
     if args.self_test:
-        return self_test(tpl, contract, dockerfile, base_image)
+        return self_test(tpl, contract, dockerfile, base_image, readme, sources)
 
     errors, cfn = run_checks(tpl, contract, dockerfile, base_image)
+    check_item_kinds(readme, sources, errors)
     if cfn is not None and args.translated_out:
         args.translated_out.write_text(json.dumps(cfn, indent=1, sort_keys=True))
     if errors:
-        print(f"{args.template.name} / {args.dockerfile.name} disagree with the code or the deployment rules:")
+        print(f"{args.template.name} / {args.dockerfile.name} / {args.readme.name} disagree with the code or the deployment rules:")
         for e in errors:
             print(f"  - {e}")
         return 1
     print(
         f"template agrees with the code: {len(contract['routes'])} routes, "
         f"{len(contract['env'])} variables ({sum(v['local_only'] for v in contract['env'])} local-only), "
-        f"table keys/indexes/TTL, metrics; translation and Dockerfile pin OK"
+        f"table keys/indexes/TTL, metrics; translation and Dockerfile pin OK; "
+        f"README lists the {len(code_key_prefixes(sources))} item kinds the store writes"
     )
     return 0
 

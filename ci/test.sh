@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The three test tiers. With no argument: unit, service, then black-box
 # (the release bootstrap through the Runtime API against moto).
+# The one place that says which cargo test runs make up the full suite and
+# the black-box tiers (`make test`, `make test-blackbox`, `make test-arm64`).
 #   ci/test.sh blackbox        the black-box tier only (release build)
 #   ci/test.sh blackbox-arm64  the black-box tier against the aarch64 binary under qemu
 #

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # bootstrap.zip for a `Runtime: provided.al2023` zip deployment: `make zip`.
 # Usage: ci/zip.sh BINARY      (the checked aarch64 bootstrap)
+# What nothing else proves: the zip Lambda would unpack holds that checked
+# binary as an executable `bootstrap` at its root (checked below).
 #
-# The zip path of the seed article (`cargo lambda build --release --arm64
-# --output-format zip`), made from the same binary the image ships and the
-# tests ran: checked for AL2023 first, named `bootstrap` at the zip's root,
-# executable, and with a fixed timestamp, so the same binary always gives
-# the same zip. Written beside the binary; prints its path last.
+# The zip path (what `cargo lambda build --release --arm64 --output-format zip`
+# makes; README.md, "Migrating from the 2019 setup"), made from the same binary
+# the image ships and the tests ran: checked for AL2023 first, named
+# `bootstrap` at the zip's root, executable, and with a fixed timestamp, so the
+# same binary always gives the same zip. Written beside the binary; prints its path last.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -ne 1 ]; then

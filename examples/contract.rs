@@ -1,5 +1,5 @@
 //! Prints the code's side of the deployment contract as JSON, for
-//! `ci/template-check.py` to compare with `template.yaml`.
+//! `ci/template_check.py` to compare with `template.yaml`.
 use rust_aws::contract::{self, table};
 
 fn main() {

@@ -1,5 +1,6 @@
-//! The floor of the cold-start benchmark (`bench/`): the seed article's
-//! minimal handler, built as an example of this crate so it links the same
+//! The floor of the cold-start benchmark (`bench/`): the minimal
+//! `lambda_http` handler of the 2019 article this project grew from (README.md,
+//! "Migrating from the 2019 setup"), built as an example of this crate so it links the same
 //! crate versions with the same release profile as `bootstrap`.
 //!
 //! One `service_fn` dispatching on (method, path), 404 otherwise, and

@@ -22,7 +22,7 @@ use crate::{notify, respond, routes};
 
 /// Every route the app serves, as `(method, path)`: read from the route
 /// table the router dispatches on, never a copy of it. Part of the
-/// deployment contract (`examples/contract.rs`, `ci/template-check.py`).
+/// deployment contract (`examples/contract.rs`, `ci/template_check.py`).
 pub fn served_routes() -> impl Iterator<Item = (&'static str, &'static str)> {
     routes::TABLE.iter().map(|r| (r.method, r.path))
 }

@@ -15,10 +15,10 @@ use std::time::Duration;
 use crate::domain::FieldError;
 use crate::intake::Fields;
 
-/// The field a missing or refused token is reported on (PRODUCT.md).
+/// The field a missing or refused token is reported on (README.md, "API", Captcha).
 pub(crate) const FIELD: &str = "captcha";
 
-/// The longest verification PRODUCT.md allows before answering 503.
+/// The longest a verification may take before the answer is 503 (fail closed).
 pub(crate) const VERIFY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Longer than any token either provider issues (Turnstile documents at most

@@ -1,4 +1,4 @@
-//! Configuration: every variable of PRODUCT.md, read and validated once at start-up.
+//! Every variable of README.md's "Configuration", read and validated once at start-up.
 
 use std::fmt;
 

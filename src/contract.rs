@@ -2,7 +2,7 @@
 //!
 //! Environment variables, the table schema and the metric names appear here once, with the
 //! routes from the route table ([`crate::app::served_routes`]); `tests/api/contract.rs` and
-//! `ci/template-check.py` hold `template.yaml` to them. Constants only: the store (table
+//! `ci/template_check.py` hold `template.yaml` to them. Constants only: the store (table
 //! keys) and notify (metric names) read them, so this module depends on nothing.
 
 /// How the function treats one environment variable.

@@ -1,4 +1,4 @@
-//! The one error type of the HTTP boundary, mapped to PRODUCT.md's codes in one place.
+//! The one error type of the HTTP boundary, mapped to the API's error codes in one place.
 
 use http::StatusCode;
 

@@ -23,7 +23,7 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     res
 }
 
-/// The JSON error shape of PRODUCT.md.
+/// The JSON error shape: `{"error", "message", "request_id", "fields"}` (README.md, "API", Errors).
 pub fn error(err: &ApiError, request_id: &str) -> Response<Body> {
     let mut body = json!({"error": err.code(), "message": err.message(), "request_id": request_id});
     if let ApiError::Validation(fields) = err {

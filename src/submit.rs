@@ -1,5 +1,5 @@
 //! The submission pipeline of `POST /comment` and `POST /contact`, in
-//! PRODUCT.md's order: origin → content type → size → parse → honeypot →
+//! this order (README.md, "API"): origin → content type → size → parse → honeypot →
 //! rate limit → captcha (when configured) → validation → store → deliver. (Route and method are the
 //! router's.) One generic function; what differs per route is a [`Form`].
 

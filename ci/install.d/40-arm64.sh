@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The aarch64 cross toolchain (issue 4), from Debian's archive only: rustup
+# The aarch64 cross toolchain, from Debian's archive only: rustup
 # cannot add a target offline, but Debian ships rustc with an arm64 std.
 #   rustc-web, libstd-rust-web-dev:arm64  rustc 1.9x and the aarch64 std (+ arm64 libc6,
 #                                         which qemu-user loads from /lib/aarch64-linux-gnu)

@@ -64,7 +64,7 @@ pub fn serve(req: Request) -> Response<Body> {
     res
 }
 
-/// PRODUCT.md: no input produces a 5xx other than 503; JSON answers are JSON;
+/// No input produces a 5xx other than 503; JSON answers are JSON;
 /// HTML pages carry their protective headers.
 pub fn check_response(res: &Response<Body>) {
     let status = res.status();

@@ -2,7 +2,7 @@
 
 use super::{Email, Errors, FieldError, FormValues, MultiLine, SingleLine, WebUrl};
 
-/// A validated comment submission (PRODUCT.md, POST /comment). Whether
+/// A validated comment submission (README.md, "API", POST /comment). Whether
 /// `parent` names an approved comment on the same post is checked against the
 /// store by the route.
 #[derive(Debug, Clone)]

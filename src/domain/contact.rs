@@ -2,7 +2,7 @@
 
 use super::{Email, Errors, FieldError, FormValues, MultiLine, SingleLine};
 
-/// A validated contact message (PRODUCT.md, POST /contact).
+/// A validated contact message (README.md, "API", POST /contact).
 #[derive(Debug, Clone)]
 pub struct ContactMessage {
     /// 1–100 characters.

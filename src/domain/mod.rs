@@ -28,7 +28,7 @@ pub trait FormValues {
     fn optional_nonblank(&self, name: &str) -> Result<Option<&str>, FieldError>;
 }
 
-/// Why one field was refused: PRODUCT.md's field codes.
+/// Why one field was refused: the `code` of an entry of a 400's `fields`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldCode {

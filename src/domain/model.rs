@@ -1,6 +1,6 @@
 //! The data model the service keeps: comments, contact messages, moderation
-//! decisions, the outbox, and how long each is kept (PRODUCT.md "Data and
-//! retention"). Stores persist these types; nothing here does I/O.
+//! decisions, the outbox, and how long each is kept (README.md, "Data and
+//! the table design"). Stores persist these types; nothing here does I/O.
 
 use std::fmt;
 

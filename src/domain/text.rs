@@ -1,4 +1,4 @@
-//! PRODUCT.md's text rules: Unicode scalar values counted after trimming;
+//! The text rules of every field: Unicode scalar values counted after trimming;
 //! single-line fields refuse control characters and bidi overrides;
 //! multi-line fields allow only `\n` and `\t` among control characters.
 

@@ -16,7 +16,7 @@ enum Entry {
 
 /// Named text fields. A field given twice, or given as a non-string JSON
 /// value, is kept as a refusal so that reading it names the problem; fields
-/// nobody reads are ignored, as PRODUCT.md asks of unknown fields.
+/// nobody reads are ignored, as the API promises for unknown fields.
 #[derive(Debug, Clone, Default)]
 pub struct Fields(BTreeMap<String, Entry>);
 

@@ -12,7 +12,7 @@ pub use origin::{append_query, origin_of_url};
 
 use crate::domain::FieldError;
 
-/// Largest decoded body accepted (PRODUCT.md): 128 KiB.
+/// Largest decoded body accepted: 128 KiB; a larger one is a 413.
 pub(crate) const MAX_BODY_BYTES: usize = 128 * 1024;
 
 /// The field name used when the body as a whole cannot be read.

@@ -96,7 +96,7 @@ pub(crate) const TABLE: &[Route] = &[
     },
 ];
 
-/// An API answer: the success as is, an error in PRODUCT.md's JSON shape.
+/// An API answer: the success as is, an error in the API's JSON error shape.
 fn json(info: &RequestInfo, result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(|e| crate::respond::error(&e, &info.request_id))
 }

@@ -5,7 +5,7 @@
 //! (tests/aws/store/) states each trait's rules and holds both adapters to them.
 //!
 //! Every method is one bounded round trip (or a small fixed number). Both
-//! adapters keep the same rules (PRODUCT.md "Data and retention"): expiry
+//! adapters keep the same rules (README.md, "Data and the table design"): expiry
 //! is checked on every read, since DynamoDB deletes expired items late.
 
 #[cfg(feature = "aws")]

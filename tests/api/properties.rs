@@ -35,7 +35,7 @@ fn action() -> impl Strategy<Value = Decision> {
 }
 
 proptest! {
-    // ---- text rules (PRODUCT.md "Text rules") ------------------------------
+    // ---- text rules (src/domain/text.rs) ------------------------------------
 
     #[test]
     fn single_line_accepts_exactly_trimmed_text_without_controls_or_bidi(raw in nasty_text()) {
