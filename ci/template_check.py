@@ -50,6 +50,9 @@ LOGS_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 # SES v2 SendEmail (Simple, Raw or Template content) is authorised by this one
 # action; ses:SendRawEmail belongs to the v1 API, which the code does not call.
 SES_ACTIONS = {"ses:SendEmail"}
+# Read at init to open the SES connection before the first event
+# (src/startup.rs, prepare): on the sender's own identity only.
+SES_WARM_ACTIONS = {"ses:GetEmailIdentity"}
 
 # Variables the code reads that the template deliberately leaves unset
 # (besides the local-only ones). Empty: every option is a stack parameter.
@@ -338,7 +341,8 @@ def check_iam(tpl: dict, fid: str, fn: dict, errors: list[str]) -> None:
         for a in actions:
             if "*" in a:
                 errors.append(f"{rid}: wildcard action {a}")
-            elif not (a in DYNAMODB_ACTIONS or a in LOGS_ACTIONS or a in SES_ACTIONS):
+            elif not (a in DYNAMODB_ACTIONS or a in LOGS_ACTIONS or a in SES_ACTIONS
+                      or a in SES_WARM_ACTIONS):
                 errors.append(f"{rid}: action {a} is not one the function uses")
         if actions & DYNAMODB_ACTIONS:
             want = [{"Fn::GetAtt": [table_id, "Arn"]}, {"Fn::Sub": f"${{{table_id}.Arn}}/index/*"}]
@@ -346,6 +350,12 @@ def check_iam(tpl: dict, fid: str, fn: dict, errors: list[str]) -> None:
                 errors.append(f"{rid}: DynamoDB actions must be on the table and its indexes only, are on {res}")
         if actions & LOGS_ACTIONS and res != [{"Fn::GetAtt": [log_id, "Arn"]}]:
             errors.append(f"{rid}: log actions must be on the function's log group only, are on {res}")
+        if actions & SES_WARM_ACTIONS:
+            sender_ref = sender.get("Ref") if isinstance(sender, dict) else None
+            want = [{"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
+                                f"${{{sender_ref}}}"}]
+            if res != want:
+                errors.append(f"{rid}: ses:GetEmailIdentity must be on the sender's identity only, is on {res}")
         if actions & SES_ACTIONS:
             if res != [{"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}]:
                 errors.append(f"{rid}: ses:SendEmail must be on this account's identities, is on {res}")

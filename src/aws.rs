@@ -1,15 +1,12 @@
-//! The AWS SDK's configuration and clients, built once, when a request first
-//! needs them.
+//! The AWS SDK's configuration and clients, shared, each built once.
 //!
-//! Building a client is most of what the SDK costs at start-up: each service
-//! crate parses its endpoint partition table and compiles the tables' region
-//! patterns (~0.5 M instructions per client, bench/startup.md). Built at init,
-//! every cold start pays for both clients before it can take an event, even
-//! when the event is a comment listing that never sends mail. Built on first
-//! use, init stays near the floor, a listing never builds the SES client, and a
-//! `POST /contact` does the same work either way, only after `/next` instead
-//! of before it: its cold start (spawn to first response) is the same, which
-//! BENCHMARKS.md checks in instructions.
+//! Clients are built on first use ([`LazyClient`]), and on Lambda that first
+//! use is the function's init (`startup::build_app` warms the store and the
+//! mailer): Lambda runs init at full CPU speed and an invocation at its
+//! memory's share of a vCPU, so the configuration, the clients, the TLS
+//! context and the connections are cheapest made before the first event
+//! (BENCHMARKS.md, the Lambda model). Locally (`cargo run` with a table) the
+//! same clients are built by the first request that needs them.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
         }
     };
     let (on_lambda, port) = (config.on_lambda, config.port);
-    let app = startup::build_app(config);
+    let app = startup::build_app(config).await;
     let result = if on_lambda {
         // lambda_http::run, with request::defuse before lambda_http's own
         // event conversion (which panics on what only a direct Invoke sends).

@@ -17,8 +17,10 @@ pub fn init_telemetry() {
     lambda_http::tracing::init_default_subscriber();
 }
 
-/// Builds the app from a validated configuration: the store and mailer it names.
-pub fn build_app(config: Config) -> App {
+/// Builds the app from a validated configuration: the store and mailer it
+/// names. On Lambda they are readied here, in init, for the first request
+/// (`prepare` says why).
+pub async fn build_app(config: Config) -> App {
     let needs_aws =
         matches!(config.store, StoreKind::DynamoDb { .. }) || config.owner_email.is_some();
     #[cfg(not(feature = "aws"))]
@@ -26,27 +28,39 @@ pub fn build_app(config: Config) -> App {
         !needs_aws && config.captcha.is_none(),
         "this build has no AWS adapters nor HTTPS client (feature `aws`)"
     );
-    // Nothing of the SDK is built here: the clients are built by the first
-    // request that uses them (crate::aws says why).
     #[cfg(feature = "aws")]
     let sdk = needs_aws.then(crate::aws::Sdk::new);
+
+    #[cfg(feature = "aws")]
+    let dynamo = match &config.store {
+        StoreKind::DynamoDb { table } => Some(Arc::new(crate::store::dynamodb::DynamoStore::new(
+            sdk.as_ref().expect("made above"),
+            table.clone(),
+        ))),
+        StoreKind::Memory => None,
+    };
+    #[cfg(feature = "aws")]
+    let ses = config.owner_email.as_ref().map(|_| {
+        Arc::new(crate::mail::ses::SesMailer::new(
+            sdk.as_ref().expect("made above"),
+        ))
+    });
+    #[cfg(feature = "aws")]
+    if config.on_lambda {
+        prepare(dynamo.as_deref(), ses.as_deref(), config.sender()).await;
+    }
 
     let store: Arc<dyn Store> = match &config.store {
         StoreKind::Memory => Arc::new(MemoryStore::new()),
         #[cfg(feature = "aws")]
-        StoreKind::DynamoDb { table } => Arc::new(crate::store::dynamodb::DynamoStore::new(
-            sdk.as_ref().expect("made above"),
-            table.clone(),
-        )),
+        StoreKind::DynamoDb { .. } => dynamo.expect("made above"),
         #[cfg(not(feature = "aws"))]
         StoreKind::DynamoDb { .. } => unreachable!("checked above"),
     };
     let mailer: Arc<dyn Mailer> = match &config.owner_email {
         None => Arc::new(LogMailer),
         #[cfg(feature = "aws")]
-        Some(_) => Arc::new(crate::mail::ses::SesMailer::new(
-            sdk.as_ref().expect("made above"),
-        )),
+        Some(_) => ses.expect("made above"),
         #[cfg(not(feature = "aws"))]
         Some(_) => unreachable!("checked above"),
     };
@@ -57,6 +71,43 @@ pub fn build_app(config: Config) -> App {
         mailer,
     })
 }
+
+/// Does in init what the first request would otherwise do: load the SDK's
+/// configuration, build the clients, and open a TLS connection to each
+/// endpoint, both at once.
+///
+/// Lambda runs init at full CPU speed, then gives an invocation its memory's
+/// share of a vCPU (128 MB: 7%). Work moved out of the first request costs a
+/// fraction of the time here (BENCHMARKS.md measures both placements): a
+/// listing that never sends mail still gets an SES client and connection it
+/// may not use, which costs less at init than the first `POST` would pay
+/// for them throttled. Bounded, so a slow endpoint delays init by at most
+/// [`PREPARE_BUDGET`]; anything not done by then the first request does.
+#[cfg(feature = "aws")]
+async fn prepare(
+    store: Option<&crate::store::dynamodb::DynamoStore>,
+    mailer: Option<&crate::mail::ses::SesMailer>,
+    sender: &str,
+) {
+    let store = async {
+        if let Some(store) = store {
+            store.warm().await;
+        }
+    };
+    let mailer = async {
+        if let Some(mailer) = mailer {
+            mailer.warm(sender).await;
+        }
+    };
+    let both = async { tokio::join!(store, mailer) };
+    if tokio::time::timeout(PREPARE_BUDGET, both).await.is_err() {
+        tracing::warn!("the AWS endpoints did not answer during init; the first request connects");
+    }
+}
+
+/// How long init waits for the endpoints (Lambda allows init 10 s).
+#[cfg(feature = "aws")]
+const PREPARE_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Reports a configuration error: on Lambda to the Runtime API's init-error
 /// endpoint (so it shows in the console and the init fails fast), always to stderr.

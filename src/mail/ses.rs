@@ -25,6 +25,32 @@ impl SesMailer {
     }
 }
 
+impl SesMailer {
+    /// Readies everything the first send needs, during a Lambda init (where
+    /// the CPU is fast; see `DynamoStore::warm`): the client and an open TLS
+    /// connection to the SES endpoint, by looking up the sender's identity
+    /// (`ses:GetEmailIdentity`, read-only). Any answer, a "not found" for an
+    /// address whose domain is the verified identity included, leaves the
+    /// connection open. One attempt, no retries; a failure only means the
+    /// first send connects itself.
+    pub async fn warm(&self, sender: &str) {
+        use aws_sdk_sesv2::config::{Builder, retry::RetryConfig};
+        let result = self
+            .client
+            .get()
+            .await
+            .get_email_identity()
+            .email_identity(sender)
+            .customize()
+            .config_override(Builder::default().retry_config(RetryConfig::disabled()))
+            .send()
+            .await;
+        if let Err(e) = result {
+            tracing::debug!(error = %error_class(&e), "warming the SES connection answered an error");
+        }
+    }
+}
+
 impl Mailer for SesMailer {
     fn send<'a>(&'a self, mail: &'a Mail) -> BoxFuture<'a, Result<(), MailError>> {
         Box::pin(async move {

@@ -318,6 +318,32 @@ impl DynamoStore {
         &self.table
     }
 
+    /// Readies everything the first request needs, during a Lambda init:
+    /// the client, and an open TLS connection to the endpoint, by reading a
+    /// key that never exists. Init runs at full CPU speed; after it a 128 MB
+    /// function gets 7% of a vCPU, where one TLS handshake (key exchange,
+    /// certificate chain verification) and the SDK's first-use set-up take
+    /// tens of milliseconds (BENCHMARKS.md, the Lambda model). The connection
+    /// stays in the SDK's pool for the first request. One attempt, no
+    /// retries: whatever the answer, the work is done, and a failure only
+    /// means the first request connects itself.
+    pub async fn warm(&self) {
+        use aws_sdk_dynamodb::config::{Builder, retry::RetryConfig};
+        let result = self
+            .client()
+            .await
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("WARM#".to_owned(), "WARM#")))
+            .customize()
+            .config_override(Builder::default().retry_config(RetryConfig::disabled()))
+            .send()
+            .await;
+        if let Err(e) = result {
+            tracing::debug!(error = %DisplayErrorContext(&e), "warming the DynamoDB connection failed");
+        }
+    }
+
     async fn client(&self) -> &Client {
         self.client.get().await
     }
