@@ -78,7 +78,8 @@ pub enum Delivery {
     /// Not attempted (too little time left, or the store did not answer):
     /// the claim lapses shortly after the deadline and a later run takes it.
     Unstarted,
-    /// Nothing to send (the record is gone).
+    /// Nothing to send (the record is gone, or its mail would say what is
+    /// no longer true): the entry left the outbox.
     Gone,
 }
 
@@ -129,12 +130,15 @@ pub(crate) fn moderation_link(
     )
 }
 
-/// The moderation mail for a comment.
-pub(crate) fn comment_mail(state: &State, r: &CommentRecord, now_ms: u64) -> Mail {
+/// The moderation mail for a comment, as things stand now: `None` when
+/// the comment was decided since it was stored (rejected, or approved while
+/// moderation is on), since the mail would then announce a status it no
+/// longer has and links for decisions already made.
+pub(crate) fn comment_mail(state: &State, r: &CommentRecord, now_ms: u64) -> Option<Mail> {
     let c = &state.config;
     let link = |a| moderation_link(state, &r.links_base, &r.id, a, now_ms);
-    let (subject, actions) = match (c.moderation, r.status) {
-        (Moderation::Pre, CommentStatus::Pending) => (
+    let (subject, actions) = match (r.status, c.moderation) {
+        (CommentStatus::Pending, _) => (
             format!(
                 "[{}] New comment on {} awaits approval",
                 c.site_name, r.post
@@ -146,10 +150,11 @@ pub(crate) fn comment_mail(state: &State, r: &CommentRecord, now_ms: u64) -> Mai
                 link(Decision::Delete)
             ),
         ),
-        _ => (
+        (CommentStatus::Approved, Moderation::Off) => (
             format!("[{}] New comment on {}", c.site_name, r.post),
             format!("It is published. Delete it: {}\n", link(Decision::Delete)),
         ),
+        (CommentStatus::Approved, Moderation::Pre) | (CommentStatus::Rejected, _) => return None,
     };
     let text = format!(
         "{name}{email}{url} commented on {post}:\n\n{body}\n\n{actions}\nEach link opens a page with one button; nothing changes until you press it.\n",
@@ -167,7 +172,7 @@ pub(crate) fn comment_mail(state: &State, r: &CommentRecord, now_ms: u64) -> Mai
         post = r.post,
         body = r.body,
     );
-    owner_mail(state, subject, text, None)
+    Some(owner_mail(state, subject, text, None))
 }
 
 fn owner_mail(
@@ -258,35 +263,37 @@ pub async fn deliver(
                 .run(crate::replies::mail_for(state, entry, now))
                 .await
             {
-                Some(Ok(Some(mail))) => mail,
-                Some(Ok(None)) => {
-                    // Nothing to tell any more (unsubscribed, deleted, not
-                    // confirmed): the entry leaves the outbox unsent.
-                    return match deadline.run(state.store.mark_delivered(entry, now)).await {
-                        Some(Ok(())) => Delivery::Gone,
-                        _ => log("the store did not answer"),
-                    };
-                }
+                Some(Ok(mail)) => mail,
                 _ => return log("the store did not answer"),
             }
         }
-        (_, Loaded::Contact(r)) => contact_mail(state, r),
+        (_, Loaded::Contact(r)) => Some(contact_mail(state, r)),
         (_, Loaded::Comment(r)) => comment_mail(state, r, now),
         (MailKind::Contact, Loaded::No) => {
             match deadline.run(state.store.get_contact(&entry.id, now)).await {
-                Some(Ok(Some(r))) => contact_mail(state, &r),
-                Some(Ok(None)) => return Delivery::Gone,
+                Some(Ok(r)) => r.map(|r| contact_mail(state, &r)),
                 _ => return log("the store did not answer"),
             }
         }
         (MailKind::Comment, Loaded::No) => {
             match deadline.run(state.store.get_comment(&entry.id, now)).await {
-                Some(Ok(Some(r))) => comment_mail(state, &r, now),
-                // Deleted before its mail went out: nothing left to moderate.
-                Some(Ok(None)) => return Delivery::Gone,
+                Some(Ok(r)) => r.and_then(|r| comment_mail(state, &r, now)),
                 _ => return log("the store did not answer"),
             }
         }
+    };
+    let Some(mail) = mail else {
+        // Nothing true to tell any more (the record is gone or past its
+        // expiry, the comment was decided, the subscription ended): the
+        // entry leaves the outbox unsent. Left in, an expired record that
+        // DynamoDB has not swept would be claimed again by every run.
+        return match deadline.run(state.store.mark_delivered(entry, now)).await {
+            Some(Ok(())) => {
+                tracing::info!(kind = entry.kind.as_str(), id = %entry.id, "mail dropped: nothing left to tell");
+                Delivery::Gone
+            }
+            _ => log("the store did not answer"),
+        };
     };
     let cap = entry.kind.cap();
     let hour = now / 3_600_000;
@@ -361,13 +368,34 @@ pub async fn deliver(
     }
 }
 
-/// Sets off what publishing `comment` means for its readers (the
-/// subscription it asked for, the notice to its parent's subscriber:
-/// [`crate::replies::record_publication`]) and delivers the mails recorded,
-/// each under the rules of [`deliver`]. Never fails the caller.
+/// Delivers now, where the invocation has time, the mails that publishing
+/// `comment` recorded with the publication itself (the confirmation of the
+/// subscription it asked for, the notice to its parent's subscriber), each
+/// claimed first as a redelivery run claims it. Never fails the caller:
+/// whatever is not sent now, the scheduled redelivery sends.
 pub async fn published(state: &State, comment: &CommentRecord, deadline: &Deadline) {
-    for entry in crate::replies::record_publication(state, comment, deadline).await {
-        deliver(state, &entry, Loaded::No, deadline, 0).await;
+    if comment.status != CommentStatus::Approved {
+        return;
+    }
+    let kinds = [
+        (comment.subscribes().is_some(), MailKind::Confirm),
+        (comment.parent.is_some(), MailKind::Reply),
+    ];
+    for (recorded, kind) in kinds {
+        if !recorded || !deadline.has(DELIVERY_BUDGET) {
+            continue;
+        }
+        let entry = OutboxEntry {
+            kind,
+            id: comment.id.clone(),
+        };
+        let claim_until = deadline.epoch_ms() + CLAIM_MARGIN_MS;
+        let claim = state.store.claim(&entry, ids::now_ms(), claim_until);
+        // `None`: nothing was recorded (no subscriber, the day's limits),
+        // or a redelivery run holds it.
+        if let Some(Ok(Some(attempts))) = deadline.run(claim).await {
+            deliver(state, &entry, Loaded::No, deadline, attempts).await;
+        }
     }
 }
 
@@ -401,17 +429,31 @@ pub struct Redelivery {
     pub unreached: usize,
 }
 
-/// One redelivery run over the entries that are due, longest-waiting first,
-/// taking new work only while the invocation has time for it.
+/// One redelivery run over the entries that are due, each cap's line
+/// longest-waiting first, taking new work only while the invocation has time
+/// for it.
+///
+/// Each cap has its own line and batch, and the run takes from both in
+/// turn: owner mail held by `MAIL_PER_HOUR` never fills the batch that
+/// visitor mail needs, nor the reverse, whatever the backlog; and when the
+/// invocation's time runs short, both have had their share.
 pub async fn redeliver(
     state: &State,
     deadline: &Deadline,
 ) -> Result<Redelivery, crate::store::StoreError> {
-    let due = state.store.due_outbox(ids::now_ms(), REDELIVERY_BATCH);
-    let entries = deadline
-        .run(due)
-        .await
-        .ok_or_else(|| crate::store::StoreError("outbox query timed out".into()))??;
+    let mut lines = Vec::new();
+    for cap in [MailCap::Owner, MailCap::Visitor] {
+        let due = state.store.due_outbox(cap, ids::now_ms(), REDELIVERY_BATCH);
+        let entries = deadline
+            .run(due)
+            .await
+            .ok_or_else(|| crate::store::StoreError("outbox query timed out".into()))??;
+        lines.push(entries.into_iter());
+    }
+    let mut entries = Vec::new();
+    while lines.iter().any(|line| !line.as_slice().is_empty()) {
+        entries.extend(lines.iter_mut().filter_map(Iterator::next));
+    }
     let mut run = Redelivery {
         found: entries.len(),
         ..Redelivery::default()

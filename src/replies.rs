@@ -2,23 +2,27 @@
 //!
 //! Nothing is mailed to a commenter's address before that commenter's comment
 //! is published (approved by the owner, or at once with `MODERATION=off`):
-//! only then does [`record_publication`] create the subscription the comment asked for
-//! and send its one confirmation mail, at most one per address per day. A
-//! reply published later is mailed to the parent's subscriber once they have
-//! confirmed, unless the reply is their own. Both mails go through the outbox
-//! like the owner's (stored first, delivered at least once) under
-//! `VISITOR_MAIL_PER_HOUR`.
+//! only then does the store, in the same write as the publication
+//! ([`crate::store::Comments::decide`]), create the subscription the comment
+//! asked for with its one confirmation mail (at most one per mailbox a day,
+//! at most three a day per source address), and record the notice of a reply
+//! to the parent's confirmed subscriber, unless the reply is their own. This
+//! module composes those mails when the outbox sends them (stored first,
+//! delivered at least once, under `VISITOR_MAIL_PER_HOUR`).
+//!
+//! A confirmation goes to an address nobody has proven yet, so it carries no
+//! text a visitor chose (no name, no page, no comment): only the site's name
+//! and address and the link, so the form cannot carry a stranger a message.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
-use crate::deadline::Deadline;
 use crate::ids;
 use crate::keys;
 use crate::mail::Mail;
 use crate::state::State;
 use crate::store::{
-    CLAIM_MARGIN_MS, CommentRecord, CommentStatus, DAY_MS, MailKind, OutboxEntry, StoreError,
-    Subscribed, Subscription, Subscriptions,
+    CommentRecord, CommentStatus, DAY_MS, MailKind, OutboxEntry, StoreError, Subscription,
+    Subscriptions,
 };
 use crate::token::{NotifyAction, NotifyToken};
 
@@ -52,11 +56,12 @@ pub(crate) fn same_address(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
-/// The keyed hash that stands for an address where only "the same address"
-/// matters (the once-a-day limit), so the address itself is not stored there.
-fn address_hash(state: &State, email: &str) -> String {
-    let normal = email.trim().to_ascii_lowercase();
-    ids::hex(&keys::hmac(&state.config.keys.address, normal.as_bytes())[..16])
+/// The keyed hash that stands for a mailbox where only "the same mailbox"
+/// matters (the once-a-day limit), so the address itself is not stored
+/// there: every spelling of one mailbox ([`crate::domain::mailbox`]) has one.
+pub(crate) fn mailbox_key(state: &State, email: &str) -> String {
+    let mailbox = crate::domain::mailbox(email);
+    ids::hex(&keys::hmac(&state.config.keys.address, mailbox.as_bytes())[..16])
 }
 
 /// The page a comment is on: `SITE_URL` + post.
@@ -118,12 +123,11 @@ pub(crate) fn confirmation_mail(
         CONFIRM_LINK_DAYS,
     );
     let text = format!(
-        "Hello {name},\n\nyou asked to be emailed when someone replies to your comment on {page}. \
-To start, confirm with the button on this page:\n\n{confirm}\n\n\
-If you did not ask for this, ignore this mail: nothing more will be sent to you, \
+        "Hello,\n\nsomeone who commented on {site} ({site_url}) with this address asked to be \
+emailed when their comments get a reply. If that was you, the comment is shown with the \
+button that confirms on this page:\n\n{confirm}\n\n\
+If it was not you, ignore this mail: nothing more will be sent to you, \
 and the request is forgotten in {CONFIRM_LINK_DAYS} days.\n\n-- \n{site}\n",
-        name = comment.name,
-        page = page_url(site_url, &sub.post),
         site = c.site_name,
     );
     visitor_mail(
@@ -201,12 +205,7 @@ pub(crate) async fn mail_for(
             );
             match (sub, parent) {
                 (Some(sub), Some(parent))
-                    if sub.confirmed
-                        && reply.status == CommentStatus::Approved
-                        && !reply
-                            .email
-                            .as_deref()
-                            .is_some_and(|e| same_address(e, &sub.email)) =>
+                    if reply.status == CommentStatus::Approved && reply.notifies(&sub) =>
                 {
                     Ok(Some(reply_mail(state, &sub, &parent, &reply)))
                 }
@@ -215,118 +214,6 @@ pub(crate) async fn mail_for(
         }
         MailKind::Contact | MailKind::Comment => Ok(None),
     }
-}
-
-/// Records what publishing a comment sets off: the subscription it asked
-/// for with its confirmation mail, and the notification of the parent's
-/// subscriber when it is a reply. Returns the outbox entries recorded, for
-/// the caller to deliver now ([`crate::notify::published`]); this module
-/// composes mail but never sends it. Never fails the caller: the comment is
-/// published whatever happens here, and an entry recorded is delivered by a
-/// later run if not now.
-pub(crate) async fn record_publication(
-    state: &State,
-    comment: &CommentRecord,
-    deadline: &Deadline,
-) -> Vec<OutboxEntry> {
-    let mut recorded = Vec::new();
-    if !enabled(state) || comment.status != CommentStatus::Approved {
-        return recorded;
-    }
-    match subscribe(state, comment, deadline).await {
-        Ok(entry) => recorded.extend(entry),
-        Err(e) => tracing::warn!(comment_id = %comment.id, error = %e, "subscription not created"),
-    }
-    match notify_parent(state, comment, deadline).await {
-        Ok(entry) => recorded.extend(entry),
-        Err(e) => {
-            tracing::warn!(comment_id = %comment.id, error = %e, "reply notification not recorded");
-        }
-    }
-    recorded
-}
-
-/// A store call within the request's deadline.
-async fn bounded<T>(
-    deadline: &Deadline,
-    call: impl Future<Output = Result<T, StoreError>>,
-) -> Result<T, StoreError> {
-    deadline
-        .run(call)
-        .await
-        .unwrap_or_else(|| Err(StoreError("no time left in this invocation".into())))
-}
-
-/// Creates the subscription `comment` asked for; the confirmation mail's
-/// entry when it was created.
-async fn subscribe(
-    state: &State,
-    comment: &CommentRecord,
-    deadline: &Deadline,
-) -> Result<Option<OutboxEntry>, StoreError> {
-    let Some(email) = comment.email.as_deref().filter(|_| comment.notify) else {
-        return Ok(None);
-    };
-    let now = ids::now_ms();
-    let sub = Subscription {
-        comment_id: comment.id.clone(),
-        post: comment.post.clone(),
-        email: email.to_owned(),
-        confirmed: false,
-        created_ms: now,
-    };
-    let hash = address_hash(state, email);
-    let claim_until = deadline.epoch_ms() + CLAIM_MARGIN_MS;
-    Ok(
-        match bounded(deadline, state.store.subscribe(&sub, &hash, claim_until)).await? {
-            Subscribed::Created => {
-                tracing::info!(comment_id = %comment.id, "subscription created; confirmation mail follows");
-                Some(OutboxEntry {
-                    kind: MailKind::Confirm,
-                    id: comment.id.clone(),
-                })
-            }
-            Subscribed::Exists => None,
-            Subscribed::DailyLimit => {
-                tracing::info!(comment_id = %comment.id, "address had a confirmation mail today; no subscription");
-                None
-            }
-        },
-    )
-}
-
-/// Records the notice of `reply` to its parent's subscriber, unless there is
-/// none, it is unconfirmed or the reply is their own; the notice's entry when
-/// it was recorded now.
-async fn notify_parent(
-    state: &State,
-    reply: &CommentRecord,
-    deadline: &Deadline,
-) -> Result<Option<OutboxEntry>, StoreError> {
-    let Some(parent_id) = reply.parent.as_deref() else {
-        return Ok(None);
-    };
-    let now = ids::now_ms();
-    let Some(sub) = bounded(deadline, state.store.get_subscription(parent_id, now)).await? else {
-        return Ok(None);
-    };
-    let own = reply
-        .email
-        .as_deref()
-        .is_some_and(|e| same_address(e, &sub.email));
-    if !sub.confirmed || own {
-        return Ok(None);
-    }
-    let claim_until = deadline.epoch_ms() + CLAIM_MARGIN_MS;
-    let recorded = bounded(
-        deadline,
-        state.store.put_reply_notice(&reply.id, claim_until),
-    )
-    .await?;
-    Ok(recorded.then(|| OutboxEntry {
-        kind: MailKind::Reply,
-        id: reply.id.clone(),
-    }))
 }
 
 /// Every subscription of `email` among `comments`, the address's comments

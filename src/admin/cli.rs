@@ -577,9 +577,9 @@ async fn moderate(
                 None => out(&format!("{}: {}", o.id, past(decision)))?,
                 Some(why) => eprintln!("rust-aws: {}: not {}: {why}", o.id, past(decision)),
             }
-            if o.mail_skipped {
+            if o.mail_queued {
                 eprintln!(
-                    "rust-aws: {}: no confirmation or reply-notification mail is sent for a comment approved here; the mailed approve link sends them",
+                    "rust-aws: {}: the confirmation or reply-notification mail its publication implies is queued; the function's next redelivery run sends it",
                     o.id
                 );
             }

@@ -31,11 +31,12 @@ pub struct Outcome {
     /// Why not, when it was not.
     pub reason: Option<String>,
     /// An approval of a comment that asked for reply notifications, or of
-    /// a reply: the function sends the confirmation and reply mails only
-    /// for approvals through its mailed links (they are signed with its
-    /// key, which this command does not hold), so none go out for this one.
+    /// a reply: the store recorded the mails that implies with the decision
+    /// (unless the day's limits or the subscriber's state rule them out),
+    /// and the function's redelivery sends them, signing their links with
+    /// its key, which this command does not hold.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub mail_skipped: bool,
+    pub mail_queued: bool,
 }
 
 /// Applies `decision` to each comment through [`Comments::decide`]:
@@ -52,7 +53,7 @@ pub async fn decide(
             Decision::Approve => store
                 .get_comment(id, now_ms)
                 .await?
-                .is_some_and(|c| c.notify || c.parent.is_some()),
+                .is_some_and(|c| c.subscribes().is_some() || c.parent.is_some()),
             Decision::Reject | Decision::Delete => false,
         };
         let result = store.decide(id, decision, now_ms).await?;
@@ -70,7 +71,7 @@ pub async fn decide(
             id: id.clone(),
             action: decision.as_str(),
             done: reason.is_none(),
-            mail_skipped: asks_for_mail && reason.is_none(),
+            mail_queued: asks_for_mail && reason.is_none(),
             reason,
         });
     }

@@ -63,9 +63,59 @@ impl Email {
     }
 }
 
+/// The mailbox an address delivers to, as one key whatever way the address
+/// is spelled: trimmed and lowercased, without a `+tag`, and for Gmail
+/// (gmail.com, googlemail.com) without the dots Gmail ignores. Limits that
+/// protect a mailbox count by this, or `victim+1@…`, `victim+2@…` and
+/// `v.ictim@gmail.com` would each count as a stranger of their own.
+pub fn mailbox(address: &str) -> String {
+    let address = address.trim().to_ascii_lowercase();
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return address;
+    };
+    let local = local.split_once('+').map_or(local, |(base, _)| base);
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+        _ => format!("{local}@{domain}"),
+    }
+}
+
+/// Whether two addresses deliver to the same mailbox ([`mailbox`]).
+pub fn same_mailbox(a: &str, b: &str) -> bool {
+    mailbox(a) == mailbox(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mailbox_is_one_key_whatever_its_case_tag_or_gmail_dots() {
+        let victim = mailbox("victim@example.org");
+        for spelling in [
+            " Victim@Example.ORG ",
+            "victim+1@example.org",
+            "VICTIM+a+b@example.org",
+        ] {
+            assert_eq!(mailbox(spelling), victim, "{spelling}");
+        }
+        let gmail = mailbox("janedoe@gmail.com");
+        for spelling in [
+            "jane.doe@gmail.com",
+            "J.a.N.e.D.o.E+news@GMail.com",
+            "jane.doe@googlemail.com",
+        ] {
+            assert_eq!(mailbox(spelling), gmail, "{spelling}");
+        }
+        // Dots matter elsewhere, and other domains are other mailboxes.
+        assert_ne!(
+            mailbox("jane.doe@example.org"),
+            mailbox("janedoe@example.org")
+        );
+        assert_ne!(mailbox("victim@example.org"), mailbox("victim@example.net"));
+        assert!(same_mailbox("ann+blog@example.org", "ANN@example.org"));
+        assert!(!same_mailbox("ann@example.org", "anne@example.org"));
+    }
 
     #[test]
     fn accepts_what_html_email_inputs_accept() {

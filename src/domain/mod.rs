@@ -12,7 +12,7 @@ mod weburl;
 
 pub use comment::NewComment;
 pub use contact::ContactMessage;
-pub use email::Email;
+pub use email::{Email, mailbox, same_mailbox};
 pub use text::{MultiLine, SingleLine};
 pub use weburl::WebUrl;
 

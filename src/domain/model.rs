@@ -72,6 +72,46 @@ pub struct CommentRecord {
     pub links_base: String,
     /// The author asked to be mailed about replies (double opt-in after approval).
     pub notify: bool,
+    /// Keyed hash of the author's mailbox ([`crate::domain::mailbox`]), kept
+    /// only when the comment asks for reply notifications: the key of the
+    /// one-confirmation-a-day rule, which the store applies when the comment
+    /// is published, whoever publishes it (the function holds the key, the
+    /// `rust-aws` command does not).
+    pub mailbox: Option<String>,
+}
+
+impl CommentRecord {
+    /// The mailbox key under which publishing this comment subscribes its
+    /// author to replies: a top-level comment (replies cannot be replied to)
+    /// that asked for notifications, with an address.
+    pub fn subscribes(&self) -> Option<&str> {
+        match (&self.email, self.parent.is_none() && self.notify) {
+            (Some(_), true) => self.mailbox.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether publishing this reply is notified to `sub`, its parent's
+    /// subscriber: only once they confirmed, and never for their own reply.
+    pub fn notifies(&self, sub: &Subscription) -> bool {
+        sub.confirmed
+            && !self
+                .email
+                .as_deref()
+                .is_some_and(|e| crate::domain::same_mailbox(e, &sub.email))
+    }
+
+    /// The subscription publishing this comment creates, if it asks for one.
+    pub fn subscription(&self, confirmed: bool, now_ms: u64) -> Option<Subscription> {
+        self.subscribes()?;
+        Some(Subscription {
+            comment_id: self.id.clone(),
+            post: self.post.clone(),
+            email: self.email.clone()?,
+            confirmed,
+            created_ms: now_ms,
+        })
+    }
 }
 
 impl fmt::Debug for CommentRecord {
@@ -270,6 +310,13 @@ pub(crate) type ListPosition = (u64, String);
 /// Confirmation links live this long after their mail went out; an
 /// unconfirmed subscription goes with them.
 pub const CONFIRM_TTL_MS: u64 = 7 * DAY_MS;
+/// An unconfirmed subscription that joined the day's subscription of its
+/// mailbox (and has no mail of its own) lives this long: longer than that
+/// one's link, whose mail may go out a little later, and confirmed with it.
+pub const JOINED_TTL_MS: u64 = CONFIRM_TTL_MS + DAY_MS;
+/// Confirmation mails that comments from one source address may set off in
+/// a day, whatever mailboxes they name.
+pub const CONFIRMATIONS_PER_SOURCE_A_DAY: u64 = 3;
 
 /// A reply-notification subscription: the author of one published comment
 /// asked to be mailed about replies to it. It holds the address only while it
@@ -295,17 +342,6 @@ impl fmt::Debug for Subscription {
             .field("confirmed", &self.confirmed)
             .finish_non_exhaustive()
     }
-}
-
-/// What asking for a subscription did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subscribed {
-    /// Created, its confirmation mail undelivered.
-    Created,
-    /// The comment has a subscription already.
-    Exists,
-    /// The address was sent a confirmation today already: nothing stored.
-    DailyLimit,
 }
 
 /// What a confirmation did.

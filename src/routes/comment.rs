@@ -13,7 +13,7 @@ use crate::intake::{Fields, MediaType};
 use crate::state::State;
 use crate::store::{CLAIM_MARGIN_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry};
 use crate::submit::{Form, Submission};
-use crate::{cursor, ids, notify, respond};
+use crate::{cursor, ids, notify, replies, respond};
 
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: usize = 50;
@@ -88,6 +88,17 @@ impl Form for CommentForm {
             ip_hash: sub.ip_hash,
             links_base: sub.links_base,
             notify: comment.notify,
+            mailbox: None,
+        };
+        let record = CommentRecord {
+            // The key of the day's limits, kept only while notifications are
+            // on: without it the store subscribes no one.
+            mailbox: record
+                .email
+                .as_deref()
+                .filter(|_| record.notify && replies::enabled(state))
+                .map(|email| replies::mailbox_key(state, email)),
+            ..record
         };
         if !sub.deadline.has(crate::deadline::STORE_WRITE) {
             tracing::warn!("too little time left to store the submission; answering 503");
@@ -110,7 +121,8 @@ impl Form for CommentForm {
             0,
         )
         .await;
-        // Published at once (MODERATION=off): its reply notifications start now.
+        // Published at once (MODERATION=off): the store recorded the mails
+        // that implies with the comment; they go now if time allows.
         notify::published(state, &record, &sub.deadline).await;
         Ok(created(&record.id, &record.post, record.status))
     }

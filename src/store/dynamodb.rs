@@ -7,12 +7,15 @@
 //! | approved count | `POST#<hash of post>` | `COUNT` | `approved`, changed in the same transaction as the status |
 //! | rate counter | `RATE#<route>#<ip hash>#<minute>` | `RATE` | `hits`, expires minutes later |
 //! | mail budget | `MAILCAP#<hour>` (owner mail), `MAILCAP#visitor#<hour>` (visitor mail) | `MAILCAP` | `used` (mails sent), expires hours later |
-//! | reply-notification subscription | `SUB#<comment id>` | `SUB` | the address while it lives; `outbox_*` while its confirmation is undelivered; `expires_at` 7 days after that mail until confirmed |
-//! | one subscription per address a day | `ADDRDAY#<address hash>#<day>` | `ADDRDAY` | no address (a keyed hash); expires the next day |
+//! | reply-notification subscription | `SUB#<comment id>` | `SUB` | the address while it lives; `outbox_*` while its confirmation is undelivered; `expires_at` 7 days after that mail until confirmed; `joined` (the day's later subscriptions of its mailbox) or `joins` (the one it joined) |
+//! | one new subscription per mailbox a day | `ADDRDAY#<mailbox key>#<day>` | `ADDRDAY` | `first`: the day's subscription; no address (a keyed hash); expires the next day |
+//! | confirmations a source set off in a day | `SRCDAY#<ip hash>#<day>` | `SRCDAY` | `sent`; expires the next day |
 //! | reply to notify | `NOTE#<reply id>` | `NOTE` | `outbox_*`; deleted once its mail went out |
 //!
 //! The outbox is the sparse index `outbox` over the items whose mail is
-//! undelivered: `outbox_pk` is `OUTBOX` (waiting) or `PARKED` (given up on),
+//! undelivered: `outbox_pk` is `OUTBOX` (owner mail waiting), `OUTBOX#visitor`
+//! (visitor mail waiting) or `PARKED` (given up on); one waiting partition a
+//! cap, so that a backlog held by one cap never fills the other's batches;
 //! `outbox_sk` is `<next attempt ms, 13 digits>#<kind>#<id>`, so a Query
 //! returns the entries that are due, longest-waiting first; `outbox_attempts`,
 //! `outbox_error` and `claim_until` sit beside them on the record's item.
@@ -30,11 +33,11 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{
-    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Comments,
-    Confirmed, ContactRecord, Contacts, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition,
-    MailBudget, MailCap, MailKind, Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS,
-    REJECTED_TTL_MS, RateLimits, RateWindow, StoreError, StoreResult, Subscribed, Subscription,
-    Subscriptions, by_age, post_key,
+    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS,
+    CommentRecord, CommentStatus, Comments, Confirmed, ContactRecord, Contacts, DAY_MS, Decided,
+    Decision, Deferral, Expired, JOINED_TTL_MS, ListPosition, MailBudget, MailCap, MailKind,
+    Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateLimits, RateWindow,
+    StoreError, StoreResult, Subscription, Subscriptions, by_age, post_key,
 };
 use crate::aws::{LazyClient, Sdk};
 use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
@@ -110,6 +113,16 @@ fn entry_key(entry: &OutboxEntry) -> Item {
     }
 }
 
+/// A subscription's item, without its outbox or expiry attributes.
+fn subscription_item(sub: &Subscription) -> Item {
+    let mut item = subscription_key(&sub.comment_id);
+    item.insert("post".into(), s(&sub.post));
+    item.insert("email".into(), s(&sub.email));
+    item.insert("confirmed".into(), AttributeValue::Bool(sub.confirmed));
+    item.insert("created_ms".into(), n(sub.created_ms));
+    item
+}
+
 fn subscription_from(item: &Item) -> Option<Subscription> {
     Some(Subscription {
         comment_id: get_s(item, PK)?.strip_prefix("SUB#")?.to_owned(),
@@ -129,8 +142,18 @@ fn live(item: &Item, now_ms: u64) -> bool {
     get_n(item, TTL).is_none_or(|exp_s| exp_s * 1000 > now_ms)
 }
 
-/// The outbox partition of entries waiting for an attempt.
-const WAITING: &str = "OUTBOX";
+/// The outbox partition of owner mail waiting for an attempt.
+const WAITING_OWNER: &str = "OUTBOX";
+/// The outbox partition of visitor mail waiting for an attempt.
+const WAITING_VISITOR: &str = "OUTBOX#visitor";
+
+/// The partition where mail under `cap` waits.
+fn waiting(cap: MailCap) -> &'static str {
+    match cap {
+        MailCap::Owner => WAITING_OWNER,
+        MailCap::Visitor => WAITING_VISITOR,
+    }
+}
 /// The outbox partition of entries given up on.
 const PARKED: &str = "PARKED";
 /// Failed attempts so far (absent: none).
@@ -166,7 +189,7 @@ fn outbox_attrs(item: &mut Item, kind: MailKind, id: &str, created_ms: u64, clai
         kind,
         id: id.to_owned(),
     };
-    item.insert(OUTBOX.1.to_owned(), s(WAITING));
+    item.insert(OUTBOX.1.to_owned(), s(waiting(kind.cap())));
     item.insert(OUTBOX.2.to_owned(), s(outbox_sort_key(created_ms, &entry)));
     item.insert(CLAIM_UNTIL.to_owned(), n(claim_until_ms));
 }
@@ -237,8 +260,44 @@ fn comment_from(item: &Item) -> Option<CommentRecord> {
             .and_then(|v| v.as_bool().ok())
             .copied()
             .unwrap_or(false),
+        mailbox: get_s(item, "mailbox"),
     })
 }
+
+/// One write of what a publication records beside the publication itself,
+/// to read a cancelled transaction by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The mailbox's marker for the day: absent, so this is the day's subscription.
+    DayMarker,
+    /// The source address's confirmations of the day, under the limit.
+    SourceCount,
+    /// The new subscription: absent so far.
+    Subscription,
+    /// The day's subscription that this one joins, in the state read.
+    Joined,
+    /// The notice to the parent's subscriber: absent so far.
+    Notice,
+}
+
+/// The writes that record what a publication implies, each with its part.
+#[derive(Default)]
+struct Consequences {
+    items: Vec<TransactWriteItem>,
+    parts: Vec<Part>,
+}
+
+impl Consequences {
+    fn push(&mut self, part: Part, item: TransactWriteItem) {
+        self.parts.push(part);
+        self.items.push(item);
+    }
+}
+
+/// Re-reads of a publication's consequences when they changed between the
+/// read and the transaction (another publication of the same mailbox, a
+/// confirmation): a few, since each needs a concurrent change to fail.
+const PUBLISH_ATTEMPTS: u32 = 4;
 
 fn is_conditional_failure<R>(e: &SdkError<UpdateItemError, R>) -> bool {
     e.as_service_error()
@@ -542,11 +601,175 @@ impl DynamoStore {
                 items.push(self.remove(notice_key(&current.id))?);
             }
         }
-        Ok(match self.transact(items).await? {
+        let transacted = match decision {
+            Decision::Approve => self.publish(items, current, now_ms).await?,
+            Decision::Reject | Decision::Delete => self.transact(items).await?,
+        };
+        Ok(match transacted {
             Transacted::Done => Some(Decided::Done),
             Transacted::ConditionFailed(failed) if failed.contains(&0) => None,
             Transacted::ConditionFailed(_) => Some(Decided::ParentUnpublished),
         })
+    }
+
+    /// Runs `base`, the writes that publish `c`, in one transaction with the
+    /// writes of what that implies ([`Comments::decide`]), read at `now_ms`.
+    /// A failed condition is reported only for an item of `base`; one of
+    /// the consequences is read again (the state they were planned on
+    /// changed) or answered by leaving that part out (the source's limit
+    /// reached, or recorded already by an earlier attempt whose answer was
+    /// lost). The publication never goes without what it implies.
+    async fn publish(
+        &self,
+        base: Vec<TransactWriteItem>,
+        c: &CommentRecord,
+        now_ms: u64,
+    ) -> StoreResult<Transacted> {
+        let mut skip = Vec::new();
+        for _ in 0..PUBLISH_ATTEMPTS {
+            let consequences = self.consequences(c, now_ms, &skip).await?;
+            let mut items = base.clone();
+            items.extend(consequences.items);
+            let failed = match self.transact(items).await? {
+                Transacted::Done => return Ok(Transacted::Done),
+                Transacted::ConditionFailed(failed) => failed,
+            };
+            let (own, theirs): (Vec<usize>, Vec<usize>) =
+                failed.into_iter().partition(|i| *i < base.len());
+            if !own.is_empty() {
+                return Ok(Transacted::ConditionFailed(own));
+            }
+            for i in theirs {
+                match consequences.parts.get(i - base.len()) {
+                    Some(Part::SourceCount | Part::Subscription) => skip.push(Part::Subscription),
+                    Some(Part::Notice) => skip.push(Part::Notice),
+                    // Planned on a state that changed since: read again.
+                    Some(Part::DayMarker | Part::Joined) | None => {}
+                }
+            }
+        }
+        Err(StoreError(
+            "a publication's notifications kept changing under it".into(),
+        ))
+    }
+
+    /// Reads what publishing `c` at `now_ms` implies and returns the writes
+    /// that record it, leaving out the parts in `skip`.
+    async fn consequences(
+        &self,
+        c: &CommentRecord,
+        now_ms: u64,
+        skip: &[Part],
+    ) -> StoreResult<Consequences> {
+        let mut out = Consequences::default();
+        let day = now_ms / DAY_MS;
+        let until_s = n((day + 2) * DAY_MS / 1000);
+        let subscribes = c
+            .subscribes()
+            .filter(|_| !skip.contains(&Part::Subscription));
+        if let Some(mailbox) = subscribes {
+            let marker_key = key(format!("ADDRDAY#{mailbox}#{day}"), "ADDRDAY");
+            let first = self.get(marker_key.clone()).await?;
+            match first.as_ref().map(|m| get_s(m, "first")) {
+                None => {
+                    let mut marker = marker_key;
+                    marker.insert("first".into(), s(&c.id));
+                    marker.insert(TTL.into(), until_s.clone());
+                    out.push(Part::DayMarker, self.put_absent(marker)?);
+                    let count = Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(format!("SRCDAY#{}#{day}", c.ip_hash), "SRCDAY")))
+                        .update_expression(format!(
+                            "ADD sent :one SET {TTL} = if_not_exists({TTL}, :exp)"
+                        ))
+                        .condition_expression("attribute_not_exists(sent) OR sent < :limit")
+                        .expression_attribute_values(":one", n(1))
+                        .expression_attribute_values(":exp", until_s)
+                        .expression_attribute_values(":limit", n(CONFIRMATIONS_PER_SOURCE_A_DAY))
+                        .build()
+                        .map_err(|e| fail("build", e))?;
+                    out.push(
+                        Part::SourceCount,
+                        TransactWriteItem::builder().update(count).build(),
+                    );
+                    if let Some(sub) = c.subscription(false, now_ms) {
+                        let mut item = subscription_item(&sub);
+                        outbox_attrs(&mut item, MailKind::Confirm, &c.id, now_ms, 0);
+                        out.push(Part::Subscription, self.put_absent(item)?);
+                    }
+                }
+                Some(first) => {
+                    let todays = match &first {
+                        Some(first) => self
+                            .get_live(subscription_key(first), now_ms)
+                            .await?
+                            .as_ref()
+                            .and_then(subscription_from),
+                        None => None,
+                    };
+                    // The day's subscription gone (unsubscribed, removed):
+                    // none today, as one confirmation a day is the limit.
+                    if let Some(todays) = todays
+                        && let Some(sub) = c.subscription(todays.confirmed, now_ms)
+                    {
+                        let mut item = subscription_item(&sub);
+                        item.insert("joins".into(), s(&todays.comment_id));
+                        if !todays.confirmed {
+                            item.insert(TTL.into(), n((now_ms + JOINED_TTL_MS) / 1000));
+                        }
+                        out.push(Part::Subscription, self.put_absent(item)?);
+                        let join = Update::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(subscription_key(&todays.comment_id)))
+                            .update_expression("ADD joined :id")
+                            .condition_expression("attribute_exists(pk) AND confirmed = :c")
+                            .expression_attribute_values(
+                                ":id",
+                                AttributeValue::Ss(vec![c.id.clone()]),
+                            )
+                            .expression_attribute_values(
+                                ":c",
+                                AttributeValue::Bool(todays.confirmed),
+                            )
+                            .build()
+                            .map_err(|e| fail("build", e))?;
+                        out.push(
+                            Part::Joined,
+                            TransactWriteItem::builder().update(join).build(),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(parent) = c
+            .parent
+            .as_deref()
+            .filter(|_| !skip.contains(&Part::Notice))
+        {
+            let sub = self
+                .get_live(subscription_key(parent), now_ms)
+                .await?
+                .as_ref()
+                .and_then(subscription_from);
+            if sub.is_some_and(|sub| c.notifies(&sub)) {
+                let mut item = notice_key(&c.id);
+                item.insert("created_ms".into(), n(now_ms));
+                outbox_attrs(&mut item, MailKind::Reply, &c.id, now_ms, 0);
+                out.push(Part::Notice, self.put_absent(item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A put inside a transaction on condition that the item is absent.
+    fn put_absent(&self, item: Item) -> StoreResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| fail("build", e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     /// An unconditional delete inside a transaction (absent items are fine).
@@ -706,6 +929,9 @@ impl Comments for DynamoStore {
             if r.notify {
                 item.insert("notify".into(), AttributeValue::Bool(true));
             }
+            if let Some(mailbox) = &r.mailbox {
+                item.insert("mailbox".into(), s(mailbox));
+            }
             outbox_attrs(
                 &mut item,
                 MailKind::Comment,
@@ -730,7 +956,7 @@ impl Comments for DynamoStore {
             ];
             // Ids are 128 random bits: the item already being there means an
             // earlier attempt of this same call was applied (its answer lost).
-            match self.transact(items).await? {
+            match self.publish(items, r, r.created_ms).await? {
                 Transacted::Done | Transacted::ConditionFailed(_) => Ok(()),
             }
         })
@@ -831,9 +1057,14 @@ impl Comments for DynamoStore {
                     .build()
                     .map_err(|e| fail("build", e))?,
             );
-            // BatchGetItem may leave keys unprocessed under load: a few bounded rounds.
-            for _ in 0..4 {
+            // BatchGetItem leaves keys unprocessed when the table is at its
+            // throughput: asking again at once meets the same limit, so each
+            // further round waits, as AWS advises for unprocessed keys.
+            for round in 0..4 {
                 let Some(req) = request.take() else { break };
+                if round > 0 {
+                    tokio::time::sleep(backoff(round)).await;
+                }
                 let out = self
                     .client()
                     .await
@@ -964,12 +1195,13 @@ impl Outbox for DynamoStore {
 
     fn due_outbox(
         &self,
+        cap: MailCap,
         now_ms: u64,
         limit: usize,
     ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
         Box::pin(async move {
             let upper = format!("{:013}", now_ms + 1);
-            let items = self.outbox_query(WAITING, Some(&upper), limit).await?;
+            let items = self.outbox_query(waiting(cap), Some(&upper), limit).await?;
             Ok(items
                 .iter()
                 .filter_map(outbox_entry)
@@ -980,7 +1212,11 @@ impl Outbox for DynamoStore {
 
     fn list_outbox(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxItem>>> {
         Box::pin(async move {
-            let mut items = self.outbox_query(WAITING, None, limit).await?;
+            // Both waiting partitions by next attempt, then the parked.
+            let mut items = self.outbox_query(WAITING_OWNER, None, limit).await?;
+            items.extend(self.outbox_query(WAITING_VISITOR, None, limit).await?);
+            items.sort_by_key(|item| get_s(item, OUTBOX.2));
+            items.truncate(limit);
             if items.len() < limit {
                 items.extend(self.outbox_query(PARKED, None, limit - items.len()).await?);
             }
@@ -1017,11 +1253,14 @@ impl Outbox for DynamoStore {
                 .table_name(&self.table)
                 .set_key(Some(entry_key(entry)))
                 .update_expression(format!("SET {CLAIM_UNTIL} = :until"))
+                // Waiting in either partition: the partition is the kind's
+                // own once the entry has been deferred or requeued.
                 .condition_expression(format!(
-                    "#op = :waiting AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
+                    "#op IN (:owner, :visitor) AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
                 ))
                 .expression_attribute_names("#op", OUTBOX.1)
-                .expression_attribute_values(":waiting", s(WAITING))
+                .expression_attribute_values(":owner", s(WAITING_OWNER))
+                .expression_attribute_values(":visitor", s(WAITING_VISITOR))
                 .expression_attribute_values(":until", n(until_ms))
                 .expression_attribute_values(":now", n(now_ms))
                 .return_values(ReturnValue::AllNew)
@@ -1047,7 +1286,11 @@ impl Outbox for DynamoStore {
         d: &'a Deferral,
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
-            let partition = if d.parked { PARKED } else { WAITING };
+            let partition = if d.parked {
+                PARKED
+            } else {
+                waiting(entry.kind.cap())
+            };
             let result = self
                 .client()
                 .await
@@ -1093,7 +1336,7 @@ impl Outbox for DynamoStore {
                 .condition_expression("#op = :parked")
                 .expression_attribute_names("#op", OUTBOX.1)
                 .expression_attribute_names("#os", OUTBOX.2)
-                .expression_attribute_values(":waiting", s(WAITING))
+                .expression_attribute_values(":waiting", s(waiting(entry.kind.cap())))
                 .expression_attribute_values(":parked", s(PARKED))
                 .expression_attribute_values(":sk", s(outbox_sort_key(now_ms, entry)))
                 .expression_attribute_values(":zero", n(0))
@@ -1109,49 +1352,6 @@ impl Outbox for DynamoStore {
 }
 
 impl Subscriptions for DynamoStore {
-    fn subscribe<'a>(
-        &'a self,
-        sub: &'a Subscription,
-        address_hash: &'a str,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Subscribed>> {
-        Box::pin(async move {
-            let day = sub.created_ms / DAY_MS;
-            let mut marker = key(format!("ADDRDAY#{address_hash}#{day}"), "ADDRDAY");
-            marker.insert(TTL.into(), n((day + 2) * DAY_MS / 1000));
-            let mut item = subscription_key(&sub.comment_id);
-            item.insert("post".into(), s(&sub.post));
-            item.insert("email".into(), s(&sub.email));
-            item.insert("confirmed".into(), AttributeValue::Bool(sub.confirmed));
-            item.insert("created_ms".into(), n(sub.created_ms));
-            outbox_attrs(
-                &mut item,
-                MailKind::Confirm,
-                &sub.comment_id,
-                sub.created_ms,
-                claim_until_ms,
-            );
-            let put = |item: Item| {
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map(|p| TransactWriteItem::builder().put(p).build())
-                    .map_err(|e| fail("build", e))
-            };
-            // One transaction: the day's marker exists exactly when that
-            // day's subscription of the address does.
-            // The cancellation says which condition failed: the comment's
-            // subscription (item 1) exists, or only the day's marker does.
-            Ok(match self.transact(vec![put(marker)?, put(item)?]).await? {
-                Transacted::Done => Subscribed::Created,
-                Transacted::ConditionFailed(failed) if failed.contains(&1) => Subscribed::Exists,
-                Transacted::ConditionFailed(_) => Subscribed::DailyLimit,
-            })
-        })
-    }
-
     fn get_subscription<'a>(
         &'a self,
         comment_id: &'a str,
@@ -1169,31 +1369,70 @@ impl Subscriptions for DynamoStore {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Confirmed>> {
         Box::pin(async move {
-            let result = self
-                .client()
-                .await
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(subscription_key(comment_id)))
-                .update_expression(format!("SET confirmed = :t REMOVE {TTL}"))
-                .condition_expression(format!(
-                    "attribute_exists(pk) AND confirmed = :f AND (attribute_not_exists({TTL}) OR {TTL} > :now)"
-                ))
-                .expression_attribute_values(":t", AttributeValue::Bool(true))
+            // Those that joined it are confirmed in the same transaction; it
+            // holds on condition that none joined since the read.
+            let mut gone: Vec<String> = Vec::new();
+            for _ in 0..PUBLISH_ATTEMPTS {
+                let Some(item) = self.get_live(subscription_key(comment_id), now_ms).await? else {
+                    return Ok(Confirmed::Gone);
+                };
+                match subscription_from(&item) {
+                    None => return Ok(Confirmed::Gone),
+                    Some(sub) if sub.confirmed => return Ok(Confirmed::Already),
+                    Some(_) => {}
+                }
+                let joined: Vec<String> = item
+                    .get("joined")
+                    .and_then(|v| v.as_ss().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                let confirm = |key: Item| {
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key))
+                        .update_expression(format!("SET confirmed = :t REMOVE {TTL}"))
+                        .expression_attribute_values(":t", AttributeValue::Bool(true))
+                };
+                let own = if joined.is_empty() {
+                    confirm(subscription_key(comment_id))
+                        .condition_expression(format!(
+                            "confirmed = :f AND attribute_not_exists(joined) AND (attribute_not_exists({TTL}) OR {TTL} > :now)"
+                        ))
+                } else {
+                    confirm(subscription_key(comment_id))
+                        .condition_expression(format!(
+                            "confirmed = :f AND size(joined) = :n AND (attribute_not_exists({TTL}) OR {TTL} > :now)"
+                        ))
+                        .expression_attribute_values(":n", n(joined.len() as u64))
+                }
                 .expression_attribute_values(":f", AttributeValue::Bool(false))
                 .expression_attribute_values(":now", n(now_ms / 1000))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(Confirmed::Done),
-                Err(e) if is_conditional_failure(&e) => {
-                    match self.get_subscription(comment_id, now_ms).await? {
-                        Some(sub) if sub.confirmed => Ok(Confirmed::Already),
-                        _ => Ok(Confirmed::Gone),
-                    }
+                .build()
+                .map_err(|e| fail("build", e))?;
+                let mut items = vec![TransactWriteItem::builder().update(own).build()];
+                let others: Vec<&String> = joined.iter().filter(|j| !gone.contains(j)).collect();
+                for id in &others {
+                    let update = confirm(subscription_key(id))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .map_err(|e| fail("build", e))?;
+                    items.push(TransactWriteItem::builder().update(update).build());
                 }
-                Err(e) => Err(fail("UpdateItem(confirm)", e)),
+                match self.transact(items).await? {
+                    Transacted::Done => return Ok(Confirmed::Done),
+                    // Removed since they joined (their comment deleted):
+                    // nothing to confirm there.
+                    Transacted::ConditionFailed(failed) => gone.extend(
+                        failed
+                            .iter()
+                            .filter(|i| **i > 0)
+                            .filter_map(|i| others.get(i - 1).map(|id| (*id).clone())),
+                    ),
+                }
             }
+            Err(StoreError(
+                "a confirmation kept meeting concurrent changes".into(),
+            ))
         })
     }
 
@@ -1210,38 +1449,6 @@ impl Subscriptions for DynamoStore {
                 .await
                 .map_err(|e| fail("DeleteItem(subscription)", e))?;
             Ok(out.attributes.is_some_and(|a| !a.is_empty()))
-        })
-    }
-
-    fn put_reply_notice<'a>(
-        &'a self,
-        reply_id: &'a str,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<bool>> {
-        Box::pin(async move {
-            let now = crate::ids::now_ms();
-            let mut item = notice_key(reply_id);
-            item.insert("created_ms".into(), n(now));
-            outbox_attrs(&mut item, MailKind::Reply, reply_id, now, claim_until_ms);
-            let result = self
-                .client()
-                .await
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(true),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(e) => Err(fail("PutItem(notice)", e)),
-            }
         })
     }
 }

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentRecord, CommentStatus, Comments,
-    Confirmed, ContactRecord, Contacts, DAY_MS, Decided, Decision, Deferral, Expired, ListPosition,
-    MailBudget, MailCap, MailKind, Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS,
-    REJECTED_TTL_MS, RateLimits, RateWindow, StoreResult, Subscribed, Subscription, Subscriptions,
-    by_age,
+    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS,
+    CommentRecord, CommentStatus, Comments, Confirmed, ContactRecord, Contacts, DAY_MS, Decided,
+    Decision, Deferral, Expired, JOINED_TTL_MS, ListPosition, MailBudget, MailCap, MailKind,
+    Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateLimits, RateWindow,
+    StoreResult, Subscription, Subscriptions, by_age,
 };
 
 #[derive(Debug, Clone)]
@@ -60,9 +60,15 @@ struct State {
     /// Published replies whose notification is not delivered yet, by reply
     /// id, with the time they were recorded.
     notices: HashMap<String, (u64, Meta)>,
-    /// `address hash#day` of each address given a subscription that day,
-    /// with the marker's expiry.
-    address_days: HashMap<String, u64>,
+    /// `mailbox key#day` of each mailbox given a subscription that day,
+    /// with the marker's expiry and that subscription's comment.
+    address_days: HashMap<String, (u64, String)>,
+    /// `source#day`: confirmation mails a source address set off that day,
+    /// with the counter's expiry.
+    source_days: HashMap<String, (u64, u64)>,
+    /// The subscriptions that joined each day's subscription of a mailbox,
+    /// by that one's comment id.
+    joins: HashMap<String, Vec<String>>,
 }
 
 /// The in-memory [`Store`](super::Store); state lives as long as the process.
@@ -185,7 +191,10 @@ impl Comments for MemoryStore {
             s.comments.insert(
                 record.id.clone(),
                 (record.clone(), Meta::new(record.created_ms, claim_until_ms)),
-            )
+            );
+            if record.status == CommentStatus::Approved {
+                s.publish(record, record.created_ms);
+            }
         });
         ready(Ok(()))
     }
@@ -227,7 +236,7 @@ impl Comments for MemoryStore {
                 Some(target) => {
                     if target == CommentStatus::Rejected {
                         // An unpublished comment has no subscription.
-                        s.subscriptions.remove(id);
+                        s.end_subscription(id);
                     }
                     let (record, meta) = s.comments.get_mut(id).expect("found above");
                     record.status = target;
@@ -236,11 +245,15 @@ impl Comments for MemoryStore {
                         CommentStatus::Rejected => Some(now_ms + REJECTED_TTL_MS),
                         CommentStatus::Pending => meta.expires_ms,
                     };
+                    if target == CommentStatus::Approved {
+                        let record = record.clone();
+                        s.publish(&record, now_ms);
+                    }
                     Decided::Done
                 }
                 None => {
                     s.comments.remove(id);
-                    s.subscriptions.remove(id);
+                    s.end_subscription(id);
                     s.notices.remove(id);
                     Decided::Done
                 }
@@ -327,13 +340,14 @@ impl Outbox for MemoryStore {
 
     fn due_outbox(
         &self,
+        cap: MailCap,
         now_ms: u64,
         limit: usize,
     ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
         ready(Ok(self.with(|s| {
             let mut due: Vec<_> = s
                 .outbox()
-                .filter(|(_, m)| !m.parked && m.next_attempt_ms <= now_ms)
+                .filter(|(e, m)| e.kind.cap() == cap && !m.parked && m.next_attempt_ms <= now_ms)
                 .map(|(entry, m)| (m.next_attempt_ms, entry))
                 .collect();
             // The order of DynamoDB's outbox index: next attempt, kind, id.
@@ -420,31 +434,6 @@ impl Outbox for MemoryStore {
 }
 
 impl Subscriptions for MemoryStore {
-    fn subscribe<'a>(
-        &'a self,
-        sub: &'a Subscription,
-        address_hash: &'a str,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Subscribed>> {
-        ready(Ok(self.with(|s| {
-            let now = sub.created_ms;
-            s.address_days.retain(|_, expires| *expires > now);
-            if s.subscriptions.contains_key(&sub.comment_id) {
-                return Subscribed::Exists;
-            }
-            let day = format!("{address_hash}#{}", now / DAY_MS);
-            if s.address_days.contains_key(&day) {
-                return Subscribed::DailyLimit;
-            }
-            s.address_days.insert(day, (now / DAY_MS + 2) * DAY_MS);
-            s.subscriptions.insert(
-                sub.comment_id.clone(),
-                (sub.clone(), Meta::new(now, claim_until_ms)),
-            );
-            Subscribed::Created
-        })))
-    }
-
     fn get_subscription<'a>(
         &'a self,
         comment_id: &'a str,
@@ -466,14 +455,21 @@ impl Subscriptions for MemoryStore {
         ready(Ok(self.with(|s| {
             match s
                 .subscriptions
-                .get_mut(comment_id)
+                .get(comment_id)
                 .filter(|(_, m)| m.live(now_ms))
             {
                 None => Confirmed::Gone,
                 Some((r, _)) if r.confirmed => Confirmed::Already,
-                Some((r, m)) => {
-                    r.confirmed = true;
-                    m.expires_ms = None;
+                Some(_) => {
+                    let joined = s.joins.get(comment_id).cloned().unwrap_or_default();
+                    for id in std::iter::once(comment_id).chain(joined.iter().map(String::as_str)) {
+                        if let Some((r, m)) =
+                            s.subscriptions.get_mut(id).filter(|(_, m)| m.live(now_ms))
+                        {
+                            r.confirmed = true;
+                            m.expires_ms = None;
+                        }
+                    }
                     Confirmed::Done
                 }
             }
@@ -481,29 +477,76 @@ impl Subscriptions for MemoryStore {
     }
 
     fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
-        ready(Ok(
-            self.with(|s| s.subscriptions.remove(comment_id).is_some())
-        ))
-    }
-
-    fn put_reply_notice<'a>(
-        &'a self,
-        reply_id: &'a str,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<bool>> {
-        ready(Ok(self.with(|s| {
-            if s.notices.contains_key(reply_id) {
-                return false;
-            }
-            let now = crate::ids::now_ms();
-            s.notices
-                .insert(reply_id.to_owned(), (now, Meta::new(now, claim_until_ms)));
-            true
-        })))
+        ready(Ok(self.with(|s| s.end_subscription(comment_id))))
     }
 }
 
 impl State {
+    /// Records what publishing `c` at `now_ms` implies, under the same lock
+    /// as the publication (the rules of [`Comments::decide`]).
+    fn publish(&mut self, c: &CommentRecord, now_ms: u64) {
+        let day = now_ms / DAY_MS;
+        let until = (day + 2) * DAY_MS;
+        self.address_days.retain(|_, (e, _)| *e > now_ms);
+        self.source_days.retain(|_, (_, e)| *e > now_ms);
+        if let Some(mailbox) = c.subscribes()
+            && !self.subscriptions.contains_key(&c.id)
+        {
+            let marker = format!("{mailbox}#{day}");
+            match self.address_days.get(&marker).map(|(_, p)| p.clone()) {
+                Some(first) => {
+                    let todays = self
+                        .subscriptions
+                        .get(&first)
+                        .filter(|(_, m)| m.live(now_ms))
+                        .map(|(sub, _)| sub.confirmed);
+                    if let Some(confirmed) = todays
+                        && let Some(sub) = c.subscription(confirmed, now_ms)
+                    {
+                        // No mail of its own: it is confirmed with the day's.
+                        let meta = Meta {
+                            undelivered: false,
+                            expires_ms: (!confirmed).then_some(now_ms + JOINED_TTL_MS),
+                            ..Meta::new(now_ms, 0)
+                        };
+                        self.subscriptions.insert(c.id.clone(), (sub, meta));
+                        self.joins.entry(first).or_default().push(c.id.clone());
+                    }
+                }
+                None => {
+                    let source = format!("{}#{day}", c.ip_hash);
+                    let sent = self.source_days.get(&source).map_or(0, |(n, _)| *n);
+                    if sent < CONFIRMATIONS_PER_SOURCE_A_DAY
+                        && let Some(sub) = c.subscription(false, now_ms)
+                    {
+                        self.address_days.insert(marker, (until, c.id.clone()));
+                        self.source_days.insert(source, (sent + 1, until));
+                        self.subscriptions
+                            .insert(c.id.clone(), (sub, Meta::new(now_ms, 0)));
+                    }
+                }
+            }
+        }
+        if let Some(parent) = &c.parent {
+            let notified = self
+                .subscriptions
+                .get(parent)
+                .filter(|(_, m)| m.live(now_ms))
+                .is_some_and(|(sub, _)| c.notifies(sub));
+            if notified && !self.notices.contains_key(&c.id) {
+                self.notices
+                    .insert(c.id.clone(), (now_ms, Meta::new(now_ms, 0)));
+            }
+        }
+    }
+
+    /// Removes the subscription of comment `id` with its address; `false`
+    /// when there was none.
+    fn end_subscription(&mut self, id: &str) -> bool {
+        self.joins.remove(id);
+        self.subscriptions.remove(id).is_some()
+    }
+
     /// Every undelivered entry with its outbox state.
     fn outbox(&self) -> impl Iterator<Item = (OutboxEntry, &Meta)> {
         let contacts = self.contacts.values().map(|(r, m)| {

@@ -103,7 +103,10 @@ pub trait Contacts: Send + Sync {
 /// Comments: their statuses and moderation, and the approved ones each post
 /// lists and counts.
 pub trait Comments: Send + Sync {
-    /// Stores a new comment whose mail is undelivered, claimed until `claim_until_ms`.
+    /// Stores a new comment whose mail is undelivered, claimed until
+    /// `claim_until_ms`. An approved one (published at once) records what
+    /// its publication implies in the same write, as [`Comments::decide`]
+    /// does.
     fn put_comment<'a>(
         &'a self,
         record: &'a CommentRecord,
@@ -118,7 +121,15 @@ pub trait Comments: Send + Sync {
     ) -> BoxFuture<'a, StoreResult<Option<CommentRecord>>>;
 
     /// Applies a moderation decision atomically (the status check, the
-    /// change and the post's approved count together).
+    /// change and the post's approved count together). An approval records
+    /// in the same write the mails the publication implies, so that no
+    /// decision loses them whoever makes it (the function's links, the
+    /// command): the subscription the comment asked for with its
+    /// confirmation mail (at most one new one per mailbox a day, and per
+    /// source address [`CONFIRMATIONS_PER_SOURCE_A_DAY`]; a later comment of
+    /// a mailbox that has the day's joins it, and is confirmed with it), and
+    /// the notice to the parent's confirmed subscriber. Their outbox entries
+    /// are due at once and unclaimed.
     fn decide<'a>(
         &'a self,
         id: &'a str,
@@ -148,11 +159,17 @@ pub trait Outbox: Send + Sync {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<()>>;
 
-    /// Up to `limit` entries due for a delivery attempt at `now_ms` (not
-    /// parked, next attempt not in the future), the longest-waiting first.
+    /// Up to `limit` entries under `cap` due for a delivery attempt at
+    /// `now_ms` (not parked, next attempt not in the future), the
+    /// longest-waiting first: each cap's mail waits in a line of its own, so
+    /// a backlog held back by one cap never hides the other's mail.
     /// Entries claimed by a live run are included (the claim refuses them).
-    fn due_outbox(&self, now_ms: u64, limit: usize)
-    -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
+    fn due_outbox(
+        &self,
+        cap: MailCap,
+        now_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
 
     /// Every undelivered entry, waiting and parked, up to `limit`: waiting
     /// ones by next attempt, then parked ones. For `rust-aws outbox`.
@@ -184,19 +201,10 @@ pub trait Outbox: Send + Sync {
     ) -> BoxFuture<'a, StoreResult<bool>>;
 }
 
-/// Reply-notification subscriptions (double opt-in) and the notices of
-/// replies to mail to them.
+/// Reply-notification subscriptions (double opt-in). They are created, with
+/// the notices of replies to mail to them, by the publication of a comment
+/// ([`Comments::decide`], [`Comments::put_comment`]).
 pub trait Subscriptions: Send + Sync {
-    /// Creates `sub`, unconfirmed, its confirmation mail undelivered and
-    /// claimed until `claim_until_ms`, unless the address (by its keyed hash
-    /// `address_hash`) was given a subscription today already.
-    fn subscribe<'a>(
-        &'a self,
-        sub: &'a Subscription,
-        address_hash: &'a str,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Subscribed>>;
-
     /// The subscription of comment `comment_id` (an expired one is absent).
     fn get_subscription<'a>(
         &'a self,
@@ -204,8 +212,9 @@ pub trait Subscriptions: Send + Sync {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Option<Subscription>>>;
 
-    /// Confirms the subscription of comment `comment_id`: from now on it
-    /// never expires.
+    /// Confirms the subscription of comment `comment_id`, and those that
+    /// joined it (later comments of the same mailbox that day): from now on
+    /// they never expire.
     fn confirm_subscription<'a>(
         &'a self,
         comment_id: &'a str,
@@ -215,15 +224,6 @@ pub trait Subscriptions: Send + Sync {
     /// Removes the subscription of comment `comment_id`, with its address;
     /// `false` when there was none.
     fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
-
-    /// Records that published reply `reply_id` is to be notified to its
-    /// parent's subscriber, the mail undelivered and claimed until
-    /// `claim_until_ms`; `false` when it was recorded already.
-    fn put_reply_notice<'a>(
-        &'a self,
-        reply_id: &'a str,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<bool>>;
 }
 
 /// Every capability the function uses, as one object: what

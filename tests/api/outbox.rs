@@ -8,7 +8,7 @@ use crate::support::events::{Event, contact, fixture};
 use crate::support::memory::{TestApp, spawn_app};
 use rust_aws::deadline::Deadline;
 use rust_aws::notify::{self, Delivery, Loaded, MAX_ATTEMPTS};
-use rust_aws::store::{MailKind, Outbox, OutboxEntry};
+use rust_aws::store::{Comments, Decided, Decision, MailKind, Outbox, OutboxEntry};
 use serde_json::{Value, json};
 
 fn scheduled() -> String {
@@ -187,6 +187,64 @@ async fn the_hourly_cap_counts_mails_sent_and_a_capped_mail_waits_for_the_next_h
 }
 
 #[tokio::test]
+async fn owner_mail_held_by_its_cap_never_holds_back_visitor_mail_whatever_the_backlog() {
+    let app = spawn_app(&[
+        ("RATE_LIMIT_PER_MINUTE", "1000"),
+        ("MAIL_PER_HOUR", "3"),
+        ("SITE_URL", "https://blog.example.com"),
+    ]);
+    let body = json!({"post": "/p/", "name": "Ann", "email": "ann@example.org",
+        "body": "Tell me about replies.", "notify": "on"});
+    let reply = app.send(Event::post_json("/comment", &body)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let moderation = app.mailer.sent().pop().unwrap();
+    // An owner backlog larger than a run's batch, due now and older than
+    // the visitor mail; then the owner's cap for this hour is used up.
+    app.mailer.fail_containing("backlog");
+    for i in 0..70 {
+        post_contact(&app, &format!("backlog {i}")).await;
+    }
+    post_contact(&app, "fine 1").await;
+    post_contact(&app, "fine 2").await;
+    assert_eq!(app.mailer.sent().len(), 3, "the owner's cap is used up");
+    // The approval's confirmation mail fails once and waits behind them all.
+    app.mailer.fail_next(1);
+    let approve = moderation.text.split("Approve: ").nth(1).unwrap();
+    let token = approve
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .split("token=")
+        .nth(1)
+        .unwrap();
+    let reply = app
+        .send(Event::v2("POST", "/comment/moderate").body(
+            "application/x-www-form-urlencoded",
+            &format!("token={token}"),
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(app.mailer.sent().len(), 3);
+
+    let r = run(&app).await;
+    let to_ann: Vec<_> = app
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|m| m.to == "ann@example.org")
+        .collect();
+    assert_eq!(
+        to_ann.len(),
+        1,
+        "the confirmation waited for the owner's backlog: {r}"
+    );
+    assert_eq!(r["sent"], 1, "{r}");
+    let waiting = app.store.list_outbox(1_000).await.unwrap();
+    assert_eq!(waiting.len(), 70, "the owner's backlog still waits");
+    assert!(waiting.iter().all(|i| i.attempts == 1 && !i.parked));
+}
+
+#[tokio::test]
 async fn after_max_attempts_a_mail_is_parked_listed_and_only_requeued_by_hand() {
     let app = spawn_app(&[]);
     app.mailer.fail_next(1);
@@ -226,6 +284,70 @@ async fn the_backoff_doubles_from_the_second_failure_and_is_bounded() {
     assert!((10..=11).contains(&minutes(3)));
     assert!((20..=22).contains(&minutes(4)));
     assert!((360..=396).contains(&minutes(30)));
+}
+
+// ---- mail whose record changed meanwhile ------------------------------------------
+
+async fn post_comment(app: &TestApp, text: &str) -> String {
+    let body = json!({"post": "/2026/11/rust/", "name": "Ann", "body": text});
+    let reply = app.send(Event::post_json("/comment", &body)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_queued_moderation_mail_for_a_comment_decided_meanwhile_is_dropped_unsent() {
+    let app = spawn_app(&[("RATE_LIMIT_PER_MINUTE", "100")]);
+    app.mailer.fail_next(3);
+    let rejected = post_comment(&app, "rejected before its mail went out").await;
+    let approved = post_comment(&app, "approved before its mail went out").await;
+    let pending = post_comment(&app, "still waiting for the owner").await;
+    assert!(app.mailer.sent().is_empty());
+    // The owner decides from the command while the mails wait.
+    let now = rust_aws::ids::now_ms();
+    for (id, decision) in [
+        (&rejected, Decision::Reject),
+        (&approved, Decision::Approve),
+    ] {
+        let decided = app.store.decide(id, decision, now).await.unwrap();
+        assert_eq!(decided, Decided::Done);
+    }
+
+    let r = run(&app).await;
+    assert_eq!(
+        (r["found"].as_u64(), r["sent"].as_u64()),
+        (Some(3), Some(1)),
+        "{r}"
+    );
+    let sent = app.mailer.sent();
+    assert_eq!(
+        sent.len(),
+        1,
+        "{:?}",
+        sent.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert!(sent[0].text.contains("still waiting for the owner"));
+    assert!(sent[0].subject.contains("awaits approval"));
+    assert!(
+        app.store.list_outbox(10).await.unwrap().is_empty(),
+        "the dropped mails left the outbox: {pending}"
+    );
+}
+
+#[tokio::test]
+async fn an_entry_whose_record_expired_unswept_leaves_the_outbox_instead_of_being_claimed_every_run()
+ {
+    let app = spawn_app(&[]);
+    app.mailer.fail_next(1);
+    let id = post_comment(&app, "rejected long ago, its mail never sent").await;
+    // Rejected eight days ago: past its seven days, not yet swept.
+    let long_ago = rust_aws::ids::now_ms() - 8 * rust_aws::store::DAY_MS;
+    let decided = app.store.decide(&id, Decision::Reject, long_ago).await;
+    assert_eq!(decided.unwrap(), Decided::Done);
+
+    assert_eq!(run(&app).await["found"], 1);
+    assert_eq!(run(&app).await["found"], 0, "claimed again by a later run");
+    assert!(app.mailer.sent().is_empty());
 }
 
 // ---- the deadline ---------------------------------------------------------------------

@@ -146,7 +146,7 @@ async fn the_whole_story_subscribe_approve_confirm_notify_one_click_unsubscribe(
     assert!(
         confirm
             .text
-            .contains("https://blog.example.com/2026/11/rust/")
+            .contains("Example Blog (https://blog.example.com)")
     );
     let confirm_link = link_after(&confirm.text, "this page:");
     assert!(
@@ -250,21 +250,135 @@ async fn an_unconfirmed_subscriber_gets_no_reply_mail() {
 }
 
 #[tokio::test]
-async fn a_flood_of_notify_comments_for_one_address_sends_one_confirmation() {
-    let app = app(&[]);
-    for i in 0..6 {
-        let text = format!("Flood comment number {i}.");
-        let mut body = comment_by("Mallory", "Victim@Example.org", &text);
+async fn a_flood_of_notify_comments_for_one_mailbox_sends_one_confirmation_carrying_no_visitor_text()
+ {
+    let app = app(&[("MODERATION", "off")]);
+    let spellings = [
+        "victim@gmail.com",
+        "Victim@GMail.com",
+        "victim+1@gmail.com",
+        "victim+2@gmail.com",
+        "v.i.c.t.i.m@gmail.com",
+        "vic.tim+x@googlemail.com",
+    ];
+    for (i, email) in spellings.iter().enumerate() {
+        let mut body = comment_by(
+            "BUY CHEAP PILLS at evil.example",
+            email,
+            &format!("Flood {i}."),
+        );
+        body["post"] = json!("/visit-evil.example-now/");
         body["notify"] = json!("on");
         post(&app, &body).await;
-        approve(&app, &text).await;
     }
-    assert_eq!(mails_to(&app, "victim@example.org").len(), 1);
+    let to_victim: Vec<Mail> = app
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|m| m.to != "owner@localhost")
+        .collect();
+    assert_eq!(to_victim.len(), 1, "one mailbox, one mail a day");
+    let mail = &to_victim[0];
+    for chosen in ["PILLS", "evil", "Flood"] {
+        assert!(!mail.text.contains(chosen), "{chosen} in {}", mail.text);
+        assert!(
+            !mail.subject.contains(chosen),
+            "{chosen} in {}",
+            mail.subject
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_source_sets_off_at_most_three_confirmation_mails_a_day() {
+    let app = app(&[("MODERATION", "off")]);
+    for i in 0..5 {
+        let mut body = comment_by(
+            "Mallory",
+            &format!("stranger{i}@example.org"),
+            "Hello there.",
+        );
+        body["body"] = json!(format!("Hello number {i}."));
+        body["notify"] = json!("on");
+        post(&app, &body).await;
+    }
+    let confirmations = app
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|m| m.subject.contains("Confirm"))
+        .count();
+    assert_eq!(confirmations, 3);
     assert_eq!(
         app.store.subscriptions().len(),
-        1,
-        "the others stored no address"
+        3,
+        "no address kept for the others"
     );
+}
+
+#[tokio::test]
+async fn a_reader_who_comments_three_times_a_day_gets_one_mail_whose_link_subscribes_all_three() {
+    let app = app(&[]);
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let text = format!("Comment number {i} of the day.");
+        let mut body = comment_by("Ann", &format!("ann+{i}@example.org"), &text);
+        body["notify"] = json!("on");
+        ids.push(post(&app, &body).await);
+        approve(&app, &text).await;
+    }
+    let mails: Vec<Mail> = app
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|m| m.to.starts_with("ann+"))
+        .collect();
+    assert_eq!(mails.len(), 1);
+    let token = token_of(link_after(&mails[0].text, "this page:"));
+    let done = notify_post(&app, &token).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Confirmed"), "{}", done.body);
+    assert_eq!(app.store.subscriptions().len(), 3);
+    assert!(app.store.subscriptions().iter().all(|s| s.confirmed));
+
+    // A reply to the third comment reaches Ann.
+    let mut reply = comment_by("Bob", "bob@example.net", "An answer to the third.");
+    reply["parent"] = json!(ids[2]);
+    post(&app, &reply).await;
+    approve(&app, "An answer to the third.").await;
+    let notices = app
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|m| m.to == "ann+2@example.org" && m.text.contains("An answer to the third."))
+        .count();
+    assert_eq!(notices, 1);
+}
+
+#[tokio::test]
+async fn a_reply_asking_for_notifications_spends_no_confirmation_of_the_day() {
+    let app = app(&[]);
+    let parent = post(
+        &app,
+        &comment_by("Bob", "bob@example.net", "A first comment."),
+    )
+    .await;
+    approve(&app, "A first comment.").await;
+    let mut reply = comment_by("Ann", ANN, "A reply that asks.");
+    reply["parent"] = json!(parent);
+    reply["notify"] = json!("on");
+    post(&app, &reply).await;
+    approve(&app, "A reply that asks.").await;
+    assert!(
+        mails_to(&app, ANN).is_empty(),
+        "replies cannot be replied to"
+    );
+    assert!(app.store.subscriptions().is_empty());
+    let mut top = comment_by("Ann", ANN, "A top-level comment that asks.");
+    top["notify"] = json!("on");
+    post(&app, &top).await;
+    approve(&app, "A top-level comment that asks.").await;
+    assert_eq!(mails_to(&app, ANN).len(), 1);
 }
 
 #[tokio::test]

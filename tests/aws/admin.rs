@@ -13,7 +13,7 @@ use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
 use rust_aws::store::{
     AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Contacts, Decision, Expired,
-    Outbox,
+    MailCap, MailKind, Outbox, OutboxEntry, Subscriptions,
 };
 use serde_json::Value;
 
@@ -100,6 +100,7 @@ fn comment(id: &str, post: &str, email: Option<&str>, status: CommentStatus) -> 
         ip_hash: "hash".to_owned(),
         links_base: "https://api.example.org".to_owned(),
         notify: false,
+        mailbox: None,
     }
 }
 
@@ -123,30 +124,47 @@ fn id(n: u8) -> String {
 // ---- moderation --------------------------------------------------------
 
 #[tokio::test]
-async fn approving_a_comment_that_wants_mail_says_that_none_is_sent_from_here() {
+async fn approving_from_the_command_records_the_mails_the_approval_implies() {
     let (table, store) = new_table().await;
     let post = "/2026/11/mail/";
     let mut asks = comment(&id(1), post, Some("a@example.org"), CommentStatus::Pending);
     asks.notify = true;
+    asks.mailbox = Some(rust_aws::domain::mailbox("a@example.org"));
     let plain = comment(&id(2), post, Some("b@example.org"), CommentStatus::Pending);
     store.put_comment(&asks, 0).await.unwrap();
     store.put_comment(&plain, 0).await.unwrap();
+    for c in [&asks, &plain] {
+        let moderation = OutboxEntry {
+            kind: MailKind::Comment,
+            id: c.id.clone(),
+        };
+        let sent = rust_aws::ids::now_ms();
+        store.mark_delivered(&moderation, sent).await.unwrap();
+    }
 
     let out = run(&["--table", &table, "approve", &id(1), &id(2)]);
-    assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let warned: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("no confirmation or reply-notification mail"))
-        .collect();
-    assert_eq!(warned.len(), 1, "{stderr}");
-    assert!(warned[0].contains(&id(1)), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let queued: Vec<&str> = stderr.lines().filter(|l| l.contains("is queued")).collect();
+    assert_eq!(queued.len(), 1, "{stderr}");
+    assert!(queued[0].contains(&id(1)), "{stderr}");
+    // Recorded with the decision, for the function's redelivery to send.
+    let confirm = OutboxEntry {
+        kind: MailKind::Confirm,
+        id: id(1),
+    };
+    let now = rust_aws::ids::now_ms();
+    assert_eq!(
+        store.due_outbox(MailCap::Visitor, now, 10).await.unwrap(),
+        vec![confirm]
+    );
+    assert!(store.get_subscription(&id(1), now).await.unwrap().is_some());
 
     let mut reply = comment(&id(3), post, None, CommentStatus::Pending);
     reply.parent = Some(id(2));
     store.put_comment(&reply, 0).await.unwrap();
     let outcome = json(&table, &["approve", &id(3)]);
-    assert_eq!(outcome[0]["mail_skipped"], true, "{outcome}");
+    assert_eq!(outcome[0]["mail_queued"], true, "{outcome}");
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use rust_aws::ids::{new_id, now_ms};
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
 use rust_aws::store::{
-    AdminStore, CommentRecord, CommentStatus, ContactRecord, MailKind, OutboxEntry, Subscription,
+    AdminStore, CommentRecord, CommentStatus, ContactRecord, MailKind, OutboxEntry,
 };
 
 /// Generates `memory::<case>` and `dynamodb::<case>` in the module it is
@@ -93,6 +93,7 @@ fn comment(post: &str, created_ms: u64, status: CommentStatus) -> CommentRecord 
         ip_hash: "0123456789abcdef".to_owned(),
         links_base: "https://api.example.org".to_owned(),
         notify: false,
+        mailbox: None,
     }
 }
 
@@ -155,6 +156,7 @@ pub(crate) fn big_comment(
         ip_hash: "00".repeat(16),
         links_base: "https://api.example.org".into(),
         notify: false,
+        mailbox: None,
     }
 }
 
@@ -162,14 +164,28 @@ fn now() -> u64 {
     now_ms()
 }
 
-fn subscription(comment_id: &str, email: &str, created_ms: u64) -> Subscription {
-    Subscription {
-        comment_id: comment_id.to_owned(),
-        post: "/p/".to_owned(),
-        email: email.to_owned(),
-        confirmed: false,
-        created_ms,
-    }
+/// A pending comment by `email` from source `source` asking for reply
+/// notifications (its mailbox key as the function would set it), stored with
+/// its moderation mail sent.
+async fn asking(store: &Subject, post: &str, email: &str, source: &str, now: u64) -> CommentRecord {
+    let mut c = comment(post, now, CommentStatus::Pending);
+    c.email = Some(email.to_owned());
+    c.notify = true;
+    c.mailbox = Some(rust_aws::domain::mailbox(email));
+    c.ip_hash = source.to_owned();
+    stored(store, &c).await;
+    c
+}
+
+/// A published comment by `email` asking for notifications, approved at
+/// `now`: its subscription is created with the approval.
+async fn subscribed(store: &Subject, email: &str, now: u64) -> CommentRecord {
+    let c = asking(store, &post(), email, &new_id(), now).await;
+    let decided = store
+        .decide(&c.id, rust_aws::store::Decision::Approve, now)
+        .await;
+    assert_eq!(decided.unwrap(), rust_aws::store::Decided::Done);
+    c
 }
 
 async fn in_outbox(store: &Subject, entry: &OutboxEntry) -> bool {

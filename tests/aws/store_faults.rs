@@ -130,6 +130,26 @@ async fn throttled_writes_are_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn unprocessed_count_keys_are_asked_again_after_a_growing_pause() {
+    let (proxy, store) = proxied().await;
+    let post = format!("/count/{}/", rust_aws::ids::new_id());
+    let c = pending_comment(&store, &post).await;
+    store.decide(&c.id, Decision::Approve, now()).await.unwrap();
+    proxy.inject("BatchGetItem", Fault::Unprocessed, 3);
+    let started = std::time::Instant::now();
+    let counts = store.count_approved(&[post]).await.unwrap();
+    let waited = started.elapsed();
+    assert_eq!(counts, vec![1]);
+    assert_eq!(proxy.calls("BatchGetItem"), 4);
+    // Three pauses, each at least half of its doubling ceiling (50, 100,
+    // 200 ms): asked again at once, the table would still be at its limit.
+    assert!(
+        waited >= std::time::Duration::from_millis(175),
+        "asked again after {waited:?} in all"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn two_approvals_on_one_post_at_once_both_apply() {
     // They share the post's COUNT item: DynamoDB cancels one with
     // TransactionConflict (injected here), which must be retried.

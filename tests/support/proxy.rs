@@ -57,6 +57,10 @@ pub enum Fault {
     /// SES `MessageRejected` (400) with a message that names addresses, as
     /// the SES sandbox's does.
     MessageRejected,
+    /// A `BatchGetItem` answered 200 with every key it asked for left in
+    /// `UnprocessedKeys`, as DynamoDB answers at a table's throughput limit
+    /// (other calls pass).
+    Unprocessed,
 }
 
 /// Probabilities (0.0–1.0) of each random fault per call, for `chaos`.
@@ -216,6 +220,7 @@ impl FaultProxy {
             Some(Fault::TransactionConflict) if operation != "TransactWriteItems" => None,
             Some(Fault::ProvisionedThroughput) if operation == "SendEmail" => Some(Fault::Throttle),
             Some(Fault::MessageRejected) if operation != "SendEmail" => None,
+            Some(Fault::Unprocessed) if operation != "BatchGetItem" => None,
             other => other,
         };
         if let Some(f) = fault {
@@ -276,6 +281,7 @@ impl FaultProxy {
             Some(Fault::Reset) => return Err(closed()),
             Some(Fault::Delay(ms)) => Duration::from_millis(ms),
             Some(Fault::ResetAfterApply) | None => Duration::ZERO,
+            Some(Fault::Unprocessed) => return Ok(unprocessed_answer(&body)),
             Some(f) => return Ok(error_answer(f, ses, &body)),
         };
         // From here the request is the service's: it runs to its end in a
@@ -376,6 +382,26 @@ fn in_progress_answer() -> hyper::Response<Full<Bytes>> {
         "TransactionInProgressException".parse().unwrap(),
     );
     h.insert(
+        "content-type",
+        "application/x-amz-json-1.0".parse().unwrap(),
+    );
+    r
+}
+
+/// DynamoDB's answer to a `BatchGetItem` that read none of its keys: no
+/// items, every key of the request back in `UnprocessedKeys`.
+fn unprocessed_answer(request: &[u8]) -> hyper::Response<Full<Bytes>> {
+    let asked = serde_json::from_slice::<Value>(request)
+        .ok()
+        .and_then(|v| v.get("RequestItems").cloned())
+        .unwrap_or_else(|| json!({}));
+    let responses: serde_json::Map<String, Value> = asked
+        .as_object()
+        .map(|tables| tables.keys().map(|t| (t.clone(), json!([]))).collect())
+        .unwrap_or_default();
+    let body = json!({"Responses": responses, "UnprocessedKeys": asked});
+    let mut r = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+    r.headers_mut().insert(
         "content-type",
         "application/x-amz-json-1.0".parse().unwrap(),
     );

@@ -356,6 +356,7 @@ fn validate(format: Format, item: &SourceComment, now_ms: u64) -> Result<Planned
             links_base: String::new(),
             // Imported comments asked nobody for consent to be mailed.
             notify: false,
+            mailbox: None,
         },
         parent_outside_file: false,
         notes,

@@ -80,7 +80,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn outbox_items(table: &str) -> usize {
     let client = aws_sdk_dynamodb::Client::new(&sdk().await);
     let mut n = 0;
-    for partition in ["OUTBOX", "PARKED"] {
+    for partition in ["OUTBOX", "OUTBOX#visitor", "PARKED"] {
         let out = client
             .query()
             .table_name(table)
