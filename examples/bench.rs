@@ -670,7 +670,12 @@ async fn main() {
             for _ in 0..args.model_reps {
                 for (p, mb) in bench.shuffled(&pairs) {
                     let c = bench.cold(&p, Some((cpu, mb))).await;
-                    model.entry(p.name).or_default().entry(mb).or_default().push(c);
+                    model
+                        .entry(p.name)
+                        .or_default()
+                        .entry(mb)
+                        .or_default()
+                        .push(c);
                 }
             }
             let mb = args.sizes[0];

@@ -115,7 +115,8 @@ pub fn moto_tls() -> &'static TlsEndpoints {
             .and_then(|p| p.parse().ok())
             .expect("moto's URL ends in its port");
         let (dynamodb, ses) = (free_port(), free_port());
-        let ca_file = std::env::temp_dir().join(format!("rust-aws-test-ca-{}.pem", std::process::id()));
+        let ca_file =
+            std::env::temp_dir().join(format!("rust-aws-test-ca-{}.pem", std::process::id()));
         let _ = std::fs::remove_file(&ca_file);
         let front = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tls_front.py");
         watched(&format!(
@@ -124,7 +125,10 @@ pub fn moto_tls() -> &'static TlsEndpoints {
             ca_file.display()
         ));
         for port in [dynamodb, ses] {
-            wait_for_port(port, "the TLS front did not start (it needs python3-cryptography, which moto brings)");
+            wait_for_port(
+                port,
+                "the TLS front did not start (it needs python3-cryptography, which moto brings)",
+            );
         }
         assert!(ca_file.exists(), "the TLS front wrote no CA file");
         TlsEndpoints {
