@@ -231,6 +231,45 @@ fn progress(len: Option<usize>, message: &'static str) -> ProgressBar {
     bar
 }
 
+/// A bar of the file's bytes on stderr when it is a terminal, shown from
+/// the first byte read (a large export takes a while before any comment).
+fn bytes_progress(file: &std::path::Path) -> std::io::Result<ProgressBar> {
+    let len = std::fs::metadata(file)?.len();
+    if !std::io::stderr().is_terminal() {
+        return Ok(ProgressBar::hidden());
+    }
+    let bar = ProgressBar::new(len).with_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("reading");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Ok(bar)
+}
+
+/// The whole file, telling `read` the bytes read so far.
+fn read_all(file: &std::path::Path, read: &dyn Fn(u64)) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut source = std::fs::File::open(file)?;
+    let mut bytes = Vec::with_capacity(
+        source
+            .metadata()
+            .map_or(0, |m| usize::try_from(m.len()).unwrap_or(0)),
+    );
+    let mut chunk = vec![0; 1 << 20];
+    loop {
+        match source.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => {
+                bytes.extend_from_slice(&chunk[..n]);
+                read(bytes.len() as u64);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Prints to stdout; a closed pipe (`| head`) ends quietly.
 fn out(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
@@ -609,26 +648,36 @@ async fn import_file(
     now: u64,
 ) -> Result<ExitCode, Failure> {
     let name = file.display();
-    let items = if format == Format::Isso {
-        if !file.is_file() {
-            return Err(Failure(format!("{name}: no such file")));
-        }
-        import::isso::read(file)
-    } else {
-        let text = std::fs::read_to_string(file).map_err(|e| Failure(format!("{name}: {e}")))?;
-        match format {
-            Format::Disqus => import::disqus::parse(&text),
-            Format::Wordpress => import::wordpress::parse(&text),
-            Format::Jsonl => import::jsonl::parse(&text),
-            Format::Isso => unreachable!("read above"),
-        }
-    }
-    .map_err(|e| {
+    let not_valid = |e: import::FormatError| {
         Failure(format!(
             "{name} is not a valid {} file, nothing imported: {e}",
             format.as_str()
         ))
-    })?;
+    };
+    let items = if format == Format::Isso {
+        if !file.is_file() {
+            return Err(Failure(format!("{name}: no such file")));
+        }
+        let spinner = progress(None, "reading");
+        let items = import::isso::read(file);
+        spinner.finish_and_clear();
+        items.map_err(not_valid)?
+    } else {
+        let bar = bytes_progress(file).map_err(|e| Failure(format!("{name}: {e}")))?;
+        let bytes = read_all(file, &|n| bar.set_position(n))
+            .map_err(|e| Failure(format!("{name}: {e}")))?;
+        let text = import::utf8_text(bytes).map_err(not_valid)?;
+        bar.set_message("parsing");
+        let at = |n| bar.set_position(n);
+        let items = match format {
+            Format::Disqus => import::disqus::parse(&text, &at),
+            Format::Wordpress => import::wordpress::parse(&text, &at),
+            Format::Jsonl => import::jsonl::parse(&text),
+            Format::Isso => unreachable!("read above"),
+        };
+        bar.finish_and_clear();
+        items.map_err(not_valid)?
+    };
     let plan = import::plan(format, items, now);
     let bar = progress(Some(plan.comments.len()), "importing");
     let report = ops::import(store, plan, dry_run, now, &|| bar.inc(1)).await;

@@ -10,6 +10,8 @@ pub mod disqus;
 pub mod html;
 pub mod isso;
 pub mod jsonl;
+#[cfg(test)]
+mod scaling;
 pub mod wordpress;
 
 use std::collections::{HashMap, HashSet};
@@ -72,6 +74,33 @@ impl fmt::Display for FormatError {
 }
 
 impl std::error::Error for FormatError {}
+
+/// The text of an export file: UTF-8, as every format read here is written
+/// (a leading byte-order mark is dropped). Anything else is refused with the
+/// place of the first byte that is not UTF-8.
+pub(crate) fn utf8_text(mut bytes: Vec<u8>) -> Result<String, FormatError> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let bad = e.utf8_error().valid_up_to();
+        let line_start = bytes[..bad]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = bytes[..line_start].iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = String::from_utf8_lossy(&bytes[line_start..bad]).chars().count() + 1;
+        FormatError::new(
+            format!("line {line}, column {column} (byte {bad})"),
+            format_args!(
+                "not UTF-8 text (byte 0x{:02X}); the exports are UTF-8: convert the file (e.g. with iconv) and import again",
+                bytes[bad]
+            ),
+        )
+    })
+}
 
 /// One comment as its source describes it, before our rules apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,12 +256,13 @@ pub(crate) fn plan(format: Format, items: Vec<SourceComment>, now_ms: u64) -> Pl
 
     // Second pass: threading, now that every comment's fate is known.
     let importable: HashSet<String> = valid.keys().map(|k| (*k).to_owned()).collect();
+    let mut ancestors = Ancestors::new(&by_id);
     for item in &unique {
         let Some(mut planned) = valid.remove(item.source_id.as_str()) else {
             continue;
         };
         if let Some(first_parent) = &item.parent {
-            match top_ancestor(&by_id, first_parent) {
+            match ancestors.top(first_parent) {
                 Ancestor::InFile(top) if top == item.source_id => {
                     planned
                         .notes
@@ -268,6 +298,7 @@ pub(crate) fn plan(format: Format, items: Vec<SourceComment>, now_ms: u64) -> Pl
     plan
 }
 
+#[derive(Debug, Clone, Copy)]
 enum Ancestor<'a> {
     /// The top of the chain is this comment of the file.
     InFile(&'a str),
@@ -277,20 +308,46 @@ enum Ancestor<'a> {
     Loop,
 }
 
-fn top_ancestor<'a>(by_id: &HashMap<&'a str, &'a SourceComment>, start: &'a str) -> Ancestor<'a> {
-    let mut current = start;
-    let mut visited = HashSet::new();
-    loop {
-        if !visited.insert(current) {
-            return Ancestor::Loop;
+/// The top of the chain of parents starting at each id asked for,
+/// remembered: every comment's chain is walked once in all, so a file of
+/// long reply chains stays linear.
+struct Ancestors<'a> {
+    by_id: &'a HashMap<&'a str, &'a SourceComment>,
+    known: HashMap<&'a str, Ancestor<'a>>,
+}
+
+impl<'a> Ancestors<'a> {
+    fn new(by_id: &'a HashMap<&'a str, &'a SourceComment>) -> Self {
+        Self {
+            by_id,
+            known: HashMap::new(),
         }
-        match by_id.get(current).copied() {
-            None => return Ancestor::Outside(current),
-            Some(c) => match c.parent.as_deref() {
-                Some(up) => current = up,
-                None => return Ancestor::InFile(c.source_id.as_str()),
-            },
+    }
+
+    fn top(&mut self, start: &'a str) -> Ancestor<'a> {
+        let mut chain: Vec<&'a str> = Vec::new();
+        let mut on_chain: HashSet<&'a str> = HashSet::new();
+        let mut current = start;
+        let found = loop {
+            if let Some(known) = self.known.get(current) {
+                break *known;
+            }
+            if !on_chain.insert(current) {
+                break Ancestor::Loop;
+            }
+            chain.push(current);
+            match self.by_id.get(current).copied() {
+                None => break Ancestor::Outside(current),
+                Some(c) => match c.parent.as_deref() {
+                    Some(up) => current = up,
+                    None => break Ancestor::InFile(c.source_id.as_str()),
+                },
+            }
+        };
+        for id in chain {
+            self.known.insert(id, found);
         }
+        found
     }
 }
 
@@ -391,6 +448,22 @@ pub(crate) mod tests {
             .record
             .parent
             .clone()
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_refused_with_its_place() {
+        let mut bytes = "<disqus>\n  <post>caf".as_bytes().to_vec();
+        bytes.push(0xE9); // Latin-1 é
+        bytes.extend_from_slice(b"</post>\n</disqus>");
+        let err = utf8_text(bytes).unwrap_err();
+        assert_eq!(err.at, "line 2, column 12 (byte 20)", "{err}");
+        assert!(err.message.contains("0xE9"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        let text = utf8_text(b"\xEF\xBB\xBF<a>\xC3\xA9</a>".to_vec()).unwrap();
+        assert_eq!(text, "<a>\u{e9}</a>");
     }
 
     #[test]
