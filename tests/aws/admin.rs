@@ -342,7 +342,7 @@ async fn wordpress_import_keeps_authors_urls_and_paragraphs() {
         &table,
         &["import", "--from", "wordpress", file.to_str().unwrap()],
     );
-    assert!(text.contains("imported 3"), "{text}");
+    assert!(text.contains("imported 5"), "{text}");
     assert!(
         text.contains("a pingback, not a comment")
             && text.contains("waiting for moderation in WordPress"),
@@ -368,6 +368,28 @@ async fn wordpress_import_keeps_authors_urls_and_paragraphs() {
     assert_eq!(
         store.list_approved("/about/", None, 1).await.unwrap()[0].body,
         "Nice & short page."
+    );
+}
+
+#[tokio::test]
+async fn wordpress_import_keeps_plain_permalinks_apart_and_link_targets() {
+    let (table, store) = new_table().await;
+    let file = fixture("wordpress.xml");
+    ok(
+        &table,
+        &["import", "--from", "wordpress", file.to_str().unwrap()],
+    );
+    assert_eq!(count(&store, "/?p=123").await, 1);
+    assert_eq!(count(&store, "/?page_id=7").await, 1);
+    assert_eq!(
+        count(&store, "/").await,
+        0,
+        "not collapsed onto the home page"
+    );
+    let listed = store.list_approved("/?p=123", None, 1).await.unwrap();
+    assert_eq!(
+        listed[0].body,
+        "The guide is at https://docs.example.net/guide/chapter-3/section-2 and my notes are here (https://tomas.example.net/notes)."
     );
 }
 
@@ -657,7 +679,7 @@ async fn export_erase_import_round_trips_exactly() {
     anon.url = Some("https://anon.example.org/".into());
     store.put_comment(&anon, 0).await.unwrap();
     let before = ok(&table, &["export"]);
-    assert_eq!(before.lines().count(), 8);
+    assert_eq!(before.lines().count(), 10);
     let by_post = ok(&table, &["export", "--post", "/about/"]);
     assert_eq!(by_post.lines().count(), 1);
 
@@ -688,7 +710,7 @@ async fn export_erase_import_round_trips_exactly() {
         &["import", "--from", "jsonl", file.to_str().unwrap()],
     );
     std::fs::remove_file(&file).unwrap();
-    assert_eq!(report["imported"], 8, "{report}");
+    assert_eq!(report["imported"], 10, "{report}");
     assert_eq!(ok(&table, &["export"]), before);
     assert_eq!(count(&store, "/2026/11/rust-on-lambda/").await, 3);
 }

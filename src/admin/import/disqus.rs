@@ -143,6 +143,31 @@ mod tests {
     }
 
     #[test]
+    fn an_auto_link_shortened_by_disqus_keeps_its_target() {
+        let linked = EXPORT.replace(
+            "<p>Second</p>",
+            "<p><a href=\"https://example.com/2024/a-long-article-name/\" rel=\"nofollow noopener\" title=\"https://example.com/2024/a-long-article-name/\">https://example.com/2024/a-lon...</a></p>",
+        );
+        let comments = parse(&linked, &|_| {}).unwrap();
+        assert_eq!(
+            comments[0].body,
+            "Hello & welcome\n\nhttps://example.com/2024/a-long-article-name/"
+        );
+    }
+
+    #[test]
+    fn threads_after_their_posts_are_found() {
+        let start = EXPORT.find("  <thread dsq:id=\"10\">").unwrap();
+        let end = EXPORT.find("</thread>").unwrap() + "</thread>".len();
+        let thread = &EXPORT[start..end];
+        let moved = EXPORT
+            .replacen(thread, "", 1)
+            .replace("</disqus>", &format!("{thread}\n</disqus>"));
+        let comments = parse(&moved, &|_| {}).unwrap();
+        assert_eq!(comments[0].post, Ok("/2024/01/one/".into()));
+    }
+
+    #[test]
     fn another_format_is_refused() {
         let err = parse("<rss><channel/></rss>", &|_| {}).unwrap_err();
         assert!(err.message.contains("not a Disqus export"), "{err}");

@@ -178,21 +178,49 @@ pub(crate) fn derive_id(format: Format, source_id: &str) -> String {
 
 /// The `post` of a page URL: its path (`https://blog.example.org/2026/11/x/?a#b`
 /// → `/2026/11/x/`), where the widget of that page looks for its comments.
-/// A bare path is taken as it is.
+/// A bare path is taken as it is. Query parameters that name the page
+/// itself stay (WordPress's plain permalinks: `/?p=123`, `/?page_id=7`),
+/// so such pages do not all become `/`; any other query (tracking, a
+/// session) is dropped.
 pub(crate) fn post_from_link(link: &str) -> Result<String, String> {
     let link = link.trim();
-    if link.starts_with('/') {
-        let path = link.split(['?', '#']).next().unwrap_or(link);
-        return Ok(path.to_owned());
+    let (path, query) = if link.starts_with('/') {
+        let link = link.split('#').next().unwrap_or(link);
+        match link.split_once('?') {
+            Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
+            None => (link.to_owned(), None),
+        }
+    } else {
+        match url::Url::parse(link) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                (url.path().to_owned(), url.query().map(str::to_owned))
+            }
+            _ if link.is_empty() => return Err("the page has no URL".to_owned()),
+            _ => {
+                return Err(format!(
+                    "the page URL {link:?} is not an http(s) URL or a path"
+                ));
+            }
+        }
+    };
+    let mut kept = form_urlencoded::Serializer::new(String::new());
+    let mut any = false;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if PAGE_PARAMETERS.contains(&key.as_ref()) {
+            kept.append_pair(&key, &value);
+            any = true;
+        }
     }
-    match url::Url::parse(link) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url.path().to_owned()),
-        _ if link.is_empty() => Err("the page has no URL".to_owned()),
-        _ => Err(format!(
-            "the page URL {link:?} is not an http(s) URL or a path"
-        )),
-    }
+    Ok(if any {
+        format!("{path}?{}", kept.finish())
+    } else {
+        path
+    })
 }
+
+/// Query parameters that say which page a URL is: WordPress's plain
+/// permalinks (posts, pages, attachments, custom post types).
+const PAGE_PARAMETERS: &[&str] = &["p", "page_id", "attachment_id", "post_type"];
 
 /// The earliest and latest dates an import accepts: anything else is a broken
 /// date in the source, and would sort the comment where nobody looks.
@@ -489,8 +517,33 @@ pub(crate) mod tests {
             Ok("/2026/11/x/".into())
         );
         assert_eq!(post_from_link("/2026/11/x/"), Ok("/2026/11/x/".into()));
+        assert_eq!(
+            post_from_link("/2026/11/x/?utm=1#c"),
+            Ok("/2026/11/x/".into())
+        );
         assert!(post_from_link("javascript:alert(1)").is_err());
         assert!(post_from_link("").is_err());
+    }
+
+    #[test]
+    fn plain_permalinks_stay_distinct_pages() {
+        assert_eq!(
+            post_from_link("https://blog.example.org/?p=123"),
+            Ok("/?p=123".into())
+        );
+        assert_eq!(
+            post_from_link("https://blog.example.org/?page_id=7&utm_source=feed#comments"),
+            Ok("/?page_id=7".into())
+        );
+        assert_eq!(
+            post_from_link("http://blog.example.org/index.php?post_type=recipe&p=9"),
+            Ok("/index.php?post_type=recipe&p=9".into())
+        );
+        assert_eq!(post_from_link("/?p=5"), Ok("/?p=5".into()));
+        assert_ne!(
+            post_from_link("https://blog.example.org/?p=1"),
+            post_from_link("https://blog.example.org/?p=2")
+        );
     }
 
     #[test]
