@@ -544,6 +544,56 @@ async fn a_malformed_file_is_refused_naming_the_line_and_nothing_is_written() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
 }
 
+#[tokio::test]
+async fn files_that_are_not_clean_exports_are_refused_with_where_and_why() {
+    let (table, _store) = new_table().await;
+    let text = std::fs::read_to_string(fixture("disqus.xml")).unwrap();
+    let refusal = |name: &str, bytes: Vec<u8>| {
+        let file = std::env::temp_dir().join(format!("{}.xml", unique(name)));
+        std::fs::write(&file, bytes).unwrap();
+        let out = run(&[
+            "--table",
+            &table,
+            "import",
+            "--from",
+            "disqus",
+            file.to_str().unwrap(),
+        ]);
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: a refusal, not a crash");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+
+    // A Latin-1 "é" on line 3.
+    let mut latin1 = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        latin1.extend_from_slice(line.as_bytes());
+        if n == 2 {
+            latin1.extend_from_slice(b" caf\xE9");
+        }
+        latin1.push(b'\n');
+    }
+    let err = refusal("latin1", latin1);
+    let line3 = text.lines().nth(2).unwrap().chars().count();
+    assert!(
+        err.contains(&format!("line 3, column {}", line3 + 5)) && err.contains("not UTF-8"),
+        "{err}"
+    );
+
+    let trailing = format!("{text}\n&amp;\n");
+    let err = refusal("trailing", trailing.into_bytes());
+    assert!(err.contains("content after the root element"), "{err}");
+
+    let depth = 200_000;
+    let nested = text.replace(
+        "</disqus>",
+        &format!("{}{}</disqus>", "<x>".repeat(depth), "</x>".repeat(depth)),
+    );
+    let err = refusal("nested", nested.into_bytes());
+    assert!(err.contains("nested deeper than"), "{err}");
+    assert_eq!(ok(&table, &["export"]), "", "nothing imported");
+}
+
 // ---- export, erase, round trip -----------------------------------------
 
 #[tokio::test]
