@@ -447,7 +447,10 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
         } => {
             let spinner = progress(None, "reading the table");
             if let Some(email) = email {
-                let data = ops::personal_data(store, email, Expired::Skip { now_ms: now }).await?;
+                // All that `erase --email` would remove, items past their
+                // expiry that DynamoDB has not swept yet included: an
+                // access request shows everything held.
+                let data = ops::personal_data(store, email, Expired::Include).await?;
                 spinner.finish_and_clear();
                 for c in &data.comments {
                     out(&line(&CommentJson::from(c)))?;

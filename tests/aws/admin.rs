@@ -663,14 +663,16 @@ async fn erase_removes_every_trace_of_an_address_and_fixes_counts() {
         .iter()
         .map(|v| (v["type"].as_str().unwrap(), v["id"].as_str().unwrap()))
         .collect();
-    let (one, two, four) = (id(1), id(2), id(4));
+    let (one, two, four, six) = (id(1), id(2), id(4), id(6));
     assert_eq!(
         kinds,
         [
             ("comment", one.as_str()),
             ("comment", two.as_str()),
+            ("comment", six.as_str()),
             ("contact", four.as_str())
-        ]
+        ],
+        "an access request shows all that is held, the expired-but-unswept included"
     );
 
     let erased = json(&table, &["erase", "--email", "erin.gone@example.org"]);
@@ -683,6 +685,16 @@ async fn erase_removes_every_trace_of_an_address_and_fixes_counts() {
     comments.sort_unstable();
     assert_eq!(comments, [id(1), id(2), id(6)]);
     assert_eq!(erased["contacts"], serde_json::json!([id(4)]));
+    let mut exported: Vec<&str> = kinds
+        .iter()
+        .filter(|(kind, _)| *kind == "comment")
+        .map(|(_, id)| *id)
+        .collect();
+    exported.sort_unstable();
+    assert_eq!(
+        exported, comments,
+        "export --email showed what erase removed"
+    );
     assert_eq!(
         count(&store, post).await,
         1,
@@ -702,6 +714,137 @@ async fn erase_removes_every_trace_of_an_address_and_fixes_counts() {
         text.starts_with("Removed 0 comment(s) and 0 contact message(s)"),
         "{text}"
     );
+}
+
+/// A pass-through to moto that hands each request's `X-Amz-Target` and
+/// body to the test: what the command asked of DynamoDB, which moto's
+/// answers do not show (it ignores `ConsistentRead`).
+fn recording_proxy() -> (String, std::sync::mpsc::Receiver<(String, String)>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = moto_url().trim_start_matches("http://").to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let (Ok(mut conn), tx, upstream) = (conn, tx.clone(), upstream.clone()) else {
+                continue;
+            };
+            std::thread::spawn(move || {
+                // One request a connection: both sides are told to close.
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 65536];
+                let (head_len, body_len) = loop {
+                    let n = conn.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&request);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        break (end + 4, length);
+                    }
+                };
+                while request.len() < head_len + body_len {
+                    let n = conn.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&chunk[..n]);
+                }
+                let head = String::from_utf8_lossy(&request[..head_len]).into_owned();
+                let target = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("x-amz-target")
+                            .then(|| value.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let body = String::from_utf8_lossy(&request[head_len..]).into_owned();
+                let _ = tx.send((target, body));
+                let mut forwarded = head[..head_len - 2].to_owned();
+                forwarded.push_str("connection: close\r\n\r\n");
+                let mut moto = std::net::TcpStream::connect(&upstream).unwrap();
+                moto.write_all(forwarded.as_bytes()).unwrap();
+                moto.write_all(&request[head_len..]).unwrap();
+                let mut response = Vec::new();
+                moto.read_to_end(&mut response).unwrap();
+                let text = String::from_utf8_lossy(&response);
+                let status_end = text.find("\r\n").unwrap() + 2;
+                let _ = conn.write_all(&response[..status_end]);
+                let _ = conn.write_all(b"connection: close\r\n");
+                let _ = conn.write_all(&response[status_end..]);
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn the_commands_whole_table_reads_are_strongly_consistent() {
+    let (table, store) = new_table().await;
+    store
+        .put_comment(
+            &comment(
+                &id(1),
+                "/c/",
+                Some("ada@example.org"),
+                CommentStatus::Approved,
+            ),
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .put_contact(&contact(&id(2), "ada@example.org"), 0)
+        .await
+        .unwrap();
+    let (url, seen) = recording_proxy();
+    for args in [
+        &["export"][..],
+        &["export", "--contacts"],
+        &["export", "--email", "ada@example.org"],
+        &["pending"],
+        &["erase", "--email", "ada@example.org"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rust-aws"))
+            .args(["--table", &table])
+            .args(args)
+            .env_clear()
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_REGION", REGION)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let scans: Vec<String> = seen
+            .try_iter()
+            .filter(|(target, _)| target.ends_with(".Scan"))
+            .map(|(_, body)| body)
+            .collect();
+        assert!(!scans.is_empty(), "{args:?} reads the whole table");
+        for body in scans {
+            let request: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(request["ConsistentRead"], true, "{args:?}: {body}");
+        }
+    }
 }
 
 #[tokio::test]
