@@ -101,7 +101,12 @@ enum Command {
         email: String,
     },
     /// Undelivered mail: kind, record, age, attempts, next attempt, last error
-    Outbox,
+    Outbox {
+        /// Show at most this many waiting and this many parked mails
+        #[arg(long, value_name = "N", default_value_t = OUTBOX_LIMIT,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
     /// Put parked mail back in line and run the function's redelivery now
     Redeliver {
         /// The function to run it (default: the --stack's FunctionName output);
@@ -490,11 +495,29 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
             file,
             dry_run,
         } => import_file(cli, store, *from, file, *dry_run, now).await,
-        Command::Outbox => {
-            let items = store.list_outbox(OUTBOX_LIMIT).await?;
+        Command::Outbox { limit } => {
+            let limit = *limit as usize;
+            // One more of each than shown, to know whether the list is cut.
+            let items = store.list_outbox(limit + 1).await?;
+            let (mut waiting, mut parked): (Vec<_>, Vec<_>) =
+                items.into_iter().partition(|i| !i.parked);
+            let cuts: Vec<String> = [("waiting", &mut waiting), ("parked", &mut parked)]
+                .into_iter()
+                .filter(|(_, list)| list.len() > limit)
+                .map(|(what, list)| {
+                    list.truncate(limit);
+                    format!("more than {limit} mails are {what}: the first {limit} are shown")
+                })
+                .collect();
+            let items: Vec<_> = waiting.into_iter().chain(parked).collect();
             if cli.json {
                 let list: Vec<_> = items.iter().map(|i| outbox_json(i, now)).collect();
-                return print_json(&list);
+                print_json(&list)?;
+                // stdout stays the list scripts read; the cut goes to stderr.
+                for cut in &cuts {
+                    eprintln!("rust-aws: {cut} (--limit shows more)");
+                }
+                return Ok(ExitCode::SUCCESS);
             }
             if items.is_empty() {
                 out("The outbox is empty: every mail went out.")?;
@@ -516,6 +539,9 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                     next,
                     i.last_error.as_deref().unwrap_or("-")
                 ))?;
+            }
+            for cut in &cuts {
+                out(&format!("Cut: {cut} (--limit shows more)."))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -560,7 +586,7 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
 }
 
 /// More than a healthy outbox ever holds; the listing says when it is cut.
-const OUTBOX_LIMIT: usize = 1000;
+const OUTBOX_LIMIT: u32 = 1000;
 
 fn outbox_json(i: &crate::store::OutboxItem, now: u64) -> serde_json::Value {
     serde_json::json!({

@@ -1217,9 +1217,7 @@ impl Outbox for DynamoStore {
             items.extend(self.outbox_query(WAITING_VISITOR, None, limit).await?);
             items.sort_by_key(|item| get_s(item, OUTBOX.2));
             items.truncate(limit);
-            if items.len() < limit {
-                items.extend(self.outbox_query(PARKED, None, limit - items.len()).await?);
-            }
+            items.extend(self.outbox_query(PARKED, None, limit).await?);
             Ok(items
                 .iter()
                 .filter_map(|item| {

@@ -1170,6 +1170,39 @@ async fn outbox_lists_undelivered_mail_and_redeliver_requeues_parked_mail() {
     let listed = json(&table, &["outbox"]);
     assert_eq!(listed.as_array().unwrap().len(), 2);
 
+    // A listing cut short still shows the parked mail, and says it is cut.
+    for n in 3..6 {
+        store
+            .put_contact(&contact(&id(n), "c@example.org"), 0)
+            .await
+            .unwrap();
+    }
+    let text = ok(&table, &["outbox", "--limit", "3"]);
+    assert_eq!(
+        text.lines().filter(|l| l.contains("due now")).count(),
+        3,
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&id(2)) && l.contains("parked")),
+        "{text}"
+    );
+    assert!(
+        text.contains("more than 3 mails are waiting: the first 3 are shown"),
+        "{text}"
+    );
+    let mut args = vec!["--table", &table, "--json", "outbox", "--limit", "3"];
+    let out = run(&args);
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 4, "{listed}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than 3 mails are waiting"));
+    args.truncate(4);
+    assert!(run(&args).stderr.is_empty(), "no cut, nothing said");
+    for n in 3..6 {
+        store.delete_contact(&id(n)).await.unwrap();
+    }
+
     let text = ok(&table, &["redeliver"]);
     assert!(
         text.contains("Requeued 1 parked mail(s)") && text.contains("next scheduled run"),
