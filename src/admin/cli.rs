@@ -696,6 +696,8 @@ async fn import_file(
         let bytes = read_all(file, &|n| bar.set_position(n))
             .map_err(|e| Failure(format!("{name}: {e}")))?;
         let text = import::utf8_text(bytes).map_err(not_valid)?;
+        // Same bar, second pass over the bytes: from zero, with a fresh ETA.
+        bar.reset();
         bar.set_message("parsing");
         let at = |n| bar.set_position(n);
         let items = match format {
