@@ -101,7 +101,12 @@ enum Command {
         email: String,
     },
     /// Undelivered mail: kind, record, age, attempts, next attempt, last error
-    Outbox,
+    Outbox {
+        /// Show at most this many waiting and this many parked mails
+        #[arg(long, value_name = "N", default_value_t = OUTBOX_LIMIT,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
     /// Put parked mail back in line and run the function's redelivery now
     Redeliver {
         /// The function to run it (default: the --stack's FunctionName output);
@@ -229,6 +234,45 @@ fn progress(len: Option<usize>, message: &'static str) -> ProgressBar {
     bar.set_message(message);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// A bar of the file's bytes on stderr when it is a terminal, shown from
+/// the first byte read (a large export takes a while before any comment).
+fn bytes_progress(file: &std::path::Path) -> std::io::Result<ProgressBar> {
+    let len = std::fs::metadata(file)?.len();
+    if !std::io::stderr().is_terminal() {
+        return Ok(ProgressBar::hidden());
+    }
+    let bar = ProgressBar::new(len).with_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("reading");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Ok(bar)
+}
+
+/// The whole file, telling `read` the bytes read so far.
+fn read_all(file: &std::path::Path, read: &dyn Fn(u64)) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut source = std::fs::File::open(file)?;
+    let mut bytes = Vec::with_capacity(
+        source
+            .metadata()
+            .map_or(0, |m| usize::try_from(m.len()).unwrap_or(0)),
+    );
+    let mut chunk = vec![0; 1 << 20];
+    loop {
+        match source.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => {
+                bytes.extend_from_slice(&chunk[..n]);
+                read(bytes.len() as u64);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends quietly.
@@ -408,7 +452,10 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
         } => {
             let spinner = progress(None, "reading the table");
             if let Some(email) = email {
-                let data = ops::personal_data(store, email, Expired::Skip { now_ms: now }).await?;
+                // All that `erase --email` would remove, items past their
+                // expiry that DynamoDB has not swept yet included: an
+                // access request shows everything held.
+                let data = ops::personal_data(store, email, Expired::Include).await?;
                 spinner.finish_and_clear();
                 for c in &data.comments {
                     out(&line(&CommentJson::from(c)))?;
@@ -448,11 +495,29 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
             file,
             dry_run,
         } => import_file(cli, store, *from, file, *dry_run, now).await,
-        Command::Outbox => {
-            let items = store.list_outbox(OUTBOX_LIMIT).await?;
+        Command::Outbox { limit } => {
+            let limit = *limit as usize;
+            // One more of each than shown, to know whether the list is cut.
+            let items = store.list_outbox(limit + 1).await?;
+            let (mut waiting, mut parked): (Vec<_>, Vec<_>) =
+                items.into_iter().partition(|i| !i.parked);
+            let cuts: Vec<String> = [("waiting", &mut waiting), ("parked", &mut parked)]
+                .into_iter()
+                .filter(|(_, list)| list.len() > limit)
+                .map(|(what, list)| {
+                    list.truncate(limit);
+                    format!("more than {limit} mails are {what}: the first {limit} are shown")
+                })
+                .collect();
+            let items: Vec<_> = waiting.into_iter().chain(parked).collect();
             if cli.json {
                 let list: Vec<_> = items.iter().map(|i| outbox_json(i, now)).collect();
-                return print_json(&list);
+                print_json(&list)?;
+                // stdout stays the list scripts read; the cut goes to stderr.
+                for cut in &cuts {
+                    eprintln!("rust-aws: {cut} (--limit shows more)");
+                }
+                return Ok(ExitCode::SUCCESS);
             }
             if items.is_empty() {
                 out("The outbox is empty: every mail went out.")?;
@@ -474,6 +539,9 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                     next,
                     i.last_error.as_deref().unwrap_or("-")
                 ))?;
+            }
+            for cut in &cuts {
+                out(&format!("Cut: {cut} (--limit shows more)."))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -518,7 +586,7 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
 }
 
 /// More than a healthy outbox ever holds; the listing says when it is cut.
-const OUTBOX_LIMIT: usize = 1000;
+const OUTBOX_LIMIT: u32 = 1000;
 
 fn outbox_json(i: &crate::store::OutboxItem, now: u64) -> serde_json::Value {
     serde_json::json!({
@@ -609,26 +677,38 @@ async fn import_file(
     now: u64,
 ) -> Result<ExitCode, Failure> {
     let name = file.display();
-    let items = if format == Format::Isso {
-        if !file.is_file() {
-            return Err(Failure(format!("{name}: no such file")));
-        }
-        import::isso::read(file)
-    } else {
-        let text = std::fs::read_to_string(file).map_err(|e| Failure(format!("{name}: {e}")))?;
-        match format {
-            Format::Disqus => import::disqus::parse(&text),
-            Format::Wordpress => import::wordpress::parse(&text),
-            Format::Jsonl => import::jsonl::parse(&text),
-            Format::Isso => unreachable!("read above"),
-        }
-    }
-    .map_err(|e| {
+    let not_valid = |e: import::FormatError| {
         Failure(format!(
             "{name} is not a valid {} file, nothing imported: {e}",
             format.as_str()
         ))
-    })?;
+    };
+    let items = if format == Format::Isso {
+        if !file.is_file() {
+            return Err(Failure(format!("{name}: no such file")));
+        }
+        let spinner = progress(None, "reading");
+        let items = import::isso::read(file);
+        spinner.finish_and_clear();
+        items.map_err(not_valid)?
+    } else {
+        let bar = bytes_progress(file).map_err(|e| Failure(format!("{name}: {e}")))?;
+        let bytes = read_all(file, &|n| bar.set_position(n))
+            .map_err(|e| Failure(format!("{name}: {e}")))?;
+        let text = import::utf8_text(bytes).map_err(not_valid)?;
+        // Same bar, second pass over the bytes: from zero, with a fresh ETA.
+        bar.reset();
+        bar.set_message("parsing");
+        let at = |n| bar.set_position(n);
+        let items = match format {
+            Format::Disqus => import::disqus::parse(&text, &at),
+            Format::Wordpress => import::wordpress::parse(&text, &at),
+            Format::Jsonl => import::jsonl::parse(&text),
+            Format::Isso => unreachable!("read above"),
+        };
+        bar.finish_and_clear();
+        items.map_err(not_valid)?
+    };
     let plan = import::plan(format, items, now);
     let bar = progress(Some(plan.comments.len()), "importing");
     let report = ops::import(store, plan, dry_run, now, &|| bar.inc(1)).await;

@@ -1217,9 +1217,7 @@ impl Outbox for DynamoStore {
             items.extend(self.outbox_query(WAITING_VISITOR, None, limit).await?);
             items.sort_by_key(|item| get_s(item, OUTBOX.2));
             items.truncate(limit);
-            if items.len() < limit {
-                items.extend(self.outbox_query(PARKED, None, limit - items.len()).await?);
-            }
+            items.extend(self.outbox_query(PARKED, None, limit).await?);
             Ok(items
                 .iter()
                 .filter_map(|item| {
@@ -1498,7 +1496,9 @@ impl DynamoStore {
 impl DynamoStore {
     /// Every item of `kind` (the `type` attribute) matching `extra`, a filter
     /// on further attributes: a paginated Scan. The filter saves transfer, not
-    /// reads; fine for the owner's occasional command.
+    /// reads; fine for the owner's occasional command. Strongly consistent:
+    /// what an export or an erasure reads includes every write acknowledged
+    /// before it.
     async fn scan_type(
         &self,
         kind: &str,
@@ -1517,6 +1517,7 @@ impl DynamoStore {
                 .await
                 .scan()
                 .table_name(&self.table)
+                .consistent_read(true)
                 .filter_expression(&filter)
                 .expression_attribute_names("#type", "type")
                 .expression_attribute_values(":type", s(kind))

@@ -378,7 +378,10 @@ impl Outbox for MemoryStore {
                     &b.entry.id,
                 ))
             });
+            let waiting = all.iter().filter(|i| !i.parked).count();
+            let parked = all.split_off(waiting);
             all.truncate(limit);
+            all.extend(parked.into_iter().take(limit));
             all
         })))
     }

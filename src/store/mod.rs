@@ -171,8 +171,9 @@ pub trait Outbox: Send + Sync {
         limit: usize,
     ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
 
-    /// Every undelivered entry, waiting and parked, up to `limit`: waiting
-    /// ones by next attempt, then parked ones. For `rust-aws outbox`.
+    /// Undelivered entries: up to `limit` waiting ones by next attempt, then
+    /// up to `limit` parked ones (however many wait, parked mail is listed).
+    /// For `rust-aws outbox`.
     fn list_outbox(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxItem>>>;
 
     /// Claims an entry due for delivery until `until_ms`, unless it is parked,

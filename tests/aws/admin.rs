@@ -342,7 +342,7 @@ async fn wordpress_import_keeps_authors_urls_and_paragraphs() {
         &table,
         &["import", "--from", "wordpress", file.to_str().unwrap()],
     );
-    assert!(text.contains("imported 3"), "{text}");
+    assert!(text.contains("imported 5"), "{text}");
     assert!(
         text.contains("a pingback, not a comment")
             && text.contains("waiting for moderation in WordPress"),
@@ -368,6 +368,28 @@ async fn wordpress_import_keeps_authors_urls_and_paragraphs() {
     assert_eq!(
         store.list_approved("/about/", None, 1).await.unwrap()[0].body,
         "Nice & short page."
+    );
+}
+
+#[tokio::test]
+async fn wordpress_import_keeps_plain_permalinks_apart_and_link_targets() {
+    let (table, store) = new_table().await;
+    let file = fixture("wordpress.xml");
+    ok(
+        &table,
+        &["import", "--from", "wordpress", file.to_str().unwrap()],
+    );
+    assert_eq!(count(&store, "/?p=123").await, 1);
+    assert_eq!(count(&store, "/?page_id=7").await, 1);
+    assert_eq!(
+        count(&store, "/").await,
+        0,
+        "not collapsed onto the home page"
+    );
+    let listed = store.list_approved("/?p=123", None, 1).await.unwrap();
+    assert_eq!(
+        listed[0].body,
+        "The guide is at https://docs.example.net/guide/chapter-3/section-2 and my notes are here (https://tomas.example.net/notes)."
     );
 }
 
@@ -522,6 +544,56 @@ async fn a_malformed_file_is_refused_naming_the_line_and_nothing_is_written() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
 }
 
+#[tokio::test]
+async fn files_that_are_not_clean_exports_are_refused_with_where_and_why() {
+    let (table, _store) = new_table().await;
+    let text = std::fs::read_to_string(fixture("disqus.xml")).unwrap();
+    let refusal = |name: &str, bytes: Vec<u8>| {
+        let file = std::env::temp_dir().join(format!("{}.xml", unique(name)));
+        std::fs::write(&file, bytes).unwrap();
+        let out = run(&[
+            "--table",
+            &table,
+            "import",
+            "--from",
+            "disqus",
+            file.to_str().unwrap(),
+        ]);
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: a refusal, not a crash");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+
+    // A Latin-1 "é" on line 3.
+    let mut latin1 = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        latin1.extend_from_slice(line.as_bytes());
+        if n == 2 {
+            latin1.extend_from_slice(b" caf\xE9");
+        }
+        latin1.push(b'\n');
+    }
+    let err = refusal("latin1", latin1);
+    let line3 = text.lines().nth(2).unwrap().chars().count();
+    assert!(
+        err.contains(&format!("line 3, column {}", line3 + 5)) && err.contains("not UTF-8"),
+        "{err}"
+    );
+
+    let trailing = format!("{text}\n&amp;\n");
+    let err = refusal("trailing", trailing.into_bytes());
+    assert!(err.contains("content after the root element"), "{err}");
+
+    let depth = 200_000;
+    let nested = text.replace(
+        "</disqus>",
+        &format!("{}{}</disqus>", "<x>".repeat(depth), "</x>".repeat(depth)),
+    );
+    let err = refusal("nested", nested.into_bytes());
+    assert!(err.contains("nested deeper than"), "{err}");
+    assert_eq!(ok(&table, &["export"]), "", "nothing imported");
+}
+
 // ---- export, erase, round trip -----------------------------------------
 
 #[tokio::test]
@@ -591,14 +663,16 @@ async fn erase_removes_every_trace_of_an_address_and_fixes_counts() {
         .iter()
         .map(|v| (v["type"].as_str().unwrap(), v["id"].as_str().unwrap()))
         .collect();
-    let (one, two, four) = (id(1), id(2), id(4));
+    let (one, two, four, six) = (id(1), id(2), id(4), id(6));
     assert_eq!(
         kinds,
         [
             ("comment", one.as_str()),
             ("comment", two.as_str()),
+            ("comment", six.as_str()),
             ("contact", four.as_str())
-        ]
+        ],
+        "an access request shows all that is held, the expired-but-unswept included"
     );
 
     let erased = json(&table, &["erase", "--email", "erin.gone@example.org"]);
@@ -611,6 +685,16 @@ async fn erase_removes_every_trace_of_an_address_and_fixes_counts() {
     comments.sort_unstable();
     assert_eq!(comments, [id(1), id(2), id(6)]);
     assert_eq!(erased["contacts"], serde_json::json!([id(4)]));
+    let mut exported: Vec<&str> = kinds
+        .iter()
+        .filter(|(kind, _)| *kind == "comment")
+        .map(|(_, id)| *id)
+        .collect();
+    exported.sort_unstable();
+    assert_eq!(
+        exported, comments,
+        "export --email showed what erase removed"
+    );
     assert_eq!(
         count(&store, post).await,
         1,
@@ -630,6 +714,137 @@ async fn erase_removes_every_trace_of_an_address_and_fixes_counts() {
         text.starts_with("Removed 0 comment(s) and 0 contact message(s)"),
         "{text}"
     );
+}
+
+/// A pass-through to moto that hands each request's `X-Amz-Target` and
+/// body to the test: what the command asked of DynamoDB, which moto's
+/// answers do not show (it ignores `ConsistentRead`).
+fn recording_proxy() -> (String, std::sync::mpsc::Receiver<(String, String)>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = moto_url().trim_start_matches("http://").to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let (Ok(mut conn), tx, upstream) = (conn, tx.clone(), upstream.clone()) else {
+                continue;
+            };
+            std::thread::spawn(move || {
+                // One request a connection: both sides are told to close.
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 65536];
+                let (head_len, body_len) = loop {
+                    let n = conn.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&request);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        break (end + 4, length);
+                    }
+                };
+                while request.len() < head_len + body_len {
+                    let n = conn.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&chunk[..n]);
+                }
+                let head = String::from_utf8_lossy(&request[..head_len]).into_owned();
+                let target = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("x-amz-target")
+                            .then(|| value.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let body = String::from_utf8_lossy(&request[head_len..]).into_owned();
+                let _ = tx.send((target, body));
+                let mut forwarded = head[..head_len - 2].to_owned();
+                forwarded.push_str("connection: close\r\n\r\n");
+                let mut moto = std::net::TcpStream::connect(&upstream).unwrap();
+                moto.write_all(forwarded.as_bytes()).unwrap();
+                moto.write_all(&request[head_len..]).unwrap();
+                let mut response = Vec::new();
+                moto.read_to_end(&mut response).unwrap();
+                let text = String::from_utf8_lossy(&response);
+                let status_end = text.find("\r\n").unwrap() + 2;
+                let _ = conn.write_all(&response[..status_end]);
+                let _ = conn.write_all(b"connection: close\r\n");
+                let _ = conn.write_all(&response[status_end..]);
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn the_commands_whole_table_reads_are_strongly_consistent() {
+    let (table, store) = new_table().await;
+    store
+        .put_comment(
+            &comment(
+                &id(1),
+                "/c/",
+                Some("ada@example.org"),
+                CommentStatus::Approved,
+            ),
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .put_contact(&contact(&id(2), "ada@example.org"), 0)
+        .await
+        .unwrap();
+    let (url, seen) = recording_proxy();
+    for args in [
+        &["export"][..],
+        &["export", "--contacts"],
+        &["export", "--email", "ada@example.org"],
+        &["pending"],
+        &["erase", "--email", "ada@example.org"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rust-aws"))
+            .args(["--table", &table])
+            .args(args)
+            .env_clear()
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_REGION", REGION)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let scans: Vec<String> = seen
+            .try_iter()
+            .filter(|(target, _)| target.ends_with(".Scan"))
+            .map(|(_, body)| body)
+            .collect();
+        assert!(!scans.is_empty(), "{args:?} reads the whole table");
+        for body in scans {
+            let request: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(request["ConsistentRead"], true, "{args:?}: {body}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -657,7 +872,7 @@ async fn export_erase_import_round_trips_exactly() {
     anon.url = Some("https://anon.example.org/".into());
     store.put_comment(&anon, 0).await.unwrap();
     let before = ok(&table, &["export"]);
-    assert_eq!(before.lines().count(), 8);
+    assert_eq!(before.lines().count(), 10);
     let by_post = ok(&table, &["export", "--post", "/about/"]);
     assert_eq!(by_post.lines().count(), 1);
 
@@ -688,7 +903,7 @@ async fn export_erase_import_round_trips_exactly() {
         &["import", "--from", "jsonl", file.to_str().unwrap()],
     );
     std::fs::remove_file(&file).unwrap();
-    assert_eq!(report["imported"], 8, "{report}");
+    assert_eq!(report["imported"], 10, "{report}");
     assert_eq!(ok(&table, &["export"]), before);
     assert_eq!(count(&store, "/2026/11/rust-on-lambda/").await, 3);
 }
@@ -954,6 +1169,39 @@ async fn outbox_lists_undelivered_mail_and_redeliver_requeues_parked_mail() {
     assert!(!text.contains("a@example.org"), "no address in the listing");
     let listed = json(&table, &["outbox"]);
     assert_eq!(listed.as_array().unwrap().len(), 2);
+
+    // A listing cut short still shows the parked mail, and says it is cut.
+    for n in 3..6 {
+        store
+            .put_contact(&contact(&id(n), "c@example.org"), 0)
+            .await
+            .unwrap();
+    }
+    let text = ok(&table, &["outbox", "--limit", "3"]);
+    assert_eq!(
+        text.lines().filter(|l| l.contains("due now")).count(),
+        3,
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&id(2)) && l.contains("parked")),
+        "{text}"
+    );
+    assert!(
+        text.contains("more than 3 mails are waiting: the first 3 are shown"),
+        "{text}"
+    );
+    let mut args = vec!["--table", &table, "--json", "outbox", "--limit", "3"];
+    let out = run(&args);
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 4, "{listed}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than 3 mails are waiting"));
+    args.truncate(4);
+    assert!(run(&args).stderr.is_empty(), "no cut, nothing said");
+    for n in 3..6 {
+        store.delete_contact(&id(n)).await.unwrap();
+    }
 
     let text = ok(&table, &["redeliver"]);
     assert!(

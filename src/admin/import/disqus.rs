@@ -23,59 +23,70 @@ fn required_id(element: &Element) -> Result<&str, FormatError> {
         })
 }
 
-/// Reads a Disqus export.
-pub fn parse(input: &str) -> Result<Vec<SourceComment>, FormatError> {
-    let root = xml::parse(input)?;
-    if root.name != "disqus" {
-        return Err(FormatError::new(
-            format!("line {}", root.line),
-            format_args!(
-                "the root element is <{}>, not <disqus>: not a Disqus export",
-                root.name
-            ),
-        ));
-    }
-    let mut pages: HashMap<&str, Result<String, String>> = HashMap::new();
-    for thread in root.children_named("thread") {
-        pages.insert(
-            required_id(thread)?,
-            post_from_link(thread.child_text("link")),
-        );
-    }
-    let mut comments = Vec::new();
-    for post in root.children_named("post") {
-        let id = required_id(post)?;
-        let page = match post.child("thread").map(required_id).transpose()? {
-            Some(thread) => pages
-                .get(thread)
-                .cloned()
-                .unwrap_or_else(|| Err(format!("its thread {thread} is not in the file"))),
-            None => Err("it names no thread".to_owned()),
-        };
-        let parent = post.child("parent").map(required_id).transpose()?;
-        let author = post.child("author");
-        let author_text = |name| author.map_or("", |a| a.child_text(name));
-        let flag = |name| post.child_text(name).eq_ignore_ascii_case("true");
-        let excluded = if flag("isDeleted") {
-            Some("deleted in Disqus".to_owned())
-        } else if flag("isSpam") {
-            Some("marked as spam in Disqus".to_owned())
+const SHAPE: xml::Shape = xml::Shape {
+    root: "disqus",
+    within: &[],
+    records: &["thread", "post"],
+    what: "a Disqus export",
+};
+
+/// Reads a Disqus export, reporting the bytes read to `progress`.
+pub fn parse(input: &str, progress: &dyn Fn(u64)) -> Result<Vec<SourceComment>, FormatError> {
+    // Threads may come after the posts that name them: each post keeps its
+    // thread's id until the whole file is read.
+    let mut pages: HashMap<String, Result<String, String>> = HashMap::new();
+    let mut comments: Vec<(SourceComment, Option<String>)> = Vec::new();
+    xml::read(input, &SHAPE, progress, &mut |record| {
+        if record.name == "thread" {
+            let page = post_from_link(record.child_text("link"));
+            pages.insert(required_id(&record)?.to_owned(), page);
         } else {
-            None
-        };
-        comments.push(SourceComment {
-            source_id: id.to_owned(),
-            parent: parent.map(str::to_owned),
-            post: page,
-            name: author_text("name").to_owned(),
-            email: Some(author_text("email").to_owned()),
-            url: None,
-            body: html::to_text(post.child_text("message")),
-            created_ms: parse_date(post.child_text("createdAt")),
-            excluded,
-        });
-    }
-    Ok(comments)
+            comments.push(read_post(&record)?);
+        }
+        Ok(())
+    })?;
+    Ok(comments
+        .into_iter()
+        .map(|(mut comment, thread)| {
+            comment.post = match thread {
+                Some(thread) => pages
+                    .get(&thread)
+                    .cloned()
+                    .unwrap_or_else(|| Err(format!("its thread {thread} is not in the file"))),
+                None => Err("it names no thread".to_owned()),
+            };
+            comment
+        })
+        .collect())
+}
+
+/// A `<post>`, and the id of its thread.
+fn read_post(post: &Element) -> Result<(SourceComment, Option<String>), FormatError> {
+    let id = required_id(post)?;
+    let thread = post.child("thread").map(required_id).transpose()?;
+    let parent = post.child("parent").map(required_id).transpose()?;
+    let author = post.child("author");
+    let author_text = |name| author.map_or("", |a| a.child_text(name));
+    let flag = |name| post.child_text(name).eq_ignore_ascii_case("true");
+    let excluded = if flag("isDeleted") {
+        Some("deleted in Disqus".to_owned())
+    } else if flag("isSpam") {
+        Some("marked as spam in Disqus".to_owned())
+    } else {
+        None
+    };
+    let comment = SourceComment {
+        source_id: id.to_owned(),
+        parent: parent.map(str::to_owned),
+        post: Err(String::new()),
+        name: author_text("name").to_owned(),
+        email: Some(author_text("email").to_owned()),
+        url: None,
+        body: html::to_text(post.child_text("message")),
+        created_ms: parse_date(post.child_text("createdAt")),
+        excluded,
+    };
+    Ok((comment, thread.map(str::to_owned)))
 }
 
 #[cfg(test)]
@@ -108,7 +119,7 @@ mod tests {
 
     #[test]
     fn posts_become_comments_on_their_thread_page() {
-        let comments = parse(EXPORT).unwrap();
+        let comments = parse(EXPORT, &|_| {}).unwrap();
         assert_eq!(comments.len(), 2);
         let first = &comments[0];
         assert_eq!(first.source_id, "100");
@@ -127,13 +138,38 @@ mod tests {
     #[test]
     fn a_post_without_id_refuses_the_file_naming_its_line() {
         let broken = EXPORT.replace("<post dsq:id=\"101\">", "<post>");
-        let err = parse(&broken).unwrap_err();
+        let err = parse(&broken, &|_| {}).unwrap_err();
         assert!(err.at.starts_with("<post> at line 17"), "{err}");
     }
 
     #[test]
+    fn an_auto_link_shortened_by_disqus_keeps_its_target() {
+        let linked = EXPORT.replace(
+            "<p>Second</p>",
+            "<p><a href=\"https://example.com/2024/a-long-article-name/\" rel=\"nofollow noopener\" title=\"https://example.com/2024/a-long-article-name/\">https://example.com/2024/a-lon...</a></p>",
+        );
+        let comments = parse(&linked, &|_| {}).unwrap();
+        assert_eq!(
+            comments[0].body,
+            "Hello & welcome\n\nhttps://example.com/2024/a-long-article-name/"
+        );
+    }
+
+    #[test]
+    fn threads_after_their_posts_are_found() {
+        let start = EXPORT.find("  <thread dsq:id=\"10\">").unwrap();
+        let end = EXPORT.find("</thread>").unwrap() + "</thread>".len();
+        let thread = &EXPORT[start..end];
+        let moved = EXPORT
+            .replacen(thread, "", 1)
+            .replace("</disqus>", &format!("{thread}\n</disqus>"));
+        let comments = parse(&moved, &|_| {}).unwrap();
+        assert_eq!(comments[0].post, Ok("/2024/01/one/".into()));
+    }
+
+    #[test]
     fn another_format_is_refused() {
-        let err = parse("<rss><channel/></rss>").unwrap_err();
+        let err = parse("<rss><channel/></rss>", &|_| {}).unwrap_err();
         assert!(err.message.contains("not a Disqus export"), "{err}");
     }
 }

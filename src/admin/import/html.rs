@@ -1,5 +1,6 @@
 //! HTML bodies (Disqus, WordPress) to the plain text we store: tags stripped,
-//! entities decoded, paragraphs kept as blank lines, scripts and styles dropped.
+//! entities decoded, paragraphs kept as blank lines, scripts and styles dropped,
+//! and a link's target kept beside its text when the text does not show it.
 
 /// Elements that end a paragraph: a blank line in the text.
 const BLOCKS: &[&str] = &[
@@ -30,6 +31,8 @@ const HIDDEN: &[&str] = &["script", "style", "template", "iframe", "object"];
 pub(crate) fn to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    // The open link: its target and where its text starts in `out`.
+    let mut link: Option<(String, usize)> = None;
     while let Some(i) = rest.find(['<', '&']) {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
@@ -54,6 +57,15 @@ pub(crate) fn to_text(html: &str) -> String {
                 out.push('<');
                 out.push_str(tag);
                 out.push('>');
+            } else if name == "a" {
+                if let Some((href, start)) = link.take() {
+                    close_link(&mut out, start, &href);
+                }
+                if !closing {
+                    link = attribute(tag, "href")
+                        .and_then(|href| web_target(&href))
+                        .map(|href| (href, out.len()));
+                }
             } else if !closing && HIDDEN.contains(&name.as_str()) {
                 let close = format!("</{name}");
                 rest = find_ascii_ci(rest, &close).map_or("", |at| {
@@ -71,7 +83,120 @@ pub(crate) fn to_text(html: &str) -> String {
         }
     }
     out.push_str(rest);
+    if let Some((href, start)) = link {
+        close_link(&mut out, start, &href);
+    }
     tidy(&out)
+}
+
+/// Rewrites the text of a link (`out[start..]`) so that its target survives
+/// the markup: kept as it is when it is the target, the target itself when
+/// the text is the target shortened ("https://example.com/very…", as
+/// Disqus and WordPress abbreviate long URLs), else "text (target)".
+fn close_link(out: &mut String, start: usize, href: &str) {
+    let text = out[start..].trim().to_owned();
+    let stem = ["…", "..."]
+        .iter()
+        .find_map(|dots| text.strip_suffix(dots))
+        .map(str::trim_end);
+    let replacement = if text.is_empty() || stem.is_some_and(|s| shortens(s, href)) {
+        href.to_owned()
+    } else if bare(&text).eq_ignore_ascii_case(bare(href)) {
+        return;
+    } else {
+        format!("{text} ({href})")
+    };
+    // Keep the whitespace around the text: it separates words.
+    let lead = out[start..].len() - out[start..].trim_start().len();
+    let trail = out[start..].len() - out[start..].trim_end().len();
+    let tail = out[out.len() - trail..].to_owned();
+    out.truncate(start + lead);
+    out.push_str(&replacement);
+    out.push_str(&tail);
+}
+
+/// Whether `stem` is the start of `href` as a person would write it.
+fn shortens(stem: &str, href: &str) -> bool {
+    let stem = bare(stem);
+    !stem.is_empty()
+        && bare(href)
+            .to_ascii_lowercase()
+            .starts_with(&stem.to_ascii_lowercase())
+}
+
+/// A URL as people write it: no scheme, no `www.`, no trailing slash.
+fn bare(url: &str) -> &str {
+    let url = url.trim();
+    let url = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| {
+            url.get(..scheme.len())
+                .filter(|s| s.eq_ignore_ascii_case(scheme))
+                .map(|_| &url[scheme.len()..])
+        })
+        .unwrap_or(url);
+    let url = url.strip_prefix("www.").unwrap_or(url);
+    url.strip_suffix('/').unwrap_or(url)
+}
+
+/// A link target worth keeping: an absolute http(s) URL (never `javascript:`
+/// or a path relative to a site the text no longer lives on).
+fn web_target(href: &str) -> Option<String> {
+    let parsed = url::Url::parse(href.trim()).ok()?;
+    matches!(parsed.scheme(), "http" | "https")
+        .then(|| parsed.as_str().to_owned())
+        .filter(|url| url.len() <= 2048)
+}
+
+/// The decoded value of attribute `name` in a tag's inside (`a href="x" ...`).
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let mut rest = tag.trim_start_matches('/');
+    // Past the tag's name.
+    rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric());
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        if rest.is_empty() {
+            return None;
+        }
+        let key_end = rest
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
+            .unwrap_or(rest.len());
+        let key = &rest[..key_end];
+        rest = rest[key_end..].trim_start();
+        let value = if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start();
+            let (value, used) = match after.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let end = after[1..].find(q).map_or(after.len(), |i| i + 1);
+                    (&after[1..end], (end + 1).min(after.len()))
+                }
+                _ => {
+                    let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                    (&after[..end], end)
+                }
+            };
+            rest = &after[used..];
+            value
+        } else {
+            ""
+        };
+        if key.eq_ignore_ascii_case(name) {
+            return Some(decode_entities(value));
+        }
+    }
+}
+
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let (decoded, used) = entity(&rest[i..]);
+        out.push_str(&decoded);
+        rest = &rest[i + used..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Where the tag starting at `s[0] == '<'` ends, quotes respected.
@@ -179,6 +304,55 @@ mod tests {
         assert_eq!(
             to_text(r#"<a href="x" title="a > b">link</a> <img src=x onerror="alert(1)">"#),
             "link"
+        );
+    }
+
+    #[test]
+    fn a_shortened_link_text_becomes_its_target() {
+        assert_eq!(
+            to_text(
+                r#"See <a href="https://example.com/very/long/path?q=1&amp;r=2" rel="nofollow noopener" title="https://example.com/very/long/path?q=1&amp;r=2">https://example.com/very…</a> now"#
+            ),
+            "See https://example.com/very/long/path?q=1&r=2 now"
+        );
+        assert_eq!(
+            to_text(r#"<a href="http://www.example.org/a/b/c/d">example.org/a/b...</a>"#),
+            "http://www.example.org/a/b/c/d"
+        );
+    }
+
+    #[test]
+    fn a_link_whose_text_is_not_its_url_keeps_the_url_beside_it() {
+        assert_eq!(
+            to_text(r#"Read <a href='https://example.org/post'>my <b>post</b></a>, please"#),
+            "Read my post (https://example.org/post), please"
+        );
+        assert_eq!(
+            to_text(r#"<a href="https://example.org/">https://example.org</a>"#),
+            "https://example.org",
+            "the text is the URL: once"
+        );
+        assert_eq!(
+            to_text(r#"<a href=https://example.org/x></a>"#),
+            "https://example.org/x",
+            "no text: the target"
+        );
+        assert_eq!(
+            to_text(
+                r#"<a href="https://example.org/a">one</a><a href="https://example.org/b">two"#
+            ),
+            "one (https://example.org/a)two (https://example.org/b)",
+            "an unclosed link still keeps its target"
+        );
+    }
+
+    #[test]
+    fn only_web_targets_are_kept() {
+        assert_eq!(
+            to_text(
+                r#"<a href="javascript:alert(1)">click</a> <a href="/relative">here</a> <a name="x">anchor</a>"#
+            ),
+            "click here anchor"
         );
     }
 

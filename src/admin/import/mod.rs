@@ -10,6 +10,8 @@ pub mod disqus;
 pub mod html;
 pub mod isso;
 pub mod jsonl;
+#[cfg(test)]
+mod scaling;
 pub mod wordpress;
 
 use std::collections::{HashMap, HashSet};
@@ -72,6 +74,33 @@ impl fmt::Display for FormatError {
 }
 
 impl std::error::Error for FormatError {}
+
+/// The text of an export file: UTF-8, as every format read here is written
+/// (a leading byte-order mark is dropped). Anything else is refused with the
+/// place of the first byte that is not UTF-8.
+pub(crate) fn utf8_text(mut bytes: Vec<u8>) -> Result<String, FormatError> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let bad = e.utf8_error().valid_up_to();
+        let line_start = bytes[..bad]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = bytes[..line_start].iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = String::from_utf8_lossy(&bytes[line_start..bad]).chars().count() + 1;
+        FormatError::new(
+            format!("line {line}, column {column} (byte {bad})"),
+            format_args!(
+                "not UTF-8 text (byte 0x{:02X}); the exports are UTF-8: convert the file (e.g. with iconv) and import again",
+                bytes[bad]
+            ),
+        )
+    })
+}
 
 /// One comment as its source describes it, before our rules apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,21 +178,49 @@ pub(crate) fn derive_id(format: Format, source_id: &str) -> String {
 
 /// The `post` of a page URL: its path (`https://blog.example.org/2026/11/x/?a#b`
 /// → `/2026/11/x/`), where the widget of that page looks for its comments.
-/// A bare path is taken as it is.
+/// A bare path is taken as it is. Query parameters that name the page
+/// itself stay (WordPress's plain permalinks: `/?p=123`, `/?page_id=7`),
+/// so such pages do not all become `/`; any other query (tracking, a
+/// session) is dropped.
 pub(crate) fn post_from_link(link: &str) -> Result<String, String> {
     let link = link.trim();
-    if link.starts_with('/') {
-        let path = link.split(['?', '#']).next().unwrap_or(link);
-        return Ok(path.to_owned());
+    let (path, query) = if link.starts_with('/') {
+        let link = link.split('#').next().unwrap_or(link);
+        match link.split_once('?') {
+            Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
+            None => (link.to_owned(), None),
+        }
+    } else {
+        match url::Url::parse(link) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                (url.path().to_owned(), url.query().map(str::to_owned))
+            }
+            _ if link.is_empty() => return Err("the page has no URL".to_owned()),
+            _ => {
+                return Err(format!(
+                    "the page URL {link:?} is not an http(s) URL or a path"
+                ));
+            }
+        }
+    };
+    let mut kept = form_urlencoded::Serializer::new(String::new());
+    let mut any = false;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if PAGE_PARAMETERS.contains(&key.as_ref()) {
+            kept.append_pair(&key, &value);
+            any = true;
+        }
     }
-    match url::Url::parse(link) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url.path().to_owned()),
-        _ if link.is_empty() => Err("the page has no URL".to_owned()),
-        _ => Err(format!(
-            "the page URL {link:?} is not an http(s) URL or a path"
-        )),
-    }
+    Ok(if any {
+        format!("{path}?{}", kept.finish())
+    } else {
+        path
+    })
 }
+
+/// Query parameters that say which page a URL is: WordPress's plain
+/// permalinks (posts, pages, attachments, custom post types).
+const PAGE_PARAMETERS: &[&str] = &["p", "page_id", "attachment_id", "post_type"];
 
 /// The earliest and latest dates an import accepts: anything else is a broken
 /// date in the source, and would sort the comment where nobody looks.
@@ -227,12 +284,13 @@ pub(crate) fn plan(format: Format, items: Vec<SourceComment>, now_ms: u64) -> Pl
 
     // Second pass: threading, now that every comment's fate is known.
     let importable: HashSet<String> = valid.keys().map(|k| (*k).to_owned()).collect();
+    let mut ancestors = Ancestors::new(&by_id);
     for item in &unique {
         let Some(mut planned) = valid.remove(item.source_id.as_str()) else {
             continue;
         };
         if let Some(first_parent) = &item.parent {
-            match top_ancestor(&by_id, first_parent) {
+            match ancestors.top(first_parent) {
                 Ancestor::InFile(top) if top == item.source_id => {
                     planned
                         .notes
@@ -268,6 +326,7 @@ pub(crate) fn plan(format: Format, items: Vec<SourceComment>, now_ms: u64) -> Pl
     plan
 }
 
+#[derive(Debug, Clone, Copy)]
 enum Ancestor<'a> {
     /// The top of the chain is this comment of the file.
     InFile(&'a str),
@@ -277,20 +336,46 @@ enum Ancestor<'a> {
     Loop,
 }
 
-fn top_ancestor<'a>(by_id: &HashMap<&'a str, &'a SourceComment>, start: &'a str) -> Ancestor<'a> {
-    let mut current = start;
-    let mut visited = HashSet::new();
-    loop {
-        if !visited.insert(current) {
-            return Ancestor::Loop;
+/// The top of the chain of parents starting at each id asked for,
+/// remembered: every comment's chain is walked once in all, so a file of
+/// long reply chains stays linear.
+struct Ancestors<'a> {
+    by_id: &'a HashMap<&'a str, &'a SourceComment>,
+    known: HashMap<&'a str, Ancestor<'a>>,
+}
+
+impl<'a> Ancestors<'a> {
+    fn new(by_id: &'a HashMap<&'a str, &'a SourceComment>) -> Self {
+        Self {
+            by_id,
+            known: HashMap::new(),
         }
-        match by_id.get(current).copied() {
-            None => return Ancestor::Outside(current),
-            Some(c) => match c.parent.as_deref() {
-                Some(up) => current = up,
-                None => return Ancestor::InFile(c.source_id.as_str()),
-            },
+    }
+
+    fn top(&mut self, start: &'a str) -> Ancestor<'a> {
+        let mut chain: Vec<&'a str> = Vec::new();
+        let mut on_chain: HashSet<&'a str> = HashSet::new();
+        let mut current = start;
+        let found = loop {
+            if let Some(known) = self.known.get(current) {
+                break *known;
+            }
+            if !on_chain.insert(current) {
+                break Ancestor::Loop;
+            }
+            chain.push(current);
+            match self.by_id.get(current).copied() {
+                None => break Ancestor::Outside(current),
+                Some(c) => match c.parent.as_deref() {
+                    Some(up) => current = up,
+                    None => break Ancestor::InFile(c.source_id.as_str()),
+                },
+            }
+        };
+        for id in chain {
+            self.known.insert(id, found);
         }
+        found
     }
 }
 
@@ -394,6 +479,22 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_utf8_is_refused_with_its_place() {
+        let mut bytes = "<disqus>\n  <post>caf".as_bytes().to_vec();
+        bytes.push(0xE9); // Latin-1 é
+        bytes.extend_from_slice(b"</post>\n</disqus>");
+        let err = utf8_text(bytes).unwrap_err();
+        assert_eq!(err.at, "line 2, column 12 (byte 20)", "{err}");
+        assert!(err.message.contains("0xE9"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        let text = utf8_text(b"\xEF\xBB\xBF<a>\xC3\xA9</a>".to_vec()).unwrap();
+        assert_eq!(text, "<a>\u{e9}</a>");
+    }
+
+    #[test]
     fn ids_derive_from_the_source_and_ours_are_kept() {
         assert_eq!(
             derive_id(Format::Disqus, "42"),
@@ -416,8 +517,33 @@ pub(crate) mod tests {
             Ok("/2026/11/x/".into())
         );
         assert_eq!(post_from_link("/2026/11/x/"), Ok("/2026/11/x/".into()));
+        assert_eq!(
+            post_from_link("/2026/11/x/?utm=1#c"),
+            Ok("/2026/11/x/".into())
+        );
         assert!(post_from_link("javascript:alert(1)").is_err());
         assert!(post_from_link("").is_err());
+    }
+
+    #[test]
+    fn plain_permalinks_stay_distinct_pages() {
+        assert_eq!(
+            post_from_link("https://blog.example.org/?p=123"),
+            Ok("/?p=123".into())
+        );
+        assert_eq!(
+            post_from_link("https://blog.example.org/?page_id=7&utm_source=feed#comments"),
+            Ok("/?page_id=7".into())
+        );
+        assert_eq!(
+            post_from_link("http://blog.example.org/index.php?post_type=recipe&p=9"),
+            Ok("/index.php?post_type=recipe&p=9".into())
+        );
+        assert_eq!(post_from_link("/?p=5"), Ok("/?p=5".into()));
+        assert_ne!(
+            post_from_link("https://blog.example.org/?p=1"),
+            post_from_link("https://blog.example.org/?p=2")
+        );
     }
 
     #[test]

@@ -11,28 +11,23 @@ use crate::admin::xml::{self, Element};
 /// WordPress writes this for a date it does not have.
 const NO_DATE: &str = "0000-00-00 00:00:00";
 
-/// Reads a WXR export.
-pub fn parse(input: &str) -> Result<Vec<SourceComment>, FormatError> {
-    let root = xml::parse(input)?;
-    let channel = match (root.name.as_str(), root.child("channel")) {
-        ("rss", Some(channel)) => channel,
-        _ => {
-            return Err(FormatError::new(
-                format!("line {}", root.line),
-                format_args!(
-                    "expected <rss><channel>, found <{}>: not a WordPress export",
-                    root.name
-                ),
-            ));
-        }
-    };
+const SHAPE: xml::Shape = xml::Shape {
+    root: "rss",
+    within: &["channel"],
+    records: &["item"],
+    what: "a WordPress export",
+};
+
+/// Reads a WXR export, reporting the bytes read to `progress`.
+pub fn parse(input: &str, progress: &dyn Fn(u64)) -> Result<Vec<SourceComment>, FormatError> {
     let mut comments = Vec::new();
-    for item in channel.children_named("item") {
+    xml::read(input, &SHAPE, progress, &mut |item| {
         let page = post_from_link(item.child_text("link"));
         for comment in item.children_named("wp:comment") {
             comments.push(read_comment(comment, &page)?);
         }
-    }
+        Ok(())
+    })?;
     Ok(comments)
 }
 
@@ -120,7 +115,7 @@ New paragraph]]></wp:comment_content>
 
     #[test]
     fn comments_keep_author_date_text_and_page() {
-        let comments = parse(EXPORT).unwrap();
+        let comments = parse(EXPORT, &|_| {}).unwrap();
         let first = &comments[0];
         assert_eq!(first.source_id, "7");
         assert_eq!(first.post, Ok("/hello-world/".into()));
@@ -133,7 +128,7 @@ New paragraph]]></wp:comment_content>
 
     #[test]
     fn pingbacks_are_excluded_and_keep_their_parent() {
-        let comments = parse(EXPORT).unwrap();
+        let comments = parse(EXPORT, &|_| {}).unwrap();
         assert_eq!(comments[1].parent.as_deref(), Some("7"));
         assert_eq!(
             comments[1].excluded.as_deref(),
@@ -145,7 +140,7 @@ New paragraph]]></wp:comment_content>
     #[test]
     fn a_comment_without_id_refuses_the_file() {
         let broken = EXPORT.replace("<wp:comment_id>8</wp:comment_id>", "");
-        let err = parse(&broken).unwrap_err();
+        let err = parse(&broken, &|_| {}).unwrap_err();
         assert!(err.at.starts_with("<wp:comment> at line 25"), "{err}");
     }
 }

@@ -229,15 +229,27 @@ async fn the_owner_listing_shows_waiting_mail_by_next_attempt_then_parked_mail(s
         .into_iter()
         .map(|i| i.entry)
         .collect();
-    assert_eq!(listed, [waiting.clone(), later.clone(), parked]);
-    let first_two: Vec<OutboxEntry> = store
+    assert_eq!(listed, [waiting.clone(), later.clone(), parked.clone()]);
+    let two_of_each: Vec<OutboxEntry> = store
         .list_outbox(2)
         .await
         .unwrap()
         .into_iter()
         .map(|i| i.entry)
         .collect();
-    assert_eq!(first_two, [waiting, later]);
+    assert_eq!(
+        two_of_each,
+        [waiting.clone(), later, parked.clone()],
+        "parked mail listed however many wait"
+    );
+    let one_of_each: Vec<OutboxEntry> = store
+        .list_outbox(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.entry)
+        .collect();
+    assert_eq!(one_of_each, [waiting, parked]);
 }
 
 async fn marking_mail_delivered_after_its_record_went_does_not_bring_it_back(store: Subject) {
