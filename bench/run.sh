@@ -10,7 +10,11 @@
 #   *-arm64  the aarch64 builds of product and floor under qemu (ratios only)
 #
 # Environment: BENCH_COLD_REPS (20), BENCH_QEMU_REPS (10), BENCH_WARM (200),
-# BENCH_CALLGRIND_REPS (3), BENCH_SKIP_ARM64=1 to leave out the aarch64 part.
+# BENCH_CALLGRIND_REPS (3), BENCH_SKIP_ARM64=1 to leave out the aarch64 part,
+# BENCH_SIZES (128,512,1769: the Lambda model's memory sizes, the first one
+# also for its warm runs; empty to skip the model), BENCH_MODEL_REPS (20).
+# The Lambda model (TLS in front of moto, a cgroup CPU share after init) needs
+# root for the cgroup; without it the report says it was skipped.
 # The programs run the way the black-box tests run `bootstrap`, through the
 # same Runtime API emulator and moto launcher (tests/support/runtime.rs,
 # driven by examples/bench.rs). Not part of the test suite, and CI does not run it. About 3 minutes when the
