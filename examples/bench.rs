@@ -300,6 +300,8 @@ fn check(name: &str, what: &str, outcome: &Outcome, expected: u64) {
 
 struct Bench {
     env: BTreeMap<String, String>,
+    /// Tables made so far (each phase that writes starts on a new one).
+    tables: u32,
     /// What the Lambda model changes in it: the endpoints behind TLS and the
     /// test CA each runtime trusts.
     tls_env: BTreeMap<String, String>,
@@ -352,10 +354,28 @@ impl Bench {
         let seed = nanos(std::time::UNIX_EPOCH.elapsed().unwrap()) | 1;
         Self {
             env,
+            tables: 0,
             tls_env,
             events: Events::new(),
             rng: seed,
         }
+    }
+
+    /// Points every program started from now on at a new, empty table.
+    /// moto answers a table's writes and index queries more slowly the more
+    /// items it holds (real DynamoDB does not), so each measured phase
+    /// starts empty instead of inheriting the earlier phases' thousand
+    /// messages.
+    async fn fresh_table(&mut self) {
+        self.tables += 1;
+        let name = format!(
+            "{}-{}",
+            self.env["TABLE_NAME"].split('-').next().unwrap(),
+            self.tables
+        );
+        let name = format!("{name}-{}", &rust_aws::ids::new_id()[..6]);
+        runtime::create_table(&name).await;
+        self.env.insert("TABLE_NAME".to_owned(), name);
     }
 
     /// A new random order of `items` (xorshift: fairness, not secrecy).
@@ -643,6 +663,7 @@ async fn main() {
         args.warm
     ));
     let warm_progs: Vec<Program> = native.iter().filter(|p| !p.variant).cloned().collect();
+    bench.fresh_table().await;
     let mut warm = bench.warm(&warm_progs, args.warm, None).await;
 
     // The Lambda model: every size in every round, programs in a new order
@@ -663,6 +684,7 @@ async fn main() {
                 modelled.len(),
                 args.sizes
             ));
+            bench.fresh_table().await;
             let pairs: Vec<(Program, u32)> = modelled
                 .iter()
                 .flat_map(|p| args.sizes.iter().map(move |mb| (p.clone(), *mb)))
@@ -685,6 +707,7 @@ async fn main() {
             ));
             let warm_modelled: Vec<Program> =
                 modelled.iter().filter(|p| !p.variant).cloned().collect();
+            bench.fresh_table().await;
             model_warm = bench.warm(&warm_modelled, args.warm, Some((cpu, mb))).await;
             Value::Null
         }
