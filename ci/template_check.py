@@ -548,22 +548,28 @@ def code_key_prefixes(sources: dict[str, str]) -> dict[str, str]:
 
 
 def readme_key_prefixes(readme: str) -> set[str] | None:
-    """The prefixes in the `pk` column of the item table under "Data and the
-    table design", or None when that table is not found."""
+    """The prefixes README's table design documents under "Data and the table
+    design": the `pk` column of the item table, and the key values of the index
+    table (an index's partition values, such as the outbox's lines, are key
+    prefixes the code writes too). None when the item table is not found."""
     section = re.search(r"^## Data and the table design\n(.*?)(?=^## )", readme, re.S | re.M)
     if not section:
         return None
-    rows, in_table = [], False
+    tables: dict[str, list[str]] = {}
+    current = None
     for line in section.group(1).splitlines():
-        if line.startswith("| item |"):
-            in_table = True
-        elif in_table and line.startswith("|"):
-            rows.append(line)
-        elif in_table:
-            break
+        if line.startswith("| item |") or line.startswith("| index |"):
+            current = line.split("|")[1].strip()
+            tables[current] = []
+        elif current and line.startswith("|"):
+            tables[current].append(line)
+        else:
+            current = None
+    rows = tables.get("item")
     if not rows:
         return None
     cells = [r.split("|")[2] for r in rows[1:] if r.count("|") >= 4]  # rows[0] is |---|
+    cells += [r.split("|")[2] for r in tables.get("index", [])[1:] if r.count("|") >= 4]
     return {m.group(1) for c in cells for m in KEY_PREFIX_DOC.finditer(c)}
 
 

@@ -146,6 +146,9 @@ fn live(item: &Item, now_ms: u64) -> bool {
 const WAITING_OWNER: &str = "OUTBOX";
 /// The outbox partition of visitor mail waiting for an attempt.
 const WAITING_VISITOR: &str = "OUTBOX#visitor";
+/// A comment id no comment has (ids are hex): the key init reads to open
+/// the connection (`DynamoStore::warm`).
+const NO_SUCH_ID: &str = "warm-up";
 
 /// The partition where mail under `cap` waits.
 fn waiting(cap: MailCap) -> &'static str {
@@ -393,7 +396,7 @@ impl DynamoStore {
             .await
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key("WARM#".to_owned(), "WARM#")))
+            .set_key(Some(key(format!("COMMENT#{NO_SUCH_ID}"), "COMMENT")))
             .customize()
             .config_override(Builder::default().retry_config(RetryConfig::disabled()))
             .send()
