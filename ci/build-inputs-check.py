@@ -226,9 +226,10 @@ def check_nix_side(d: dict, tmp: Path) -> None:
     var = "CFLAGS_" + d["target"].replace("-", "_")
     for k in d["env"]:
         env.pop(k, None)
-    declared_env = "".join(f'"${{{k}-unset}}"' + r"'\0'" for k in d["env"])
-    dump = (f'{script}\nprintf "%s\\0%s\\0%s" "$CARGO_ENCODED_RUSTFLAGS" "${var}" "${{RUSTFLAGS-unset}}"\n'
-            f'printf "%s" {declared_env}')
+    # NUL after each value: printf repeats its format for every declared variable.
+    declared_env = " ".join(f'"${{{k}-unset}}"' for k in d["env"])
+    dump = (f'{script}\nprintf "%s\\0%s\\0%s\\0" "$CARGO_ENCODED_RUSTFLAGS" "${var}" "${{RUSTFLAGS-unset}}"\n'
+            f'printf "%s\\0" {declared_env}')
     got = subprocess.run(["bash", "-euo", "pipefail", "-c", dump], cwd=checkout, env=env, capture_output=True)
     if got.returncode != 0:
         fail(f"the Nix flag script fails in bash: {got.stderr.decode().strip()}")
