@@ -21,11 +21,12 @@ WORKDIR /src
 
 # 1. The dependencies, in a layer of their own: the flake's inputs (nixpkgs,
 # the Rust toolchain, zig), the vendored crates and every crate compiled for
-# aarch64. Their derivation reads only the manifest and the lock (`deps` in
+# aarch64. Their derivation reads only the manifests and the lock (`deps` in
 # nix/sources.nix), so this layer is rebuilt only when flake.nix, flake.lock,
-# nix/, Cargo.toml or Cargo.lock change; ci/source-set-check.py holds these
+# nix/, Cargo.toml, admin/Cargo.toml or Cargo.lock change; ci/source-set-check.py holds these
 # COPY lines to that declaration.
 COPY flake.nix flake.lock Cargo.toml Cargo.lock ./
+COPY admin/Cargo.toml admin/
 COPY nix/ nix/
 RUN nix build --no-link --print-build-logs .#bootstrap-deps
 

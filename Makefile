@@ -6,9 +6,6 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 export CARGO_TERM_COLOR ?= never
 ARM64_BIN := target/aarch64-unknown-linux-gnu/release/bootstrap
-# The features the shipped bootstrap is built with (nix/build-inputs.toml):
-# the crate's defaults add the admin command's dependencies, which never ship.
-SHIPPED_FEATURES := --no-default-features --features aws
 
 .PHONY: help run test test-unit test-service test-blackbox test-browser fmt lint ci \
         build build-arm64 check-al2023 test-arm64 repro zip \
@@ -18,13 +15,13 @@ help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 run: ## the service on 127.0.0.1:3000, in-memory store, mail to the log
-	cargo run --bin bootstrap
+	cargo run
 
 test: ## the three test tiers: unit, service, black-box (release binary + moto)
 	bash ci/test.sh
 
-test-unit: ## unit tests beside the code
-	cargo test --lib
+test-unit: ## unit tests beside the code, both packages
+	cargo test --workspace --lib
 
 test-service: ## the app in memory with real event fixtures (tests/api)
 	cargo test --test api
@@ -37,14 +34,14 @@ test-browser: ## the widget and the example site in headless Chromium (needs ci/
 	[ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec widget.test.mjs
 
-build: ## the release bootstrap for this machine, with the shipped features
-	cargo build --release --bin bootstrap $(SHIPPED_FEATURES)
+build: ## the release bootstrap for this machine (the root package: what ships)
+	cargo build --release
 
 fmt: ## formatting check
 	cargo fmt --all --check
 
-lint: ## clippy, warnings are errors
-	cargo clippy --all-targets -- -D warnings
+lint: ## clippy on both packages, warnings are errors
+	cargo clippy --workspace --all-targets -- -D warnings
 
 build-arm64: ## cross-compile the shipped aarch64 bootstrap
 	bash ci/build-arm64.sh

@@ -35,7 +35,7 @@
     let
       inherit (nixpkgs) lib;
 
-      # What the shipped binary is built with (rustc, target, profile, features, flags,
+      # What the shipped binary is built with (rustc, target, profile, package, flags,
       # glibc floor), shared with the CI's non-Nix cross build; ci/build-inputs-check.py
       # holds both to it.
       declared = import ./nix/build-inputs.nix;
@@ -83,7 +83,7 @@
       craneLibFor = pkgs: (crane.mkLib pkgs).overrideToolchain (p: toolchainFor p [ ]);
 
       # The source sets (nix/source-sets.nix, from the roots nix/sources.nix names):
-      # crane's commonCargoSources plus whole directories, so a file the crate reads at
+      # crane's commonCargoSources plus whole directories, so a file a package reads at
       # compile time (the AWS trust roots, the widget's assets) is in without anyone
       # editing this file. As a flake, only files tracked by git are seen.
       sourcesFor =
@@ -110,9 +110,9 @@
           # read at run time, and by unit tests at compile time).
           checkSrc = toSource sets.checks;
 
-          # The dependency-only build sees the manifest and the lock, nothing else. Passed
-          # as a plain store path: crane's mkDummySrc looks around the Cargo.toml it finds
-          # (src/lib.rs, src/bin/) in the unfiltered tree of a fileset source, and the
+          # The dependency-only build sees the manifests and the lock, nothing else. Passed
+          # as a plain store path: crane's mkDummySrc looks around the Cargo.toml files it
+          # finds (src/lib.rs, src/bin/) in the unfiltered tree of a fileset source, and the
           # dependency build must be the same derivation whether or not the crate's sources
           # are there (the Dockerfile builds it before copying them, in a cached layer).
           depsSrc = "${toSource sets.deps}";
@@ -121,19 +121,19 @@
           inherit crateSrc checkSrc depsSrc;
         };
 
-      # The owner's `rust-aws` command (`nix run .#admin -- COMMAND`), built for the machine
-      # that runs it, with the `admin` feature (its arguments, import formats, SQLite). The image
-      # takes `bootstrap` alone, so none of this reaches Lambda.
+      # The owner's `rust-aws` command (`nix run .#admin -- COMMAND`): the workspace's
+      # rust-aws-admin package (admin/), with its own dependencies (arguments, import formats,
+      # SQLite), built for the machine that runs it. The image takes `bootstrap` alone, so
+      # none of this reaches Lambda.
       adminFor =
         craneLib:
         let
           inherit (sourcesFor craneLib) crateSrc depsSrc;
           args = {
-            pname = "rust-aws";
-            inherit (craneLib.crateNameFromCargoToml { cargoToml = ./Cargo.toml; }) version;
+            inherit (craneLib.crateNameFromCargoToml { cargoToml = ./admin/Cargo.toml; }) pname version;
             strictDeps = true;
             cargoVendorDir = craneLib.vendorCargoDeps { src = depsSrc; };
-            cargoExtraArgs = "--locked --bin rust-aws --features admin";
+            cargoExtraArgs = "--locked --package rust-aws-admin";
             # The tests run in `checks` and `make test`.
             doCheck = false;
           };
@@ -233,6 +233,8 @@
             src = checkSrc;
             strictDeps = true;
             CARGO_PROFILE = "";
+            # Both packages: the function's and the owner's command's code and tests.
+            cargoExtraArgs = "--locked --workspace";
           }
           // declared.env;
           nativeDeps = craneLib.buildDepsOnly nativeArgs;
@@ -250,10 +252,10 @@
 
             fmt = craneLib.cargoFmt { src = checkSrc; };
 
-            # The unit and in-process tiers (tests/api: the app in memory, loopback
-            # sockets at most). The moto and black-box tiers are not here: they start
-            # moto servers and the release binary, processes a build sandbox does not
-            # give; `make test` runs them.
+            # The unit tiers of both packages and the in-process tier (tests/api: the app
+            # in memory, loopback sockets at most). The moto and black-box tiers are not
+            # here: they start moto servers and the release binary, processes a build
+            # sandbox does not give; `make test` runs them.
             tests = craneLib.cargoTest (
               nativeArgs
               // {

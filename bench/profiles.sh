@@ -31,8 +31,8 @@ ORDER=(abort opt-s opt-z thin-lto ring)
 # Two invocations, as bench/run.sh does: built together, the example's
 # dev-dependencies (tokio "full", hyper's client) would unify into the
 # shipped binary's features and make it larger and slower than what ships.
-cargo build --release --bin bootstrap --no-default-features --features aws
-cargo build --release --example floor --no-default-features --features aws
+cargo build --release --bin bootstrap
+cargo build --release --example floor
 cargo build --example bench
 cp target/release/bootstrap "$V/bin/shipped"
 touch "$V/build-times"
@@ -61,8 +61,7 @@ for name in "${ORDER[@]}"; do
     fi
   fi
   env "${env_args[@]}" CARGO_TARGET_DIR="$V/target" \
-    cargo build --release --bin bootstrap --no-default-features --features aws \
-      --manifest-path "$manifest"
+    cargo build --release --bin bootstrap --manifest-path "$manifest"
   echo "$name $(( $(date +%s) - start ))" >> "$V/build-times"
   cp "$V/target/release/bootstrap" "$V/bin/$name"
 done

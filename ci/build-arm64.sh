@@ -5,7 +5,7 @@
 # aarch64 black-box tier test what it builds; repro.sh builds through it twice.
 #
 # What to build is declared once, in nix/build-inputs.toml (rustc release, target,
-# profile, bin, features, RUSTFLAGS, CFLAGS, glibc floor); the Nix build reads the
+# profile, package and bin, RUSTFLAGS, CFLAGS, glibc floor); the Nix build reads the
 # same file. This script adds only how to build it without Nix:
 #   - Debian's rustc-web with its arm64 std (rustup cannot add a target offline),
 #     with whichever `cargo` is on PATH; Debian's aarch64 gcc links and compiles
@@ -31,15 +31,14 @@ die() { echo "build-arm64: $*" >&2; exit 1; }
 inputs=nix/build-inputs.toml
 [ -f "$inputs" ] || die "$inputs is missing: it declares what to build"
 # Python's tomllib (3.11+) reads the declaration: lists included, no hand parser.
-decl_rustc='' decl_target='' decl_profile='' decl_bin='' decl_glibc='' decl_default_features=''
-decl_features=() decl_rustflags=() decl_cflags=()
+decl_rustc='' decl_target='' decl_profile='' decl_package='' decl_bin='' decl_glibc=''
+decl_rustflags=() decl_cflags=()
 eval "$(python3 - "$inputs" <<'PY'
 import shlex, sys, tomllib
 d = tomllib.load(open(sys.argv[1], "rb"))
-for k in ("rustc", "target", "profile", "bin", "glibc"):
+for k in ("rustc", "target", "profile", "package", "bin", "glibc"):
     print(f"decl_{k}={shlex.quote(d[k])}")
-print(f"decl_default_features={'true' if d['default_features'] else 'false'}")
-for k in ("features", "rustflags", "cflags"):
+for k in ("rustflags", "cflags"):
     print(f"decl_{k}=(" + " ".join(shlex.quote(x) for x in d[k]) + ")")
 for k, v in d["env"].items():
     print(f"export {k}={shlex.quote(v)}")
@@ -87,13 +86,7 @@ export "CC_$u=aarch64-linux-gnu-gcc" "AR_$u=aarch64-linux-gnu-ar"
 export "CFLAGS_$u=${cflags[*]}"
 export RUSTC CARGO_HOME CARGO_TARGET_DIR=$TARGET_DIR
 
-args=(build --locked --profile "$decl_profile" --target "$decl_target" --bin "$decl_bin")
-if [ "$decl_default_features" = false ]; then
-  args+=(--no-default-features)
-fi
-if [ ${#decl_features[@]} -gt 0 ]; then
-  args+=(--features "$(IFS=,; echo "${decl_features[*]}")")
-fi
+args=(build --locked --profile "$decl_profile" --target "$decl_target" --package "$decl_package" --bin "$decl_bin")
 start=$(date +%s)
 cargo "${args[@]}"
 echo "build-arm64: $decl_target $decl_profile built in $(( $(date +%s) - start ))s" \

@@ -2,14 +2,19 @@
 """The Nix build and the CI's non-Nix cross build agree on their declared inputs.
 
 Both builds of the shipped aarch64 `bootstrap` take their inputs from
-nix/build-inputs.toml: rustc release, target, profile, binary, features, RUSTFLAGS
+nix/build-inputs.toml: rustc release, target, profile, package and binary, RUSTFLAGS
 (path remapping), CFLAGS, glibc floor. The two compilers are different builds of the
 same rustc release (rust-overlay's upstream binaries, Debian's rustc-web), so the two
 binaries are not expected to be bit-identical; what each build is *told* is.
 
 Checked here, without building (and for the declared build environment, [env], in every
 route: Nix, the CI cross build and plain cargo through .cargo/config.toml):
-  1. the declaration itself: keys, formats, and that it names what Cargo.toml has;
+  1. the declaration itself: keys, formats, and that it names what Cargo.toml has: the
+     root package (the workspace's only default member, so a plain `cargo build
+     --release` builds the same) and its binary; and the shipped dependency graph
+     (`cargo tree`, default features, the declared target) holds none of the other
+     members: not their packages, not their own dependencies, not the features they
+     add to shared ones (the owner's command's clap, SQLite, aws-config's SSO);
   2. the Nix side: nix/build-inputs.nix evaluated by nix-instantiate, and its flag
      script run in bash: the cargo arguments, the
      zigbuild target (<target>.<glibc>) and the exported flags are the declared ones;
@@ -39,8 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "nix" / "build-inputs.toml"
 PLACEHOLDERS = ("{checkout}", "{target_dir}", "{cargo_home}")
-KEYS = {"rustc", "components", "target", "profile", "bin", "default_features", "features", "glibc",
-        "rustflags", "cflags", "env"}
+KEYS = {"rustc", "components", "target", "profile", "package", "bin", "glibc", "rustflags", "cflags", "env"}
 CARGO_CONFIG = ROOT / ".cargo" / "config.toml"
 
 problems: list[str] = []
@@ -69,12 +73,7 @@ def render(flags: list[str], paths: dict[str, str]) -> list[str]:
 
 
 def cargo_args(d: dict, target: str) -> list[str]:
-    args = ["--locked", "--profile", d["profile"], "--target", target, "--bin", d["bin"]]
-    if not d["default_features"]:
-        args += ["--no-default-features"]
-    if d["features"]:
-        args += ["--features", ",".join(d["features"])]
-    return args
+    return ["--locked", "--profile", d["profile"], "--target", target, "--package", d["package"], "--bin", d["bin"]]
 
 
 def prefix_maps(flags: list[str], option: str) -> list[str]:
@@ -95,15 +94,12 @@ def check_declaration() -> dict | None:
     if set(d) != KEYS:
         fail(f"keys are {sorted(d)}, expected {sorted(KEYS)}")
         return None
-    strings = ("rustc", "target", "profile", "bin", "glibc")
-    lists = ("components", "features", "rustflags", "cflags")
+    strings = ("rustc", "target", "profile", "package", "bin", "glibc")
+    lists = ("components", "rustflags", "cflags")
     if not all(isinstance(d[k], str) for k in strings) or not all(
         isinstance(d[k], list) and all(isinstance(x, str) for x in d[k]) for k in lists
     ):
         fail(f"{', '.join(strings)} must be strings and {', '.join(lists)} lists of strings")
-        return None
-    if not isinstance(d["default_features"], bool):
-        fail("default_features must be true or false")
         return None
     if not isinstance(d["env"], dict) or not all(
         re.fullmatch(r"[A-Z][A-Z0-9_]*", k) and isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9_.,:=+-]*", v)
@@ -141,30 +137,82 @@ def check_declaration() -> dict | None:
         if not any(m.startswith(ph + "=") for m in rust_maps):
             fail(f"no remapping of {ph}: that host path would reach the binary")
 
-    # What it names exists in the crate.
+    # What it names is the root package and its binary, and plain cargo builds the same.
     cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+    name = cargo.get("package", {}).get("name")
+    if d["package"] != name:
+        fail(f"package {d['package']!r} is not the root package of Cargo.toml ({name!r})")
     bins = [b.get("name") for b in cargo.get("bin", [])]
     if d["bin"] not in bins:
         fail(f"bin {d['bin']!r} is not a [[bin]] of Cargo.toml ({bins})")
     if d["profile"] not in ("release", "dev") and d["profile"] not in cargo.get("profile", {}):
         fail(f"profile {d['profile']!r} is not defined in Cargo.toml")
-    for feature in d["features"]:
-        if feature not in cargo.get("features", {}):
-            fail(f"feature {feature!r} is not in Cargo.toml's [features]")
-    # The owner's admin command never ships: its dependencies (clap, SQLite, the XML
-    # parser, CloudFormation) must not be compiled into the Lambda build.
-    enabled = set(d["features"]) | (set(cargo.get("features", {}).get("default", []))
-                                     if d["default_features"] else set())
-    if "admin" in enabled:
-        fail("the shipped build enables feature `admin` (the rust-aws command's dependencies): "
-             "set default_features = false and name the features it needs")
+    default_members = cargo.get("workspace", {}).get("default-members")
+    if default_members != ["."]:
+        fail(f"[workspace] default-members is {default_members!r}, not [\".\"]: a plain `cargo build "
+             "--release` (cargo lambda build, cargo lambda watch) would build more than what ships")
     floor = cargo.get("package", {}).get("rust-version")
     if floor and tuple(map(int, floor.split("."))) > tuple(map(int, d["rustc"].split("."))):
         fail(f"rustc {d['rustc']} is older than Cargo.toml's rust-version {floor}")
     if len(problems) == start:
         ok(f"rustc {d['rustc']}, {d['target']}, profile {d['profile']}, bin {d['bin']}, "
-           f"features {d['features'] or 'none'}{' + default' if d['default_features'] else ''}, glibc <= {d['glibc']}, {len(rust_maps)} path remaps")
+           f"package {d['package']} (default features), glibc <= {d['glibc']}, {len(rust_maps)} path remaps")
     return d
+
+
+def check_shipped_graph(d: dict) -> None:
+    """The shipped build compiles nothing that only another workspace member needs."""
+    print("the shipped dependency graph (cargo tree)")
+    start = len(problems)
+    cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+    workspace = cargo.get("workspace", {})
+    shared = workspace.get("dependencies", {})
+    root_deps = cargo.get("dependencies", {})
+
+    def features(name: str, spec) -> set[str]:
+        got = set(spec.get("features", [])) if isinstance(spec, dict) else set()
+        if isinstance(spec, dict) and spec.get("workspace"):
+            got |= features(name, shared.get(name, {}))
+        return got
+
+    # What the other members bring: their packages, their own dependencies, and the
+    # features they turn on in the dependencies they share with the root package.
+    banned: set[str] = set()
+    banned_features: set[tuple[str, str]] = set()
+    for member in (m for m in workspace.get("members", []) if m != "."):
+        manifest = tomllib.loads((ROOT / member / "Cargo.toml").read_text())
+        banned.add(manifest["package"]["name"])
+        for dep, spec in manifest.get("dependencies", {}).items():
+            if dep == d["package"]:
+                continue
+            if dep not in root_deps:
+                banned.add(dep)
+            else:
+                banned_features |= {(dep, f) for f in features(dep, spec) - features(dep, root_deps[dep])}
+    got = subprocess.run(
+        ["cargo", "tree", "--locked", "--offline", "--manifest-path", str(ROOT / "Cargo.toml"),
+         "--package", d["package"], "--target", d["target"], "--edges", "normal,build,features",
+         "--prefix", "none"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    if got.returncode != 0:
+        fail(f"cargo tree of the shipped package fails: {got.stderr.strip()[-400:]}")
+        return
+    packages, enabled = set(), set()
+    for line in got.stdout.splitlines():
+        if m := re.match(r'(\S+) feature "([^"]+)"', line):
+            enabled.add((m.group(1), m.group(2)))
+        elif m := re.match(r"(\S+) v\d", line):
+            packages.add(m.group(1))
+    if d["package"] not in packages:
+        fail(f"cargo tree shows no {d['package']}: cannot judge the shipped graph")
+    for dep in sorted(packages & banned):
+        fail(f"the shipped build compiles {dep}, which only another workspace member needs")
+    for dep, feature in sorted(enabled & banned_features):
+        fail(f"the shipped build has {dep}'s feature {feature!r}, which only another workspace member turns on")
+    if len(problems) == start:
+        ok(f"{len(packages)} packages for {d['target']}, none of the {len(banned)} dependencies or "
+           f"{len(banned_features)} features that only the other members need")
 
 
 # ------------------------------------------------------------------ 2. the Nix side
@@ -450,6 +498,7 @@ def main() -> int:
     if d is not None and not problems:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(os.path.realpath(tmp))
+            check_shipped_graph(d)
             check_nix_side(d, tmp)
             check_ci_side(d, tmp)
         check_plain_cargo(d)

@@ -28,13 +28,13 @@ does, and compiles the crate from exactly those files.
      that only the crate itself is compiled (its path differs; the dependencies'
      artifacts are reused):
        crate:  cargo check --locked --bins --examples   (what the flake's packages build)
-               and again with the shipped binary's own cargo arguments (its features),
+               and again with the shipped binary's own cargo arguments (its package),
                from nix/build-inputs.nix, without --profile and --target, and with
-               packages.admin's (the owner's `rust-aws` command)
-       checks: cargo check --locked --all-targets        (what the flake's clippy and
-                                                          tests checks compile)
-       deps:   cargo tree --locked --offline on Cargo.toml and Cargo.lock alone, with
-               each declared target stubbed as crane's mkDummySrc does
+               packages.admin's (the owner's `rust-aws` command, package rust-aws-admin)
+       checks: cargo check --locked --workspace --all-targets  (what the flake's clippy
+                                                                and tests checks compile)
+       deps:   cargo tree --locked --offline on the manifests and Cargo.lock alone, with
+               each package's declared targets stubbed as crane's mkDummySrc does
   --self-test plants compile-time includes outside the sets in a throwaway git copy of
   the checkout and fails unless the check reports each one.
 """
@@ -136,8 +136,8 @@ def source_sets(root: Path, decl: dict[str, list[str]]) -> tuple[dict[str, set[s
 def shipped_args(root: Path) -> list[str]:
     """The cargo arguments the flake builds `bootstrap` with (nix/build-inputs.nix), for the host.
 
-    Its features may differ from the crate's defaults (the admin command's stay out), and
-    code can depend on them; the profile and target do not change which files are read.
+    Which package and features it builds decide which code is compiled; the profile and
+    target do not change which files are read.
     """
     out = nix_instantiate(["--eval", "--strict", "--json", "--expr",
                            f'(import {root}/nix/build-inputs.nix).cargoArgsFor "TARGET"'])
@@ -154,13 +154,12 @@ def shipped_args(root: Path) -> list[str]:
 
 
 # How flake.nix builds the owner's command (packages.admin); held to flake.nix below.
-ADMIN_ARGS = "--locked --bin rust-aws --features admin"
+ADMIN_ARGS = "--locked --package rust-aws-admin"
 
 
 def admin_args(root: Path) -> list[str]:
-    """The admin package's cargo arguments, when the crate has that binary."""
-    manifest = tomllib.loads((root / "Cargo.toml").read_text())
-    if not any(b.get("name") == "rust-aws" for b in manifest.get("bin", [])):
+    """The admin package's cargo arguments, when the workspace has that package."""
+    if not (root / "admin" / "Cargo.toml").is_file():
         return []
     if f'cargoExtraArgs = "{ADMIN_ARGS}";' not in (root / "flake.nix").read_text():
         sys.exit(f"source-set-check: flake.nix no longer builds packages.admin with {ADMIN_ARGS!r}: update ADMIN_ARGS")
@@ -310,14 +309,16 @@ def cargo(args: list[str], cwd: Path, target_dir: Path) -> tuple[bool, str]:
 
 
 def stub_targets(dest: Path) -> None:
-    """Stub the declared targets of Cargo.toml as crane's mkDummySrc does."""
-    manifest = tomllib.loads((dest / "Cargo.toml").read_text())
+    """Stub the declared targets of every package's Cargo.toml as crane's mkDummySrc does."""
     paths = []
-    for kind, default in (("bin", "src/bin"), ("example", "examples"), ("test", "tests"), ("bench", "benches")):
-        for t in manifest.get(kind, []):
-            paths.append(t.get("path") or f"{default}/{t['name']}.rs")
-    if "lib" in manifest:
-        paths.append(manifest["lib"].get("path", "src/lib.rs"))
+    for manifest_path in sorted(dest.rglob("Cargo.toml")):
+        manifest = tomllib.loads(manifest_path.read_text())
+        base = manifest_path.parent.relative_to(dest)
+        for kind, default in (("bin", "src/bin"), ("example", "examples"), ("test", "tests"), ("bench", "benches")):
+            for t in manifest.get(kind, []):
+                paths.append(base / (t.get("path") or f"{default}/{t['name']}.rs"))
+        if "lib" in manifest:
+            paths.append(base / manifest["lib"].get("path", "src/lib.rs"))
     for p in paths:
         (dest / p).parent.mkdir(parents=True, exist_ok=True)
         (dest / p).write_text("fn main() {}\n")
@@ -373,8 +374,9 @@ def check(root: Path, target_dir: Path) -> list[str]:
     steps = [
         ("crate", ["check", "--locked", "--bins", "--examples"]),
         ("crate", ["check", *shipped_args(root), "--examples"]),
-        *[("crate", ["check", *args.split(), "--examples"]) for args in admin_args(root)],
-        ("checks", ["check", "--locked", "--all-targets"]),
+        # Its library and binary (it has no examples).
+        *[("crate", ["check", *args.split()]) for args in admin_args(root)],
+        ("checks", ["check", "--locked", "--workspace", "--all-targets"]),
     ]
     for name, args in steps:
         dest = work / name
@@ -410,7 +412,7 @@ PLANTS = [
         {},
         True,
         "nix/sources.nix",
-        'REPLACE\n{ crate = [ ]; checks = [ "tests" ]; exclude = [ "fuzz" ]; deps = [ "Cargo.toml" "Cargo.lock" ]; }\n',
+        'REPLACE\n{ crate = [ ]; checks = [ "tests" ]; exclude = [ "fuzz" ]; deps = [ "Cargo.toml" "Cargo.lock" "admin/Cargo.toml" ]; }\n',
         "src/amazon-trust-services.pem",
     ),
     (
@@ -418,7 +420,8 @@ PLANTS = [
         {},
         True,
         "Dockerfile",
-        "REPLACE\nFROM x AS builder\nCOPY flake.nix flake.lock Cargo.toml Cargo.lock ./\nCOPY nix/ nix/\n"
+        "REPLACE\nFROM x AS builder\nCOPY flake.nix flake.lock Cargo.toml Cargo.lock ./\nCOPY admin/Cargo.toml admin/\n"
+        "COPY nix/ nix/\n"
         "COPY src/ src/\nRUN nix build .#bootstrap-deps\nCOPY . .\nRUN nix build .#bootstrap\n",
         "also copies src",
     ),

@@ -6,9 +6,11 @@
 #   ci/test.sh blackbox        the black-box tier only (release build)
 #   ci/test.sh blackbox-arm64  the black-box tier against the aarch64 binary under qemu
 #
-# Two test binaries (README.md, "Tests and CI"): `api` (the app in memory) and `aws`
-# (moto through the real SDK), whose `blackbox::` tests need the release
-# binary and run in the black-box tier; the rest of `aws` is the service tier.
+# Two test binaries in the root package (README.md, "Tests and CI"): `api` (the app
+# in memory) and `aws` (moto through the real SDK), whose `blackbox::` tests need the
+# release binary and run in the black-box tier; the rest of `aws` is the service tier.
+# The owner's command (package rust-aws-admin, admin/) has its unit tests (run with
+# the root's by --workspace) and `admin` (the command as a process against moto).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,10 +18,8 @@ cd "$(dirname "$0")/.."
 python3 -c 'import moto.server, waitress' 2>/dev/null || bash ci/install.d/10-python.sh
 
 blackbox() {
-  # The binary that ships is the binary that is tested: release profile.
-  # Built with the shipped features (nix/build-inputs.toml), not the defaults,
-  # which add the admin command's dependencies.
-  cargo build --release --bin bootstrap --no-default-features --features aws
+  # The binary that ships is the binary that is tested: the plain release build.
+  cargo build --release
   export BOOTSTRAP_BIN="${BOOTSTRAP_BIN:-$PWD/target/release/bootstrap}"
   cargo test --test aws -- blackbox:: --skip blackbox::chaos::
   # The chaos test (about a minute): the release binary under load behind
@@ -29,9 +29,10 @@ blackbox() {
 
 case "${1:-all}" in
   all)
-    cargo test --lib
+    cargo test --workspace --lib
     cargo test --test api
     cargo test --test aws -- --skip blackbox::
+    cargo test -p rust-aws-admin --test admin
     blackbox
     ;;
   blackbox) blackbox ;;

@@ -31,27 +31,17 @@ declared
 
   # cargo's arguments after the subcommand, for a given --target spelling (the plain
   # triple for cargo, the glibc-suffixed one for cargo-zigbuild).
-  cargoArgsFor =
-    target:
-    [
-      "--locked"
-      "--profile"
-      declared.profile
-      "--target"
-      target
-      "--bin"
-      declared.bin
-    ]
-    ++ (if declared.default_features then [ ] else [ "--no-default-features" ])
-    ++ (
-      if declared.features == [ ] then
-        [ ]
-      else
-        [
-          "--features"
-          (builtins.concatStringsSep "," declared.features)
-        ]
-    );
+  cargoArgsFor = target: [
+    "--locked"
+    "--profile"
+    declared.profile
+    "--target"
+    target
+    "--package"
+    declared.package
+    "--bin"
+    declared.bin
+  ];
 
   # Bash that exports the declared flags with one build's paths in place of the
   # placeholders: CARGO_ENCODED_RUSTFLAGS (0x1f-separated, as ci/build-arm64.sh passes

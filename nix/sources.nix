@@ -12,26 +12,32 @@
 # names, so an asset, a template or a certificate put under them is in without an edit
 # here. Paths are relative to the repository root.
 {
-  # The crate: what building its binaries (and examples) reads. A change here rebuilds
-  # the binary; a change anywhere else cannot.
+  # The workspace's two packages: what building their binaries (and examples) reads,
+  # the function's (src/, examples/) and the owner's command's (admin/src/). A change
+  # here rebuilds a binary; a change anywhere else cannot.
   crate = [
     "src"
     "examples"
+    "admin/src"
   ];
 
   # What the checks (clippy, tests, audit) read on top of the crate: the tests and
   # their fixtures, which unit tests may include too.
-  checks = [ "tests" ];
+  checks = [
+    "tests"
+    "admin/tests"
+  ];
 
   # Never in any set: cargo-fuzz's own crate (nightly, built by `make fuzz` only).
   exclude = [ "fuzz" ];
 
   # The dependency-only build (crane's buildDepsOnly, through a dummy source): nothing
-  # but the manifest and the lock, so that editing the crate's sources never rebuilds
+  # but the manifests and the lock, so that editing the crates' sources never rebuilds
   # the dependencies. The Dockerfile copies exactly these (with the flake and nix/)
   # before its cached dependency layer.
   deps = [
     "Cargo.toml"
     "Cargo.lock"
+    "admin/Cargo.toml"
   ];
 }

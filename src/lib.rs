@@ -5,12 +5,10 @@
 //! inward: [`domain`] and [`intake`] are pure, [`store`] and [`mail`] are
 //! adapters behind small traits, [`routes`] and [`app`] speak HTTP.
 
-// What is not the crate's interface (for `bootstrap`, `rust-aws`, the tests
-// and the fuzz targets) is `pub(crate)`, so the compiler reports dead code.
+// What is not the crate's interface (for `bootstrap`, the `rust-aws` command
+// in admin/, the tests and the fuzz targets) is `pub(crate)`, so the compiler reports dead code.
 #![warn(unreachable_pub)]
 
-#[cfg(feature = "admin")]
-pub mod admin;
 pub mod app;
 #[cfg(feature = "aws")]
 pub mod aws;

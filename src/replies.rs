@@ -52,7 +52,7 @@ pub fn enabled(state: &State) -> bool {
 }
 
 /// Addresses compare trimmed and case-insensitively.
-pub(crate) fn same_address(a: &str, b: &str) -> bool {
+pub fn same_address(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 

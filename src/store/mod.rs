@@ -36,7 +36,7 @@ impl fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 /// Result of a store call.
-pub(crate) type StoreResult<T> = Result<T, StoreError>;
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// One fixed one-minute rate-limit window of one source on one route.
 #[derive(Debug, Clone, Copy)]

@@ -1,9 +1,9 @@
 //! The tiers against AWS's APIs on moto (DynamoDB and SES v2 on loopback,
 //! started once per run by tests/support/runtime.rs), through the real SDK:
 //!
-//! - `store`, `store_faults`, `admin`: the stores, DynamoDB's own failure
-//!   modes behind the fault proxy, and the owner's command;
-//!   `cargo test --test aws -- --skip blackbox::`.
+//! - `store`, `store_faults`: the stores and DynamoDB's own failure modes
+//!   behind the fault proxy; `cargo test --test aws -- --skip blackbox::`.
+//!   (The owner's command has its own, in its package: admin/tests/admin.rs.)
 //! - `blackbox`: the release `bootstrap` through the Lambda Runtime API
 //!   emulator (`BOOTSTRAP_BIN`, `BOOTSTRAP_RUNNER`); `ci/test.sh blackbox`.
 //!
@@ -23,7 +23,6 @@ mod support {
     pub mod runtime;
 }
 
-mod admin;
 mod blackbox;
 mod store;
 mod store_faults;

@@ -26,11 +26,21 @@ pub const OWNER: &str = "owner@example.com";
 pub const SENDER: &str = "noreply@example.com";
 pub const REGION: &str = "eu-west-1";
 
+/// The repository root, where the workspace's `target/` and these support
+/// files are: the root package's directory, or the one above the package
+/// that includes this file from elsewhere (the admin command's tests, in `admin/`).
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("tests/support/moto_server.py").is_file())
+        .expect("tests/support/moto_server.py in or above the package's directory")
+}
+
 /// The binary under test: `BOOTSTRAP_BIN`, else the release build.
 pub fn bootstrap_bin() -> PathBuf {
     match std::env::var_os("BOOTSTRAP_BIN") {
         Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/bootstrap"),
+        None => repo_root().join("target/release/bootstrap"),
     }
 }
 
@@ -51,7 +61,7 @@ pub fn moto_url() -> &'static str {
             return url;
         }
         let port = free_port();
-        let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
+        let server = repo_root().join("tests/support/moto_server.py");
         watched(&format!("python3 '{}' {port}", server.display()));
         wait_for_port(
             port,
@@ -118,7 +128,7 @@ pub fn moto_tls() -> &'static TlsEndpoints {
         let ca_file =
             std::env::temp_dir().join(format!("rust-aws-test-ca-{}.pem", std::process::id()));
         let _ = std::fs::remove_file(&ca_file);
-        let front = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tls_front.py");
+        let front = repo_root().join("tests/support/tls_front.py");
         watched(&format!(
             "python3 '{}' '{}' {upstream} {dynamodb} {ses}",
             front.display(),

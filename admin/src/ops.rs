@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::import::{Plan, Skipped};
-use crate::replies::same_address;
-use crate::store::{
+use rust_aws::replies::{self, same_address};
+use rust_aws::store::{
     AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Decided, Decision, Expired,
     Outbox, StoreResult, Subscription,
 };
@@ -107,7 +107,7 @@ pub(crate) async fn personal_data(
         Expired::Skip { now_ms } => now_ms,
         Expired::Include => 0,
     };
-    let subscriptions = crate::replies::subscriptions_of(store, &comments, email, now_ms).await?;
+    let subscriptions = replies::subscriptions_of(store, &comments, email, now_ms).await?;
     Ok(PersonalData {
         comments,
         contacts: contacts
@@ -144,7 +144,7 @@ pub async fn erase(
     let mut erased = Erased {
         // First, so that a comment purged past its expiry leaves no
         // subscription (with the address) behind.
-        subscriptions: crate::replies::erase_subscriptions_of(store, &data.comments, email).await?,
+        subscriptions: replies::erase_subscriptions_of(store, &data.comments, email).await?,
         ..Erased::default()
     };
     for comment in &data.comments {

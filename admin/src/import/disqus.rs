@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::{FormatError, SourceComment, html, parse_date, post_from_link};
-use crate::admin::xml::{self, Element};
+use crate::xml::{self, Element};
 
 const ID: &str = "dsq:id";
 

@@ -6,7 +6,7 @@
 //! `trackback`) and `wp:comment_parent` (`0` for none).
 
 use super::{FormatError, SourceComment, html, parse_date, post_from_link};
-use crate::admin::xml::{self, Element};
+use crate::xml::{self, Element};
 
 /// WordPress writes this for a date it does not have.
 const NO_DATE: &str = "0000-00-00 00:00:00";

@@ -1,13 +1,22 @@
 //! The owner's `rust-aws` command, run as a process against DynamoDB on moto
 //! through the real SDK, plus the admin store operations held to the same
 //! results on the memory store and on DynamoDB.
-#![cfg(feature = "admin")]
+//!
+//! `cargo test -p rust-aws-admin --test admin` (moto: `make test` installs it).
+#![allow(clippy::unwrap_used)]
+
+/// The root package's moto harness (tests/support/runtime.rs), shared with
+/// its `aws` tests; this binary uses only moto and table creation.
+#[path = "../../tests/support"]
+mod support {
+    #[allow(dead_code)]
+    pub mod runtime;
+}
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support::runtime::{REGION, create_table, moto_url, sdk};
-use rust_aws::admin::ops;
 use rust_aws::aws::Sdk;
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
@@ -15,11 +24,12 @@ use rust_aws::store::{
     AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Contacts, Decision, Expired,
     MailCap, MailKind, Outbox, OutboxEntry, Subscriptions,
 };
+use rust_aws_admin::ops;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/admin")
+        .join("tests/fixtures")
         .join(name)
 }
 

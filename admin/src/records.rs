@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use crate::ids;
-use crate::store::{CommentRecord, ContactRecord};
+use rust_aws::ids;
+use rust_aws::store::{CommentRecord, ContactRecord};
 
 /// A comment, every field but the IP hash and the internal link base.
 #[derive(Debug, Serialize)]

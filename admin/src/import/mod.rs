@@ -19,9 +19,9 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::domain::{Email, MultiLine, SingleLine, WebUrl};
-use crate::ids;
-use crate::store::{CommentRecord, CommentStatus};
+use rust_aws::domain::{Email, MultiLine, SingleLine, WebUrl};
+use rust_aws::ids;
+use rust_aws::store::{CommentRecord, CommentStatus};
 
 /// The formats `import --from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -229,7 +229,7 @@ fn check_date(ms: u64, now_ms: u64) -> Result<u64, String> {
     if ms < EARLIEST_MS {
         return Err(format!("date {} is before 1990", ids::rfc3339(ms)));
     }
-    if ms > now_ms + crate::store::DAY_MS {
+    if ms > now_ms + rust_aws::store::DAY_MS {
         return Err(format!("date {} is in the future", ids::rfc3339(ms)));
     }
     Ok(ms)
@@ -383,7 +383,7 @@ fn validate(format: Format, item: &SourceComment, now_ms: u64) -> Result<Planned
     if let Some(why) = &item.excluded {
         return Err(why.clone());
     }
-    let field = |e: crate::domain::FieldError| e.message;
+    let field = |e: rust_aws::domain::FieldError| e.message;
     let post = item.post.clone()?;
     let post = SingleLine::parse("post", &post, 1, 512).map_err(field)?;
     let name = if item.name.trim().is_empty() {

@@ -12,9 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::import::{self, Format};
 use super::ops;
 use super::records::{CommentJson, ContactJson, line};
-use crate::ids;
-use crate::store::dynamodb::DynamoStore;
-use crate::store::{AdminStore, CommentRecord, Decision, Expired};
+use rust_aws::ids;
+use rust_aws::store::dynamodb::DynamoStore;
+use rust_aws::store::{AdminStore, CommentRecord, Decision, Expired};
 
 /// The site owner's command for a rust-aws deployment: moderation queue,
 /// export, import from Disqus / WordPress / Isso, erasure by address.
@@ -307,7 +307,7 @@ fn first_line(body: &str, max: usize) -> String {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let config = sdk_config(&cli).await;
     let table = table_name(&cli, &config).await?;
-    let store = DynamoStore::new(&crate::aws::Sdk::with_config(config.clone()), table);
+    let store = DynamoStore::new(&rust_aws::aws::Sdk::with_config(config.clone()), table);
     if let Command::Redeliver { function } = &cli.command {
         let function = match (function, &cli.stack) {
             (Some(name), _) => Some(name.clone()),
@@ -470,7 +470,7 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                         "post": sub.post,
                         "email": sub.email,
                         "confirmed": sub.confirmed,
-                        "created_at": crate::ids::rfc3339(sub.created_ms),
+                        "created_at": rust_aws::ids::rfc3339(sub.created_ms),
                     })))?;
                 }
             } else if *contacts {
@@ -588,7 +588,7 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
 /// More than a healthy outbox ever holds; the listing says when it is cut.
 const OUTBOX_LIMIT: u32 = 1000;
 
-fn outbox_json(i: &crate::store::OutboxItem, now: u64) -> serde_json::Value {
+fn outbox_json(i: &rust_aws::store::OutboxItem, now: u64) -> serde_json::Value {
     serde_json::json!({
         "kind": i.entry.kind.as_str(),
         "id": i.entry.id,
