@@ -30,6 +30,7 @@ log() { echo "bench: $*" >&2; }
 
 # --- Tools this run needs that a fresh machine may lack ----------------------
 python3 -c 'import moto.server, waitress' 2>/dev/null || bash ci/install.d/10-python.sh
+export RUST_AWS_REQUIRE_MOTO=1  # the driver's moto must run, never be skipped
 command -v valgrind >/dev/null || {
   log "installing valgrind (callgrind counts start-up instructions)"
   apt-get -qq -o DPkg::Lock::Timeout=600 update

@@ -15,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # moto (DynamoDB + SES v2 over HTTP) is the one test dependency outside Cargo.
+# Installed here, so its tests must run: a missing moto fails them instead of
+# skipping them as a fresh clone's plain `cargo test` does (tests/support/runtime.rs).
+export RUST_AWS_REQUIRE_MOTO=1
 python3 -c 'import moto.server, waitress' 2>/dev/null || bash ci/install.d/10-python.sh
 
 blackbox() {
