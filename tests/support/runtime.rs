@@ -86,20 +86,26 @@ fn moto_installed() -> bool {
 
 /// A fresh clone's `cargo test` has no moto: the moto-backed tests of this
 /// binary end with one line saying how to run them, instead of a panic in
-/// each. Where they must run (`make test`, i.e. ci/test.sh, and the bench set
-/// `RUST_AWS_REQUIRE_MOTO=1`), a missing moto fails.
+/// each.
 fn skip_moto_tier() -> ! {
+    skip_tier(
+        "moto is not installed (bash ci/install.d/10-python.sh installs moto and waitress)",
+        "moto (the local AWS) is not installed: this test binary's moto-backed tests are \
+         skipped. `make test` installs it and runs every tier.",
+    )
+}
+
+/// Ends this test binary successfully with one line (`skipped`), or, where
+/// the tier must run (`make test`, i.e. ci/test.sh, and the bench set
+/// `RUST_AWS_REQUIRE_MOTO=1`), fails with `required`.
+fn skip_tier(required: &str, skipped: &str) -> ! {
     assert!(
         std::env::var_os("RUST_AWS_REQUIRE_MOTO").is_none(),
-        "moto is not installed (bash ci/install.d/10-python.sh installs moto and waitress)"
+        "{required}"
     );
     // Written to the stream itself: the test harness captures `eprintln!`,
     // and the exit would drop what it captured.
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        b"\nmoto (the local AWS) is not installed: this test binary's moto-backed tests are \
-          skipped. `make test` installs it and runs every tier.\n",
-    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n{skipped}\n").as_bytes());
     std::process::exit(0)
 }
 
@@ -635,11 +641,16 @@ impl Function {
     /// Starts the binary (under `BOOTSTRAP_RUNNER`, e.g. qemu, when set) with `env`.
     pub async fn start(env: &[(String, String)]) -> Self {
         let bin = bootstrap_bin();
-        assert!(
-            bin.exists(),
-            "{} is missing: build it first (`make test` does)",
-            bin.display()
-        );
+        if !bin.exists() {
+            skip_tier(
+                &format!(
+                    "{} is missing: build it first (`make test` does)",
+                    bin.display()
+                ),
+                "the release bootstrap is not built: this test binary's black-box tests are \
+                 skipped. `make test` builds it and runs every tier.",
+            );
+        }
         let mut argv = Vec::new();
         if let Ok(runner) = std::env::var("BOOTSTRAP_RUNNER")
             && !runner.is_empty()
