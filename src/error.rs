@@ -28,8 +28,11 @@ pub enum ApiError {
         /// Seconds until the window ends.
         retry_after_s: u64,
     },
-    /// 503: the store is unreachable.
+    /// 503: a dependency is down or time ran short.
     Unavailable,
+    /// 503: the store failed. The cause is logged where the answer is made
+    /// (`respond::decorate`), once, never by the conversion.
+    Store(StoreError),
     /// 500: a bug; no detail leaves the function.
     Internal,
 }
@@ -50,7 +53,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,7 +68,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable => "unavailable",
+            ApiError::Unavailable | ApiError::Store(_) => "unavailable",
             ApiError::Internal => "internal",
         }
     }
@@ -85,7 +88,9 @@ impl ApiError {
                 "send application/json, application/x-www-form-urlencoded or multipart/form-data (UTF-8)".into()
             }
             ApiError::RateLimited { retry_after_s } => format!("too many submissions; retry in {retry_after_s} s"),
-            ApiError::Unavailable => "temporarily unavailable; retry shortly".into(),
+            ApiError::Unavailable | ApiError::Store(_) => {
+                "temporarily unavailable; retry shortly".into()
+            }
             ApiError::Internal => "internal error".into(),
         }
     }
@@ -94,7 +99,7 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::RateLimited { retry_after_s } => Some(*retry_after_s),
-            ApiError::Unavailable => Some(UNAVAILABLE_RETRY_AFTER_S),
+            ApiError::Unavailable | ApiError::Store(_) => Some(UNAVAILABLE_RETRY_AFTER_S),
             _ => None,
         }
     }
@@ -102,7 +107,6 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::warn!(error = %e, "store call failed; answering 503");
-        ApiError::Unavailable
+        ApiError::Store(e)
     }
 }

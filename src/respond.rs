@@ -44,8 +44,13 @@ pub(crate) fn decorate(res: &mut Response<Body>, err: &ApiError) {
     {
         res.headers_mut().insert(http::header::ALLOW, v);
     }
-    if matches!(err, ApiError::Internal) {
-        tracing::error!("answering 500");
+    // Where an error becomes an answer: the one place its cause is logged.
+    match err {
+        ApiError::Internal => tracing::error!("answering 500"),
+        ApiError::Store(cause) => {
+            tracing::warn!(error = %cause, "store call failed; answering 503")
+        }
+        _ => {}
     }
 }
 
@@ -150,5 +155,22 @@ mod tests {
             (Some("rate_limited"), Some("req-1"))
         );
         assert!(v.get("fields").is_none());
+    }
+
+    #[test]
+    fn a_store_failure_is_a_503_that_tells_the_client_nothing_of_its_cause() {
+        let cause = crate::store::StoreError("PutItem: ProvisionedThroughputExceeded".into());
+        let res = error(&ApiError::from(cause), "req-2");
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[RETRY_AFTER], "5");
+        let Body::Text(text) = res.body() else {
+            panic!("text body")
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v["error"], "unavailable");
+        assert!(
+            !text.contains("PutItem") && !text.contains("Provisioned"),
+            "{text}"
+        );
     }
 }
