@@ -947,16 +947,7 @@ impl Comments for DynamoStore {
             }
             item.insert(BY_POST.1.into(), s(post_key(&r.post)));
             item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(|e| fail("build", e))?;
-            let items = vec![
-                TransactWriteItem::builder().put(put).build(),
-                self.count_update(&r.post, 1)?,
-            ];
+            let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
             // Ids are 128 random bits: the item already being there means an
             // earlier attempt of this same call was applied (its answer lost).
             match self.publish(items, r, r.created_ms).await? {
@@ -1630,16 +1621,7 @@ impl AdminStore for DynamoStore {
             item.insert("links_base".into(), s(&r.links_base));
             item.insert(BY_POST.1.into(), s(post_key(&r.post)));
             item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(|e| fail("build", e))?;
-            let items = vec![
-                TransactWriteItem::builder().put(put).build(),
-                self.count_update(&r.post, 1)?,
-            ];
+            let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
             match self.transact(items).await? {
                 Transacted::Done => Ok(true),
                 // The put's condition: the id is taken (an earlier import, or
