@@ -52,9 +52,9 @@ for name in "${ORDER[@]}"; do
     cp Cargo.lock "$src/"
     sed -i -E -e '/^aws-(config|sdk-dynamodb|sdk-sesv2) = /s/"default-https-client", //' \
       -e '/^aws-smithy-http-client = /s/rustls-aws-lc/rustls-ring/' "$src/Cargo.toml"
-    grep -q 'CryptoMode::AwsLc' "$src/src/aws.rs" \
-      || { echo "profiles: src/aws.rs no longer names CryptoMode::AwsLc; fix the ring variant" >&2; exit 1; }
-    sed -i 's/CryptoMode::AwsLc/CryptoMode::Ring/' "$src/src/aws.rs"
+    grep -q 'CryptoMode::AwsLc' "$src/src/config/aws.rs" \
+      || { echo "profiles: src/config/aws.rs no longer names CryptoMode::AwsLc; fix the ring variant" >&2; exit 1; }
+    sed -i 's/CryptoMode::AwsLc/CryptoMode::Ring/' "$src/src/config/aws.rs"
     manifest=$src/Cargo.toml
     if cargo tree --manifest-path "$manifest" -e normal -i aws-lc-rs >/dev/null 2>&1; then
       echo "profiles: ring variant still links aws-lc-rs" >&2

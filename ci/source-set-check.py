@@ -413,7 +413,7 @@ PLANTS = [
         True,
         "nix/sources.nix",
         'REPLACE\n{ crate = [ ]; checks = [ "tests" ]; exclude = [ "fuzz" ]; deps = [ "Cargo.toml" "Cargo.lock" "admin/Cargo.toml" ]; }\n',
-        "src/amazon-trust-services.pem",
+        "src/config/amazon-trust-services.pem",
     ),
     (
         "a Dockerfile whose dependency layer also copies src/",

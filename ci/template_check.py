@@ -2,7 +2,7 @@
 """Hold template.yaml and the Dockerfile to the code's deployment contract.
 
 The code's side comes from `cargo run --quiet --example contract` (routes,
-environment variables, table schema, metric names; src/contract.rs), passed
+environment variables, table schema, metric names; src/config/contract.rs), passed
 in with --contract. The template is checked as written and as the SAM
 translator turns it into CloudFormation (offline: the managed-policy lookup
 is stubbed), so a SAM quirk that changes meaning in translation is caught too.
@@ -51,7 +51,7 @@ LOGS_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 # action; ses:SendRawEmail belongs to the v1 API, which the code does not call.
 SES_ACTIONS = {"ses:SendEmail"}
 # Read at init to open the SES connection before the first event
-# (src/startup.rs, prepare): on the sender's own identity only.
+# (src/app/startup.rs, prepare): on the sender's own identity only.
 SES_WARM_ACTIONS = {"ses:GetEmailIdentity"}
 
 # Variables the code reads that the template deliberately leaves unset
@@ -669,7 +669,7 @@ def run_checks(tpl: dict, contract: dict, dockerfile: str, base_image: dict) -> 
         if timeout != contract["function_timeout_s"]:
             errors.append(
                 f"{fid}: Timeout is {timeout}, the code's request budget assumes "
-                f"{contract['function_timeout_s']} s (src/deadline.rs FUNCTION_TIMEOUT)"
+                f"{contract['function_timeout_s']} s (src/web/deadline.rs FUNCTION_TIMEOUT)"
             )
     check_table(tpl, contract, errors)
     check_outputs(tpl, errors)

@@ -154,7 +154,7 @@ impl Events {
         let ip = format!("198.51.{}.{}", (self.seq >> 8) & 255, self.seq & 255);
         ev["requestContext"]["http"]["sourceIp"] = json!(ip);
         ev["headers"]["x-forwarded-for"] = json!(ip);
-        ev["requestContext"]["requestId"] = json!(rust_aws::ids::new_id());
+        ev["requestContext"]["requestId"] = json!(rust_aws::domain::ids::new_id());
         ev
     }
 
@@ -373,7 +373,7 @@ impl Bench {
             self.env["TABLE_NAME"].split('-').next().unwrap(),
             self.tables
         );
-        let name = format!("{name}-{}", &rust_aws::ids::new_id()[..6]);
+        let name = format!("{name}-{}", &rust_aws::domain::ids::new_id()[..6]);
         runtime::create_table(&name).await;
         self.env.insert("TABLE_NAME".to_owned(), name);
     }
@@ -519,7 +519,8 @@ impl Bench {
     /// Instructions from exec to the first `GET /next` (`responses` 0) or to
     /// the n-th answer.
     async fn callgrind(&mut self, p: &Program, responses: usize) -> u64 {
-        let out = std::env::temp_dir().join(format!("callgrind.{}", rust_aws::ids::new_id()));
+        let out =
+            std::env::temp_dir().join(format!("callgrind.{}", rust_aws::domain::ids::new_id()));
         let wrapper: Vec<String> = [
             "valgrind",
             "--tool=callgrind",
@@ -627,7 +628,7 @@ async fn main() {
         .cloned()
         .collect();
 
-    let table = format!("bench-{}", &rust_aws::ids::new_id()[..8]);
+    let table = format!("bench-{}", &rust_aws::domain::ids::new_id()[..8]);
     runtime::create_table(&table).await;
     runtime::verify_identity(runtime::SENDER).await;
     runtime::verify_identity(runtime::OWNER).await;

@@ -1,6 +1,6 @@
 //! Prints the code's side of the deployment contract as JSON, for
 //! `ci/template_check.py` to compare with `template.yaml`.
-use rust_aws::contract::{self, table};
+use rust_aws::config::contract::{self, table};
 
 fn main() {
     let routes: Vec<_> = rust_aws::app::served_routes()
@@ -21,7 +21,7 @@ fn main() {
         "env": vars,
         "table": {"pk": table::PK, "sk": table::SK, "ttl": table::TTL, "indexes": indexes},
         // The function timeout the local request budget stands in for.
-        "function_timeout_s": rust_aws::deadline::FUNCTION_TIMEOUT.as_secs(),
+        "function_timeout_s": rust_aws::web::deadline::FUNCTION_TIMEOUT.as_secs(),
         "metrics": {
             "namespace": contract::metrics::NAMESPACE,
             "mail_undelivered": contract::metrics::MAIL_UNDELIVERED,

@@ -2,38 +2,30 @@
 //! small binary on AWS Lambda.
 //!
 //! The crate is the whole service; `main.rs` only wires it up. Layers point
-//! inward: [`domain`] and [`intake`] are pure, [`store`] and [`mail`] are
-//! adapters behind small traits, [`routes`] and [`app`] speak HTTP.
+//! inward:
+//! - [`domain`]: validated values and the records they make (pure);
+//! - [`web`]: HTTP in and out — the request, the body's fields ([`web::intake`],
+//!   pure), the route table and its handlers, responses and errors;
+//! - [`security`]: keys derived from `SECRET_KEY`, signed links and cursors,
+//!   the captcha check;
+//! - [`store`] and [`mail`]: the adapters behind small traits (DynamoDB and
+//!   SES in production, memory and the log locally);
+//! - [`outbox`]: delivery of every stored mail, at least once, under its caps;
+//! - [`app`]: the configuration, start-up, and the one service that Lambda,
+//!   the local server and the tests drive.
 
 // What is not the crate's interface (for `bootstrap`, the `rust-aws` command
 // in admin/, the tests and the fuzz targets) is `pub(crate)`, so the compiler reports dead code.
 #![warn(unreachable_pub)]
 
 pub mod app;
-#[cfg(feature = "aws")]
-pub mod aws;
-mod captcha;
 pub mod config;
-pub mod contract;
-pub mod cursor;
-pub mod deadline;
 pub mod domain;
-mod error;
-pub mod ids;
-pub mod intake;
-pub mod keys;
-pub mod local;
 pub mod mail;
-pub mod notify;
-pub mod replies;
-pub mod request;
-pub mod respond;
-mod routes;
-pub mod startup;
-pub mod state;
+pub mod outbox;
+pub mod security;
 pub mod store;
-mod submit;
-pub mod token;
+pub mod web;
 
 /// A boxed future, so the adapter traits stay object-safe (`Arc<dyn Store>`,
 /// `Arc<dyn Mailer>`) and the route table holds plain function pointers.

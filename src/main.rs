@@ -3,8 +3,9 @@
 
 use std::process::ExitCode;
 
+use rust_aws::app::{local, startup};
 use rust_aws::config::Config;
-use rust_aws::{local, request, startup};
+use rust_aws::web::request;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::import::{self, Format};
 use super::ops;
 use super::records::{CommentJson, ContactJson, line};
-use rust_aws::ids;
+use rust_aws::domain::ids;
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::{AdminStore, CommentRecord, Decision, Expired};
 
@@ -307,7 +307,10 @@ fn first_line(body: &str, max: usize) -> String {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let config = sdk_config(&cli).await;
     let table = table_name(&cli, &config).await?;
-    let store = DynamoStore::new(&rust_aws::aws::Sdk::with_config(config.clone()), table);
+    let store = DynamoStore::new(
+        &rust_aws::config::aws::Sdk::with_config(config.clone()),
+        table,
+    );
     if let Command::Redeliver { function } = &cli.command {
         let function = match (function, &cli.stack) {
             (Some(name), _) => Some(name.clone()),
@@ -470,7 +473,7 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                         "post": sub.post,
                         "email": sub.email,
                         "confirmed": sub.confirmed,
-                        "created_at": rust_aws::ids::rfc3339(sub.created_ms),
+                        "created_at": rust_aws::domain::ids::rfc3339(sub.created_ms),
                     })))?;
                 }
             } else if *contacts {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::import::{Plan, Skipped};
-use rust_aws::replies::{self, same_address};
+use rust_aws::outbox::replies::{self, same_address};
 use rust_aws::store::{
     AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Decided, Decision, Expired,
     Outbox, StoreResult, Subscription,

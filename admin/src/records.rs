@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use rust_aws::ids;
+use rust_aws::domain::ids;
 use rust_aws::store::{CommentRecord, ContactRecord};
 
 /// A comment, every field but the IP hash and the internal link base.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support::runtime::{REGION, create_table, moto_url, sdk};
-use rust_aws::aws::Sdk;
+use rust_aws::config::aws::Sdk;
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
 use rust_aws::store::{
@@ -34,7 +34,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", rust_aws::ids::new_id())
+    format!("{prefix}-{}", rust_aws::domain::ids::new_id())
 }
 
 /// Runs `rust-aws ARGS` against moto with nothing from the caller's AWS setup.
@@ -105,7 +105,7 @@ fn comment(id: &str, post: &str, email: Option<&str>, status: CommentStatus) -> 
         email: email.map(str::to_owned),
         url: None,
         body: format!("Body of {id}\nsecond line"),
-        created_ms: rust_aws::ids::now_ms() - 3_600_000,
+        created_ms: rust_aws::domain::ids::now_ms() - 3_600_000,
         status,
         ip_hash: "hash".to_owned(),
         links_base: "https://api.example.org".to_owned(),
@@ -121,7 +121,7 @@ fn contact(id: &str, email: &str) -> ContactRecord {
         email: email.to_owned(),
         subject: Some("Hello".to_owned()),
         message: "A message".to_owned(),
-        created_ms: rust_aws::ids::now_ms() - 1000,
+        created_ms: rust_aws::domain::ids::now_ms() - 1000,
         ip_hash: "hash".to_owned(),
         delivered: false,
     }
@@ -148,7 +148,7 @@ async fn approving_from_the_command_records_the_mails_the_approval_implies() {
             kind: MailKind::Comment,
             id: c.id.clone(),
         };
-        let sent = rust_aws::ids::now_ms();
+        let sent = rust_aws::domain::ids::now_ms();
         store.mark_delivered(&moderation, sent).await.unwrap();
     }
 
@@ -163,7 +163,7 @@ async fn approving_from_the_command_records_the_mails_the_approval_implies() {
         kind: MailKind::Confirm,
         id: id(1),
     };
-    let now = rust_aws::ids::now_ms();
+    let now = rust_aws::domain::ids::now_ms();
     assert_eq!(
         store.due_outbox(MailCap::Visitor, now, 10).await.unwrap(),
         vec![confirm]
@@ -228,7 +228,7 @@ async fn pending_lists_the_queue_oldest_first_and_approve_publishes_and_counts()
     ok(&table, &["delete", &id(1), &id(2)]);
     assert!(
         store
-            .get_comment(&id(2), rust_aws::ids::now_ms())
+            .get_comment(&id(2), rust_aws::domain::ids::now_ms())
             .await
             .unwrap()
             .is_none()
@@ -319,7 +319,7 @@ async fn disqus_import_keeps_threads_and_is_idempotent() {
         "Great write-up \u{2014} the cold start numbers surprised me.\n\nWhich memory size did you use?"
     );
     assert_eq!(
-        rust_aws::ids::rfc3339(top.created_ms),
+        rust_aws::domain::ids::rfc3339(top.created_ms),
         "2025-11-02T10:00:00.000Z"
     );
     assert_eq!(top.parent, None);
@@ -369,7 +369,7 @@ async fn wordpress_import_keeps_authors_urls_and_paragraphs() {
         "Congratulations on the new blog!\nLooking forward to more.\n\nP.S. the RSS feed works."
     );
     assert_eq!(
-        rust_aws::ids::rfc3339(listed[0].created_ms),
+        rust_aws::domain::ids::rfc3339(listed[0].created_ms),
         "2024-03-01T10:00:00.000Z",
         "the GMT date"
     );
@@ -659,7 +659,7 @@ async fn erase_removes_every_trace_of_an_address_and_fixes_counts() {
         .decide(
             &id(6),
             Decision::Reject,
-            rust_aws::ids::now_ms() - 30 * 86_400_000,
+            rust_aws::domain::ids::now_ms() - 30 * 86_400_000,
         )
         .await
         .unwrap();
@@ -1002,7 +1002,7 @@ fn a_missing_file_fails_with_status_1() {
 // ---- the same results on both stores -----------------------------------
 
 async fn admin_scenario(store: &dyn AdminStore) -> Vec<String> {
-    let now = rust_aws::ids::now_ms();
+    let now = rust_aws::domain::ids::now_ms();
     let mut seen = Vec::new();
     let post = "/same/";
     store
@@ -1149,7 +1149,7 @@ async fn outbox_lists_undelivered_mail_and_redeliver_requeues_parked_mail() {
         kind: MailKind::Contact,
         id: id(2),
     };
-    let now = rust_aws::ids::now_ms();
+    let now = rust_aws::domain::ids::now_ms();
     store
         .defer(
             &parked,
@@ -1268,7 +1268,7 @@ async fn outbox_lists_undelivered_mail_and_redeliver_requeues_parked_mail() {
         (Some("aws.events"), Some("Scheduled Event"))
     );
     assert!(
-        rust_aws::notify::is_schedule(body.as_bytes()),
+        rust_aws::outbox::is_schedule(body.as_bytes()),
         "the function's own test of the event"
     );
 }

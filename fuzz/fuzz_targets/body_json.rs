@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rust_aws::intake::{Fields, MediaType};
+use rust_aws::web::intake::{Fields, MediaType};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(fields) = Fields::parse(&MediaType::Json, data) {

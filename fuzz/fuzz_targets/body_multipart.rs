@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rust_aws::intake::{ContentTypeError, Fields, MediaType, media_type};
+use rust_aws::web::intake::{ContentTypeError, Fields, MediaType, media_type};
 
 fuzz_target!(|data: &[u8]| {
     let (first, body) = match data.iter().position(|&b| b == b'\n') {

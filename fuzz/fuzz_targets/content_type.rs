@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rust_aws::intake::{MediaType, accepts_json, append_query, media_type, origin_of_url};
+use rust_aws::web::intake::{MediaType, accepts_json, append_query, media_type, origin_of_url};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

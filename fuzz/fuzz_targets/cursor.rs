@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rust_aws::cursor::{decode, encode};
+use rust_aws::security::cursor::{decode, encode};
 use rust_aws_fuzz::KEY;
 
 fuzz_target!(|data: &[u8]| {

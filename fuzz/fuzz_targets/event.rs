@@ -1,7 +1,7 @@
 //! Arbitrary bytes as a Lambda event payload, deserialized the way the
 //! runtime does (`serde_json` into lambda_http's `LambdaRequest`, as
 //! `lambda_http::request::from_str` does), passed through
-//! `rust_aws::request::defuse` exactly as `main` wires it in front of
+//! `rust_aws::web::request::defuse` exactly as `main` wires it in front of
 //! lambda_http's conversion, then through the whole app (in-memory store,
 //! recording mailer). The answer is never a 5xx other than 503, and nothing
 //! panics: neither our code nor lambda_http's conversion.
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut event) = serde_json::from_str::<LambdaRequest>(text) else {
         return;
     };
-    rust_aws::request::defuse(&mut event);
+    rust_aws::web::request::defuse(&mut event);
     let req: Request = event.into();
     rust_aws_fuzz::serve(req);
 });

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rust_aws::token::{Token, TokenError};
+use rust_aws::security::token::{Token, TokenError};
 use rust_aws_fuzz::KEY;
 
 fuzz_target!(|data: &[u8]| {

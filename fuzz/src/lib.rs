@@ -11,12 +11,12 @@ use http::Response;
 use lambda_http::{Body, Request};
 use rust_aws::app::App;
 use rust_aws::config::Config;
+use rust_aws::config::state::State;
 use rust_aws::domain::{ContactMessage, NewComment};
-use rust_aws::intake::Fields;
 use rust_aws::mail::Mail;
 use rust_aws::mail::memory::MemoryMailer;
-use rust_aws::state::State;
 use rust_aws::store::memory::MemoryStore;
+use rust_aws::web::intake::Fields;
 use tower::ServiceExt;
 
 /// The root secret of the fuzzed app (tokens and cursors in the seeds use keys

@@ -33,7 +33,7 @@ fn parse_notify(raw: &str) -> Result<bool, FieldError> {
     }
 }
 
-/// Comment ids are lowercase hex from [`crate::ids`]; anything else cannot name one.
+/// Comment ids are lowercase hex from [`crate::domain::ids`]; anything else cannot name one.
 fn parse_parent(raw: &str) -> Result<String, FieldError> {
     let value = raw.trim();
     if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -121,7 +121,7 @@ impl NewComment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intake::Fields;
+    use crate::web::intake::Fields;
 
     fn fields(extra: &[(&str, &str)]) -> Fields {
         let mut pairs = vec![("post", "/p/"), ("name", "Ann"), ("body", "Hello there")];

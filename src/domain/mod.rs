@@ -6,6 +6,7 @@
 mod comment;
 mod contact;
 mod email;
+pub mod ids;
 pub(crate) mod model;
 mod text;
 mod weburl;

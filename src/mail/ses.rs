@@ -7,7 +7,7 @@ use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 
 use super::{Mail, MailError, Mailer};
 use crate::BoxFuture;
-use crate::aws::{LazyClient, Sdk};
+use crate::config::aws::{LazyClient, Sdk};
 
 /// Sends through SES v2 `SendEmail` with raw content.
 #[derive(Debug)]

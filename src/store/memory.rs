@@ -112,7 +112,7 @@ fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
 
 impl RateLimits for MemoryStore {
     fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>> {
-        let now_s = crate::ids::now_ms() / 1000;
+        let now_s = crate::domain::ids::now_ms() / 1000;
         let (key, expires_s) = (window.key(), window.expires_s());
         ready(Ok(self.with(|s| {
             s.rates.retain(|_, (_, e)| *e > now_s);

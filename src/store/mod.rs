@@ -228,7 +228,7 @@ pub trait Subscriptions: Send + Sync {
 }
 
 /// Every capability the function uses, as one object: what
-/// [`crate::state::State`] holds. Any type with them all is a `Store`.
+/// [`crate::config::state::State`] holds. Any type with them all is a `Store`.
 pub trait Store: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions {}
 
 impl<T> Store for T where
@@ -242,7 +242,7 @@ pub fn post_key(post: &str) -> String {
     use sha2::{Digest, Sha256};
     format!(
         "POST#{}",
-        crate::ids::hex(&Sha256::digest(post.as_bytes())[..16])
+        crate::domain::ids::hex(&Sha256::digest(post.as_bytes())[..16])
     )
 }
 

@@ -89,7 +89,7 @@ async fn avatars_are_the_sha256_of_the_normalised_email_or_null() {
     let app = spawn_app(&[("MODERATION", "off")]);
     app.send(Event::post_json("/comment", &comment("/p/")))
         .await;
-    let expected = rust_aws::ids::hex(&Sha256::digest(b"bob@example.org"));
+    let expected = rust_aws::domain::ids::hex(&Sha256::digest(b"bob@example.org"));
     assert_eq!(
         list(&app, "post=/p/").await.json()["comments"][0]["avatar"],
         expected.as_str()

@@ -2,8 +2,8 @@
 //! against (ci/template_check.py); here it is held to the code itself.
 
 use rust_aws::app::served_routes;
-use rust_aws::contract::ENV_VARS;
-use rust_aws::keys::Keys;
+use rust_aws::config::contract::ENV_VARS;
+use rust_aws::security::keys::Keys;
 
 use crate::support::events::Event;
 use crate::support::memory::spawn_app;

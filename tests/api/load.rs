@@ -1,4 +1,4 @@
-//! Load on loopback: the local server (`rust_aws::local::serve_on`, the same
+//! Load on loopback: the local server (`rust_aws::app::local::serve_on`, the same
 //! `App` Lambda runs) on an ephemeral port with the in-memory store, driven by
 //! concurrent keep-alive clients bound to different 127.0.0.0/8 addresses so
 //! the per-IP rate limiter is not what gets measured. Bounded in count and in
@@ -34,7 +34,7 @@ async fn serve(vars: &[(&str, &str)]) -> Server {
     } = spawn_app(vars);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(rust_aws::local::serve_on(
+    tokio::spawn(rust_aws::app::local::serve_on(
         listener,
         app,
         format!("http://{addr}"),
@@ -244,7 +244,7 @@ async fn a_concurrent_burst_from_one_address_is_admitted_exactly_up_to_the_limit
     const LIMIT: usize = 20;
     const BURST: usize = 60;
     let server = serve(&[("RATE_LIMIT_PER_MINUTE", "20")]).await;
-    let window = || rust_aws::ids::now_ms() / 60_000;
+    let window = || rust_aws::domain::ids::now_ms() / 60_000;
 
     // The limit is per fixed one-minute window: a burst that straddles a
     // window edge is legitimately admitted up to twice. Such a burst is
@@ -252,7 +252,7 @@ async fn a_concurrent_burst_from_one_address_is_admitted_exactly_up_to_the_limit
     // exactly LIMIT, so the test can still fail.
     for attempt in 0..3u8 {
         // Not within 3 s of an edge: wait for the next window instead.
-        let into_window_ms = rust_aws::ids::now_ms() % 60_000;
+        let into_window_ms = rust_aws::domain::ids::now_ms() % 60_000;
         if into_window_ms > 57_000 {
             tokio::time::sleep(Duration::from_millis(60_000 - into_window_ms + 100)).await;
         }

@@ -3,7 +3,7 @@
 //! the store and mailer recorded. No moto, no release binary: `cargo test
 //! --test api` (`make test-service`) needs nothing outside Cargo.
 //!
-//! One module per resource of the route table (`src/routes/mod.rs`), one per
+//! One module per resource of the route table (`src/web/routes/mod.rs`), one per
 //! concern the routes share, then the suites that drive the same app
 //! differently (the contract, property tests, load on loopback, the captcha
 //! against a siteverify stub, reply notifications, the outbox).

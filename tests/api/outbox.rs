@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use crate::support::events::{Event, contact, fixture};
 use crate::support::memory::{TestApp, spawn_app};
-use rust_aws::deadline::Deadline;
-use rust_aws::notify::{self, Delivery, Loaded, MAX_ATTEMPTS};
+use rust_aws::outbox::{self, Delivery, Loaded, MAX_ATTEMPTS};
 use rust_aws::store::{Comments, Decided, Decision, MailKind, Outbox, OutboxEntry};
+use rust_aws::web::deadline::Deadline;
 use serde_json::{Value, json};
 
 fn scheduled() -> String {
@@ -136,7 +136,7 @@ async fn mail_that_keeps_failing_backs_off_and_does_not_block_newer_mail_or_the_
     assert_eq!(app.mailer.sent().len(), 5);
 
     // Every failing entry now waits, each by its own backoff.
-    let now = rust_aws::ids::now_ms();
+    let now = rust_aws::domain::ids::now_ms();
     let outbox = app.store.list_outbox(100).await.unwrap();
     assert_eq!(outbox.len(), 60);
     assert!(
@@ -182,7 +182,7 @@ async fn the_hourly_cap_counts_mails_sent_and_a_capped_mail_waits_for_the_next_h
         outbox[0].attempts, 1,
         "waiting for the cap is not a failed attempt"
     );
-    let next_hour = (rust_aws::ids::now_ms() / 3_600_000 + 1) * 3_600_000;
+    let next_hour = (rust_aws::domain::ids::now_ms() / 3_600_000 + 1) * 3_600_000;
     assert_eq!(outbox[0].next_attempt_ms, next_hour);
 }
 
@@ -251,7 +251,7 @@ async fn after_max_attempts_a_mail_is_parked_listed_and_only_requeued_by_hand() 
     let id = post_contact(&app, "about to be parked").await;
     let state = app.state.clone();
     let deadline = Deadline::after(Duration::from_secs(9));
-    let now = rust_aws::ids::now_ms();
+    let now = rust_aws::domain::ids::now_ms();
     let attempts = app
         .store
         .claim(&entry(&id), now, now + 10_000)
@@ -260,7 +260,7 @@ async fn after_max_attempts_a_mail_is_parked_listed_and_only_requeued_by_hand() 
         .unwrap();
     assert_eq!(attempts, 1);
     app.mailer.fail_next(1);
-    let last = notify::deliver(&state, &entry(&id), Loaded::No, &deadline, MAX_ATTEMPTS - 1).await;
+    let last = outbox::deliver(&state, &entry(&id), Loaded::No, &deadline, MAX_ATTEMPTS - 1).await;
     assert_eq!(last, Delivery::Parked);
     let outbox = app.store.list_outbox(10).await.unwrap();
     assert!(outbox[0].parked && outbox[0].attempts == MAX_ATTEMPTS);
@@ -268,7 +268,7 @@ async fn after_max_attempts_a_mail_is_parked_listed_and_only_requeued_by_hand() 
     assert_eq!(run(&app).await["found"], 0, "parked mail is not retried");
     assert!(
         app.store
-            .requeue(&entry(&id), rust_aws::ids::now_ms())
+            .requeue(&entry(&id), rust_aws::domain::ids::now_ms())
             .await
             .unwrap()
     );
@@ -278,8 +278,8 @@ async fn after_max_attempts_a_mail_is_parked_listed_and_only_requeued_by_hand() 
 
 #[tokio::test]
 async fn the_backoff_doubles_from_the_second_failure_and_is_bounded() {
-    assert_eq!(notify::retry_delay(1), Duration::ZERO);
-    let minutes = |n| notify::retry_delay(n).as_secs() / 60;
+    assert_eq!(outbox::retry_delay(1), Duration::ZERO);
+    let minutes = |n| outbox::retry_delay(n).as_secs() / 60;
     assert!((5..=5).contains(&minutes(2)));
     assert!((10..=11).contains(&minutes(3)));
     assert!((20..=22).contains(&minutes(4)));
@@ -304,7 +304,7 @@ async fn a_queued_moderation_mail_for_a_comment_decided_meanwhile_is_dropped_uns
     let pending = post_comment(&app, "still waiting for the owner").await;
     assert!(app.mailer.sent().is_empty());
     // The owner decides from the command while the mails wait.
-    let now = rust_aws::ids::now_ms();
+    let now = rust_aws::domain::ids::now_ms();
     for (id, decision) in [
         (&rejected, Decision::Reject),
         (&approved, Decision::Approve),
@@ -341,7 +341,7 @@ async fn an_entry_whose_record_expired_unswept_leaves_the_outbox_instead_of_bein
     app.mailer.fail_next(1);
     let id = post_comment(&app, "rejected long ago, its mail never sent").await;
     // Rejected eight days ago: past its seven days, not yet swept.
-    let long_ago = rust_aws::ids::now_ms() - 8 * rust_aws::store::DAY_MS;
+    let long_ago = rust_aws::domain::ids::now_ms() - 8 * rust_aws::store::DAY_MS;
     let decided = app.store.decide(&id, Decision::Reject, long_ago).await;
     assert_eq!(decided.unwrap(), Decided::Done);
 
@@ -359,12 +359,12 @@ async fn with_too_little_time_left_a_mail_is_left_to_redelivery_untouched() {
     let id = post_contact(&app, "later").await;
     let state = app.state.clone();
     let short = Deadline::after(Duration::from_millis(800));
-    let outcome = notify::deliver(&state, &entry(&id), Loaded::No, &short, 1).await;
+    let outcome = outbox::deliver(&state, &entry(&id), Loaded::No, &short, 1).await;
     assert_eq!(outcome, Delivery::Unstarted);
     assert!(app.mailer.sent().is_empty());
     assert_eq!(app.store.list_outbox(10).await.unwrap()[0].attempts, 1);
 
-    let r = notify::redeliver(&state, &short).await.unwrap();
+    let r = outbox::redeliver(&state, &short).await.unwrap();
     assert_eq!((r.found, r.sent, r.unreached), (1, 0, 1));
 }
 
@@ -378,7 +378,7 @@ async fn a_redelivery_run_stops_taking_mail_when_its_time_runs_short() {
     app.mailer.set_delay(Duration::from_millis(1_000));
     let state = app.state.clone();
     let started = std::time::Instant::now();
-    let r = notify::redeliver(&state, &Deadline::after(Duration::from_secs(6)))
+    let r = outbox::redeliver(&state, &Deadline::after(Duration::from_secs(6)))
         .await
         .unwrap();
     assert!(
@@ -397,7 +397,7 @@ async fn invoke_with_deadline(app: &TestApp, event: &Event, left: Duration) -> (
     use lambda_http::RequestExt;
     use tower::ServiceExt;
     let mut context = lambda_http::Context::default();
-    context.deadline = rust_aws::ids::now_ms() + left.as_millis() as u64;
+    context.deadline = rust_aws::domain::ids::now_ms() + left.as_millis() as u64;
     let req = lambda_http::request::from_str(&event.to_json())
         .unwrap()
         .with_lambda_context(context);

@@ -5,13 +5,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
-use rust_aws::cursor;
 use rust_aws::domain::{Email, FieldCode, MultiLine, SingleLine};
-use rust_aws::intake::{Fields, MediaType};
 use rust_aws::mail::Mail;
-use rust_aws::respond::escape_html;
+use rust_aws::security::cursor;
+use rust_aws::security::token::{Token, TokenError};
 use rust_aws::store::Decision;
-use rust_aws::token::{Token, TokenError};
+use rust_aws::web::intake::{Fields, MediaType};
+use rust_aws::web::respond::escape_html;
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -127,7 +127,7 @@ proptest! {
             ));
         }
         body.push_str(&format!("--{boundary}--\r\n"));
-        let media = rust_aws::intake::media_type(Some(&format!(
+        let media = rust_aws::web::intake::media_type(Some(&format!(
             "multipart/form-data; boundary=\"{boundary}\""
         )))
         .unwrap();
@@ -287,7 +287,7 @@ proptest! {
 
     #[test]
     fn json_answers_carry_text_exactly_as_given(text in nasty_text()) {
-        let res = rust_aws::respond::json(http::StatusCode::OK, &serde_json::json!({"body": text}));
+        let res = rust_aws::web::respond::json(http::StatusCode::OK, &serde_json::json!({"body": text}));
         prop_assert_eq!(&res.headers()["content-type"], "application/json");
         let lambda_http::Body::Text(body) = res.body() else { panic!("text body") };
         let v: serde_json::Value = serde_json::from_str(body).unwrap();

@@ -4,10 +4,10 @@
 
 use crate::support::events::Event;
 use crate::support::memory::{Reply, SECRET, TestApp, spawn_app};
-use rust_aws::keys::Keys;
 use rust_aws::mail::Mail;
+use rust_aws::security::keys::Keys;
+use rust_aws::security::token::{NotifyAction, NotifyToken, Token};
 use rust_aws::store::Decision;
-use rust_aws::token::{NotifyAction, NotifyToken, Token};
 use serde_json::{Value, json};
 
 const SITE_URL: &str = "https://blog.example.com";
@@ -422,7 +422,7 @@ async fn rejecting_or_deleting_a_comment_removes_its_subscription() {
     let token = Token {
         action: Decision::Delete,
         comment_id: id,
-        expires_s: rust_aws::ids::now_ms() / 1000 + 600,
+        expires_s: rust_aws::domain::ids::now_ms() / 1000 + 600,
     }
     .sign(&keys.moderation);
     let reply = app
@@ -440,7 +440,7 @@ async fn hostile_tokens_are_refused_tampered_403_expired_410_wrong_purpose_403()
     let app = app(&[]);
     let id = confirmed_subscriber(&app).await;
     let keys = Keys::derive(SECRET.as_bytes());
-    let now_s = rust_aws::ids::now_ms() / 1000;
+    let now_s = rust_aws::domain::ids::now_ms() / 1000;
     let unsubscribe = |expires_s| {
         NotifyToken {
             action: NotifyAction::Unsubscribe,
@@ -508,20 +508,24 @@ async fn an_address_subscriptions_are_found_and_erased_by_email() {
     let app = app(&[]);
     let id = confirmed_subscriber(&app).await;
     let comments = app.store.comments();
-    let now = rust_aws::ids::now_ms();
-    let found =
-        rust_aws::replies::subscriptions_of(&*app.store, &comments, " Ann@Example.ORG", now)
-            .await
-            .unwrap();
+    let now = rust_aws::domain::ids::now_ms();
+    let found = rust_aws::outbox::replies::subscriptions_of(
+        &*app.store,
+        &comments,
+        " Ann@Example.ORG",
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].comment_id, id);
     assert!(
-        rust_aws::replies::subscriptions_of(&*app.store, &comments, "bob@example.net", now)
+        rust_aws::outbox::replies::subscriptions_of(&*app.store, &comments, "bob@example.net", now)
             .await
             .unwrap()
             .is_empty()
     );
-    let erased = rust_aws::replies::erase_subscriptions_of(&*app.store, &comments, ANN)
+    let erased = rust_aws::outbox::replies::erase_subscriptions_of(&*app.store, &comments, ANN)
         .await
         .unwrap();
     assert_eq!(erased, vec![id]);

@@ -16,13 +16,13 @@ use crate::support::runtime::{
     Function, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk, sent_mail,
     verify_identity,
 };
-use rust_aws::keys::Keys;
+use rust_aws::security::keys::Keys;
+use rust_aws::security::token::Token;
 use rust_aws::store::Decision;
-use rust_aws::token::Token;
 use serde_json::json;
 
 async fn table() -> String {
-    let name = format!("rust-aws-{}", rust_aws::ids::new_id());
+    let name = format!("rust-aws-{}", rust_aws::domain::ids::new_id());
     create_table(&name).await;
     name
 }
@@ -74,7 +74,10 @@ async fn contact_is_stored_in_dynamodb_then_sent_through_ses_with_reply_to() {
     let table = table().await;
     let f = function_with(&table, &[]).await;
     let mut body = contact();
-    body["message"] = json!(format!("Black-box hello {}", rust_aws::ids::new_id()));
+    body["message"] = json!(format!(
+        "Black-box hello {}",
+        rust_aws::domain::ids::new_id()
+    ));
     let reply = f.call(&Event::post_json("/contact", &body).to_json()).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     let id = reply.json()["id"].as_str().unwrap().to_owned();
@@ -216,7 +219,7 @@ async fn the_comment_story_from_submission_to_listing() {
     ready_mail().await;
     let table = table().await;
     let f = function_with(&table, &[("RATE_LIMIT_PER_MINUTE", "100")]).await;
-    let post = format!("/2026/11/{}/", rust_aws::ids::new_id());
+    let post = format!("/2026/11/{}/", rust_aws::domain::ids::new_id());
 
     // Submit: pending, not listed.
     let reply = f
@@ -350,7 +353,7 @@ async fn rejected_tampered_and_expired_links_through_the_binary() {
     ready_mail().await;
     let table = table().await;
     let f = function_with(&table, &[]).await;
-    let post = format!("/{}/", rust_aws::ids::new_id());
+    let post = format!("/{}/", rust_aws::domain::ids::new_id());
     let id = f
         .call(&Event::post_json("/comment", &comment(&post)).to_json())
         .await
@@ -384,7 +387,7 @@ async fn rejected_tampered_and_expired_links_through_the_binary() {
         .await
         .unwrap();
     assert_eq!(rejected["status"].as_s().unwrap(), "rejected");
-    let now_s = rust_aws::ids::now_ms() / 1000;
+    let now_s = rust_aws::domain::ids::now_ms() / 1000;
     let exp: u64 = rejected["expires_at"].as_n().unwrap().parse().unwrap();
     assert!(
         (now_s + 6 * 86_400..=now_s + 7 * 86_400 + 60).contains(&exp),
@@ -403,10 +406,10 @@ async fn an_ses_failure_still_answers_202_and_the_scheduled_run_delivers_it_once
     use aws_sdk_dynamodb::types::AttributeValue;
     let table = table().await;
     // An unverified sender: moto's SES refuses the send.
-    let sender = format!("unverified-{}@example.net", rust_aws::ids::new_id());
+    let sender = format!("unverified-{}@example.net", rust_aws::domain::ids::new_id());
     let f = function_with(&table, &[("SENDER_EMAIL", sender.as_str())]).await;
     let mut body = contact();
-    let marker = format!("Redelivered {}", rust_aws::ids::new_id());
+    let marker = format!("Redelivered {}", rust_aws::domain::ids::new_id());
     body["message"] = json!(marker);
     let reply = f.call(&Event::post_json("/contact", &body).to_json()).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
@@ -515,7 +518,7 @@ async fn the_runtime_api_path_under_load_loses_nothing() {
     ready_mail().await;
     let table = table().await;
     let f = std::sync::Arc::new(function_with(&table, &[("MAIL_PER_HOUR", "1000")]).await);
-    let run = rust_aws::ids::new_id();
+    let run = rust_aws::domain::ids::new_id();
     let started = Instant::now();
     let mut callers = tokio::task::JoinSet::new();
     for caller in 0..6usize {
@@ -581,7 +584,7 @@ async fn logs_of_a_realistic_story_hold_no_address_message_body_or_secret() {
     ready_mail().await;
     let table = table().await;
     let f = function_with(&table, &[("RATE_LIMIT_PER_MINUTE", "100")]).await;
-    let marker = rust_aws::ids::new_id();
+    let marker = rust_aws::domain::ids::new_id();
     let contact_email = format!("Visitor.{marker}@Example.org");
     let commenter_email = format!("reader.{marker}@example.net");
     let message = format!("Private message {marker}: my phone is 555-0100");
@@ -721,7 +724,7 @@ async fn moderation_links_come_from_the_api_domain_never_from_the_host_header() 
     ready_mail().await;
     let table = table().await;
     let f = function_with(&table, &[]).await;
-    let post = format!("/{}/", rust_aws::ids::new_id());
+    let post = format!("/{}/", rust_aws::domain::ids::new_id());
     let reply = f
         .call(
             &Event::post_json("/comment", &comment(&post))

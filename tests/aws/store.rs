@@ -11,8 +11,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use rust_aws::aws::Sdk;
-use rust_aws::ids::{new_id, now_ms};
+use rust_aws::config::aws::Sdk;
+use rust_aws::domain::ids::{new_id, now_ms};
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
 use rust_aws::store::{

@@ -12,11 +12,11 @@ use rust_aws::store::{
 };
 
 fn now() -> u64 {
-    rust_aws::ids::now_ms()
+    rust_aws::domain::ids::now_ms()
 }
 
 async fn dynamo_at(endpoint: &str) -> DynamoStore {
-    let table = format!("rust-aws-store-{}", rust_aws::ids::new_id());
+    let table = format!("rust-aws-store-{}", rust_aws::domain::ids::new_id());
     create_table(&table).await;
     let config = sdk().await.into_builder().endpoint_url(endpoint).build();
     // The SDK settings the function uses (timeouts, two attempts).
@@ -30,12 +30,12 @@ async fn dynamo_at(endpoint: &str) -> DynamoStore {
                 .build(),
         )
         .build();
-    DynamoStore::new(&rust_aws::aws::Sdk::with_config(config), table)
+    DynamoStore::new(&rust_aws::config::aws::Sdk::with_config(config), table)
 }
 
 fn contact(created_ms: u64) -> ContactRecord {
     ContactRecord {
-        id: rust_aws::ids::new_id(),
+        id: rust_aws::domain::ids::new_id(),
         name: "Ann".into(),
         email: "ann@example.org".into(),
         subject: None,
@@ -51,7 +51,7 @@ async fn moto_ends_a_query_page_at_1_mb_as_dynamodb_does() {
     // Without this the test above could pass on one page.
     use aws_sdk_dynamodb::types::AttributeValue;
     let store = dynamo_at(moto_url()).await;
-    let post = format!("/big/{}/", rust_aws::ids::new_id());
+    let post = format!("/big/{}/", rust_aws::domain::ids::new_id());
     for i in 0..60u64 {
         let c = comment(&post, CommentStatus::Approved, "𝄞".repeat(5_000), now() + i);
         store.put_comment(&c, 0).await.unwrap();
@@ -88,7 +88,7 @@ async fn pending_comment(store: &DynamoStore, post: &str) -> CommentRecord {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_transaction_conflict_is_retried_and_the_decision_applied() {
     let (proxy, store) = proxied().await;
-    let post = format!("/tx/{}/", rust_aws::ids::new_id());
+    let post = format!("/tx/{}/", rust_aws::domain::ids::new_id());
     let c = pending_comment(&store, &post).await;
     proxy.inject("TransactWriteItems", Fault::TransactionConflict, 2);
     assert_eq!(
@@ -102,7 +102,7 @@ async fn a_transaction_conflict_is_retried_and_the_decision_applied() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_conflict_that_persists_is_unavailable_never_already_decided() {
     let (proxy, store) = proxied().await;
-    let post = format!("/tx/{}/", rust_aws::ids::new_id());
+    let post = format!("/tx/{}/", rust_aws::domain::ids::new_id());
     let c = pending_comment(&store, &post).await;
     proxy.inject("TransactWriteItems", Fault::TransactionConflict, 50);
     let result = store.decide(&c.id, Decision::Approve, now()).await;
@@ -118,7 +118,7 @@ async fn a_conflict_that_persists_is_unavailable_never_already_decided() {
 #[tokio::test(flavor = "multi_thread")]
 async fn throttled_writes_are_retried() {
     let (proxy, store) = proxied().await;
-    let post = format!("/tx/{}/", rust_aws::ids::new_id());
+    let post = format!("/tx/{}/", rust_aws::domain::ids::new_id());
     let c = pending_comment(&store, &post).await;
     proxy.inject("TransactWriteItems", Fault::Throttle, 1);
     proxy.inject("TransactWriteItems", Fault::ProvisionedThroughput, 1);
@@ -132,7 +132,7 @@ async fn throttled_writes_are_retried() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unprocessed_count_keys_are_asked_again_after_a_growing_pause() {
     let (proxy, store) = proxied().await;
-    let post = format!("/count/{}/", rust_aws::ids::new_id());
+    let post = format!("/count/{}/", rust_aws::domain::ids::new_id());
     let c = pending_comment(&store, &post).await;
     store.decide(&c.id, Decision::Approve, now()).await.unwrap();
     proxy.inject("BatchGetItem", Fault::Unprocessed, 3);
@@ -154,7 +154,7 @@ async fn two_approvals_on_one_post_at_once_both_apply() {
     // They share the post's COUNT item: DynamoDB cancels one with
     // TransactionConflict (injected here), which must be retried.
     let (proxy, store) = proxied().await;
-    let post = format!("/tx/{}/", rust_aws::ids::new_id());
+    let post = format!("/tx/{}/", rust_aws::domain::ids::new_id());
     let a = pending_comment(&store, &post).await;
     let b = pending_comment(&store, &post).await;
     proxy.inject("TransactWriteItems", Fault::TransactionConflict, 1);
@@ -176,7 +176,7 @@ async fn a_write_whose_answer_was_lost_is_stored_once_and_not_an_error() {
     assert!(store.get_contact(&c.id, now()).await.unwrap().is_some());
 
     // The same for a published comment, whose count must move once.
-    let post = format!("/lost/{}/", rust_aws::ids::new_id());
+    let post = format!("/lost/{}/", rust_aws::domain::ids::new_id());
     let approved = comment(&post, CommentStatus::Approved, "hi".into(), now());
     proxy.inject("TransactWriteItems", Fault::ResetAfterApply, 1);
     store.put_comment(&approved, 0).await.unwrap();
@@ -189,7 +189,7 @@ async fn a_decision_applied_but_unanswered_and_then_throttled_is_done_not_alread
     // second throttled. Our retry keeps the token, so DynamoDB (here the
     // proxy, for moto) answers it with the first attempt's success.
     let (proxy, store) = proxied().await;
-    let post = format!("/tx/{}/", rust_aws::ids::new_id());
+    let post = format!("/tx/{}/", rust_aws::domain::ids::new_id());
     let c = pending_comment(&store, &post).await;
     proxy.inject("TransactWriteItems", Fault::ResetAfterApply, 1);
     proxy.inject("TransactWriteItems", Fault::Throttle, 1);
@@ -208,7 +208,7 @@ async fn a_decision_still_in_progress_when_its_retry_meets_a_conflict_is_never_a
     // `TransactionInProgressException`, not a conflict that would make us
     // draw a new token and then read our own write as someone else's.
     let (proxy, store) = proxied().await;
-    let post = format!("/tx/{}/", rust_aws::ids::new_id());
+    let post = format!("/tx/{}/", rust_aws::domain::ids::new_id());
     let c = pending_comment(&store, &post).await;
     proxy.inject("TransactWriteItems", Fault::Delay(2_000), 1);
     proxy.inject("TransactWriteItems", Fault::TransactionConflict, 1);
@@ -242,7 +242,8 @@ async fn an_ses_refusal_is_reported_by_its_code_without_the_addresses_in_its_tex
     use rust_aws::mail::{Mail, Mailer};
     let proxy = FaultProxy::start(moto_url()).await;
     let config = sdk().await.into_builder().endpoint_url(&proxy.url).build();
-    let mailer = rust_aws::mail::ses::SesMailer::new(&rust_aws::aws::Sdk::with_config(config));
+    let mailer =
+        rust_aws::mail::ses::SesMailer::new(&rust_aws::config::aws::Sdk::with_config(config));
     proxy.inject("SendEmail", Fault::MessageRejected, 1);
     let mail = Mail {
         from_name: "Blog".into(),

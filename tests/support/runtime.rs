@@ -239,7 +239,7 @@ pub async fn sdk() -> aws_config::SdkConfig {
 /// Creates a table exactly as template.yaml declares it (from the contract).
 pub async fn create_table(name: &str) {
     use aws_sdk_dynamodb::types::*;
-    use rust_aws::contract::table;
+    use rust_aws::config::contract::table;
     let client = aws_sdk_dynamodb::Client::new(&sdk().await);
     let attr = |n: &str| {
         AttributeDefinition::builder()
@@ -528,7 +528,7 @@ impl RuntimeApi {
     /// Queues an event and waits up to `within` for the function's answer,
     /// noting when the event was queued and when the answer arrived.
     pub async fn invoke_timed(&self, event: &str, within: Duration) -> Timed {
-        let id = rust_aws::ids::new_id();
+        let id = rust_aws::domain::ids::new_id();
         let (tx, rx) = oneshot::channel();
         self.shared.waiting.lock().unwrap().insert(id.clone(), tx);
         let queued = Instant::now();
@@ -670,8 +670,10 @@ impl Function {
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
-        let log_path =
-            std::env::temp_dir().join(format!("rust-aws-blackbox-{}.log", rust_aws::ids::new_id()));
+        let log_path = std::env::temp_dir().join(format!(
+            "rust-aws-blackbox-{}.log",
+            rust_aws::domain::ids::new_id()
+        ));
         let log = std::fs::File::create(&log_path).unwrap();
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())

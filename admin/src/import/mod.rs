@@ -19,8 +19,8 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
+use rust_aws::domain::ids;
 use rust_aws::domain::{Email, MultiLine, SingleLine, WebUrl};
-use rust_aws::ids;
 use rust_aws::store::{CommentRecord, CommentStatus};
 
 /// The formats `import --from` reads.

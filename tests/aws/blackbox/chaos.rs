@@ -28,9 +28,9 @@ use crate::support::runtime::{
     sent_mail, verify_identity,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
-use rust_aws::keys::Keys;
+use rust_aws::security::keys::Keys;
+use rust_aws::security::token::Token;
 use rust_aws::store::Decision;
-use rust_aws::token::Token;
 use serde_json::json;
 use tokio::sync::Mutex;
 
@@ -141,7 +141,7 @@ async fn under_faults_every_accepted_submission_is_kept_and_mailed_at_least_once
 {
     verify_identity(SENDER).await;
     verify_identity(OWNER).await;
-    let table = format!("rust-aws-chaos-{}", rust_aws::ids::new_id());
+    let table = format!("rust-aws-chaos-{}", rust_aws::domain::ids::new_id());
     create_table(&table).await;
     let proxy = FaultProxy::start(moto_url()).await;
     let mut env = lambda_env(&table);
@@ -193,7 +193,7 @@ async fn under_faults_every_accepted_submission_is_kept_and_mailed_at_least_once
     unleash(seed);
 
     // ---- load: contact messages and comments, concurrently -------------------------
-    let run = rust_aws::ids::new_id();
+    let run = rust_aws::domain::ids::new_id();
     let post = format!("/chaos/{run}/");
     let mut kinds = Vec::new();
     let mut jobs = Vec::new();
@@ -246,7 +246,7 @@ async fn under_faults_every_accepted_submission_is_kept_and_mailed_at_least_once
         let token = Token {
             action: Decision::Approve,
             comment_id: id.to_owned(),
-            expires_s: rust_aws::ids::now_ms() / 1000 + 3600,
+            expires_s: rust_aws::domain::ids::now_ms() / 1000 + 3600,
         }
         .sign(&keys.moderation);
         Event::v2("POST", "/comment/moderate")
@@ -408,7 +408,7 @@ async fn under_faults_every_accepted_submission_is_kept_and_mailed_at_least_once
 /// invocation's deadline and writes nothing it cannot finish.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_store_gets_503_before_the_deadline_and_nothing_half_done() {
-    let table = format!("rust-aws-slow-{}", rust_aws::ids::new_id());
+    let table = format!("rust-aws-slow-{}", rust_aws::domain::ids::new_id());
     create_table(&table).await;
     let proxy = FaultProxy::start(moto_url()).await;
     let mut env = lambda_env(&table);

@@ -7,9 +7,9 @@ use crate::support::runtime::{
     Function, HttpReply, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk,
     sent_mail, verify_identity,
 };
-use rust_aws::keys::Keys;
+use rust_aws::security::keys::Keys;
+use rust_aws::security::token::{NotifyAction, NotifyToken, Token};
 use rust_aws::store::Decision;
-use rust_aws::token::{NotifyAction, NotifyToken, Token};
 use serde_json::{Value, json};
 
 const SITE_URL: &str = "https://blog.example.com";
@@ -17,7 +17,7 @@ const SITE_URL: &str = "https://blog.example.com";
 async fn function(extra: &[(&str, &str)]) -> (Function, String) {
     verify_identity(SENDER).await;
     verify_identity(OWNER).await;
-    let table = format!("rust-aws-{}", rust_aws::ids::new_id());
+    let table = format!("rust-aws-{}", rust_aws::domain::ids::new_id());
     create_table(&table).await;
     let mut env = lambda_env(&table);
     for (k, v) in [("SITE_URL", SITE_URL), ("RATE_LIMIT_PER_MINUTE", "100")]
@@ -128,7 +128,7 @@ fn show(title: &str, raw: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_notification_story_through_the_binary_with_rfc_8058_headers() {
     let (f, table) = function(&[]).await;
-    let run = rust_aws::ids::new_id();
+    let run = rust_aws::domain::ids::new_id();
     let ann = format!("ann-{}@example.org", &run[..8]);
     let post = format!("/2026/11/{}/", &run[..8]);
     let body = |name: &str, email: &str, text: &str| json!({"post": post, "name": name, "email": email, "body": text});
@@ -219,8 +219,8 @@ async fn the_notification_story_through_the_binary_with_rfc_8058_headers() {
 async fn hostile_notification_tokens_get_403_or_410_through_the_binary() {
     let (f, _) = function(&[]).await;
     let keys = Keys::derive(SECRET.as_bytes());
-    let now_s = rust_aws::ids::now_ms() / 1000;
-    let id = rust_aws::ids::new_id();
+    let now_s = rust_aws::domain::ids::now_ms() / 1000;
+    let id = rust_aws::domain::ids::new_id();
     let sign = |action, expires_s, key: &[u8; 32]| {
         NotifyToken {
             action,
@@ -258,7 +258,7 @@ async fn hostile_notification_tokens_get_403_or_410_through_the_binary() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_of_notify_submissions_for_one_address_sends_one_confirmation_a_day() {
     let (f, _) = function(&[("MODERATION", "off")]).await;
-    let run = rust_aws::ids::new_id();
+    let run = rust_aws::domain::ids::new_id();
     let victim = format!("victim-{}@example.org", &run[..8]);
     for i in 0..8 {
         let body = json!({

@@ -219,7 +219,7 @@ async fn a_pending_comment_never_expires_before_its_mail_went_out(store: Subject
 /// accepts. 60 of them are ~1.4 MB, past the 1 MB at which DynamoDB ends a
 /// Query page.
 async fn pages_are_full_whatever_the_items_sizes(store: Subject) {
-    let post = format!("/big/{}/", rust_aws::ids::new_id());
+    let post = format!("/big/{}/", rust_aws::domain::ids::new_id());
     let start = now() - 1_000_000;
     let mut ids = Vec::new();
     for i in 0..60u64 {
@@ -256,7 +256,7 @@ async fn pages_are_full_whatever_the_items_sizes(store: Subject) {
 }
 
 async fn a_reply_is_published_only_under_a_published_parent(store: Subject) {
-    let post = format!("/replies/{}/", rust_aws::ids::new_id());
+    let post = format!("/replies/{}/", rust_aws::domain::ids::new_id());
     let t = now();
     let parent = big_comment(&post, CommentStatus::Approved, "parent".into(), t - 3);
     store.put_comment(&parent, 0).await.unwrap();

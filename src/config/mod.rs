@@ -1,10 +1,18 @@
-//! Every variable of README.md's "Configuration", read and validated once at start-up.
+//! Every variable of README.md's "Configuration", read and validated once at
+//! start-up, and what is built from it: the AWS SDK's shared configuration
+//! ([`aws`]) and the [`state::State`] every handler is given. [`contract`]
+//! holds the names the code, the template and the docs share.
+
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod contract;
+pub mod state;
 
 use std::fmt;
 
-use crate::captcha::{Captcha, Provider};
 use crate::domain::Email;
-use crate::keys::Keys;
+use crate::security::captcha::{Captcha, Provider};
+use crate::security::keys::Keys;
 
 /// Where data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +95,7 @@ pub struct Config {
     /// Submissions per source IP per route per minute.
     pub(crate) rate_limit_per_minute: u32,
     /// Trusted proxies in front of API Gateway, and the secret they send.
-    pub(crate) trusted_proxies: crate::request::TrustedProxies,
+    pub(crate) trusted_proxies: crate::web::request::TrustedProxies,
     /// Name of the honeypot field.
     pub(crate) honeypot_field: String,
     /// Cap on mails to the owner per hour.
@@ -182,7 +190,7 @@ fn choice<T: Copy>(
 /// Validates one `ALLOWED_ORIGINS` entry: `scheme://host[:port]`, nothing more.
 fn parse_origin(entry: &str) -> Result<String, ConfigError> {
     let lower = entry.to_ascii_lowercase();
-    let ok = crate::intake::origin_of_url(&lower).is_some_and(|o| o == lower);
+    let ok = crate::web::intake::origin_of_url(&lower).is_some_and(|o| o == lower);
     if ok {
         Ok(lower)
     } else {
@@ -231,7 +239,10 @@ fn captcha(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Captcha>, Con
     }
     let verify_url = match url {
         None => provider.default_verify_url().to_owned(),
-        Some(u) if crate::intake::origin_of_url(&u).is_some() && u.parse::<http::Uri>().is_ok() => {
+        Some(u)
+            if crate::web::intake::origin_of_url(&u).is_some()
+                && u.parse::<http::Uri>().is_ok() =>
+        {
             u
         }
         Some(_) => {
@@ -355,7 +366,7 @@ impl Config {
         let public_url = get("PUBLIC_URL")
             .map(|u| {
                 let u = u.trim_end_matches('/').to_owned();
-                if crate::intake::origin_of_url(&u).is_some() {
+                if crate::web::intake::origin_of_url(&u).is_some() {
                     Ok(u)
                 } else {
                     Err(err("PUBLIC_URL", "must be an absolute http(s) URL"))
@@ -395,14 +406,15 @@ impl Config {
             }
             _ => {}
         }
-        let trusted_proxies = crate::request::TrustedProxies {
+        let trusted_proxies = crate::web::request::TrustedProxies {
             hops,
             secret: proxy_secret.filter(|_| hops > 0),
         };
         let site_url = get("SITE_URL")
             .map(|u| {
                 let u = u.trim_end_matches('/').to_owned();
-                if crate::intake::origin_of_url(&u).is_some() && u.parse::<http::Uri>().is_ok() {
+                if crate::web::intake::origin_of_url(&u).is_some() && u.parse::<http::Uri>().is_ok()
+                {
                     Ok(u)
                 } else {
                     Err(err(
@@ -642,7 +654,9 @@ mod tests {
                 continue;
             }
             assert!(
-                crate::contract::ENV_VARS.iter().any(|v| v.name == name),
+                crate::config::contract::ENV_VARS
+                    .iter()
+                    .any(|v| v.name == name),
                 "{name} missing from contract::ENV_VARS"
             );
         }

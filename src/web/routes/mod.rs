@@ -15,10 +15,10 @@ use http::Response;
 use lambda_http::{Body, Request};
 
 use crate::BoxFuture;
-use crate::error::ApiError;
-use crate::request::RequestInfo;
-use crate::state::State;
-use crate::submit;
+use crate::config::state::State;
+use crate::web::error::ApiError;
+use crate::web::request::RequestInfo;
+use crate::web::submit;
 
 /// A handler: answers every outcome itself (errors included), so the router
 /// only dispatches.
@@ -98,7 +98,7 @@ pub(crate) const TABLE: &[Route] = &[
 
 /// An API answer: the success as is, an error in the API's JSON error shape.
 fn json(info: &RequestInfo, result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    result.unwrap_or_else(|e| crate::respond::error(&e, &info.request_id))
+    result.unwrap_or_else(|e| crate::web::respond::error(&e, &info.request_id))
 }
 
 /// The routes on `path`, in table order.

@@ -1,6 +1,6 @@
 //! GET /embed.js and GET /embed.css: the embeddable widget, served from the binary.
 //!
-//! The sources under `src/widget/` are written to be read; the served copy
+//! The sources under `src/web/widget/` are written to be read; the served copy
 //! drops their indentation and whole-line comments (about a tenth of the
 //! gzipped size), once per process, as is the `ETag` that revalidation
 //! compares against.
@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use lambda_http::Body;
 use sha2::{Digest, Sha256};
 
-use crate::ids;
+use crate::domain::ids;
 
 /// Fresh for an hour, then used while revalidating in the background for a
 /// week: the URL carries no version, so a deploy reaches readers within the

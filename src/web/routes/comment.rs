@@ -7,13 +7,16 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::config::Moderation;
+use crate::config::state::State;
+use crate::domain::ids;
 use crate::domain::{FieldCode, FieldError, NewComment, SingleLine};
-use crate::error::ApiError;
-use crate::intake::{Fields, MediaType};
-use crate::state::State;
+use crate::outbox::{self, replies};
+use crate::security::cursor;
 use crate::store::{CLAIM_MARGIN_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry};
-use crate::submit::{Form, Submission};
-use crate::{cursor, ids, notify, replies, respond};
+use crate::web::error::ApiError;
+use crate::web::intake::{Fields, MediaType};
+use crate::web::respond;
+use crate::web::submit::{Form, Submission};
 
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: usize = 50;
@@ -100,7 +103,7 @@ impl Form for CommentForm {
                 .map(|email| replies::mailbox_key(state, email)),
             ..record
         };
-        if !sub.deadline.has(crate::deadline::STORE_WRITE) {
+        if !sub.deadline.has(crate::web::deadline::STORE_WRITE) {
             tracing::warn!("too little time left to store the submission; answering 503");
             return Err(ApiError::Unavailable);
         }
@@ -113,17 +116,17 @@ impl Form for CommentForm {
             kind: MailKind::Comment,
             id: record.id.clone(),
         };
-        notify::deliver(
+        outbox::deliver(
             state,
             &entry,
-            notify::Loaded::Comment(&record),
+            outbox::Loaded::Comment(&record),
             &sub.deadline,
             0,
         )
         .await;
         // Published at once (MODERATION=off): the store recorded the mails
         // that implies with the comment; they go now if time allows.
-        notify::published(state, &record, &sub.deadline).await;
+        outbox::published(state, &record, &sub.deadline).await;
         Ok(created(&record.id, &record.post, record.status))
     }
 

@@ -11,13 +11,13 @@ use http::header::CONTENT_TYPE;
 use http::{Response, StatusCode};
 use lambda_http::{Body, Request};
 
-use crate::ids;
-use crate::intake::{self, Fields, MediaType};
-use crate::request::RequestInfo;
-use crate::respond::{escape_html, page};
-use crate::state::State;
+use crate::config::state::State;
+use crate::domain::ids;
+use crate::security::token::{NotifyAction, NotifyToken, NotifyTokenError};
 use crate::store::{Confirmed, Subscription};
-use crate::token::{NotifyAction, NotifyToken, NotifyTokenError};
+use crate::web::intake::{self, Fields, MediaType};
+use crate::web::request::RequestInfo;
+use crate::web::respond::{escape_html, page};
 
 /// The body a mail client posts for an RFC 8058 one-click unsubscribe.
 const ONE_CLICK: (&str, &str) = ("List-Unsubscribe", "One-Click");
@@ -59,7 +59,7 @@ impl Refusal {
                 "The service is temporarily unavailable. Try again in a moment.",
             ),
         };
-        crate::respond::notice(status, title, text)
+        crate::web::respond::notice(status, title, text)
     }
 }
 

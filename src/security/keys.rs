@@ -56,7 +56,7 @@ impl Keys {
 
     /// Fresh random keys: local runs without `SECRET_KEY`.
     pub fn random() -> Self {
-        Self::derive(&crate::ids::random_bytes::<32>())
+        Self::derive(&crate::domain::ids::random_bytes::<32>())
     }
 }
 

@@ -1,5 +1,5 @@
 //! Sending mail: composing the owner's (visitors' mails are composed by
-//! [`crate::replies`], which never sends), sending each under its hourly cap
+//! [`crate::outbox::replies`], which never sends), sending each under its hourly cap
 //! (`MAIL_PER_HOUR`, `VISITOR_MAIL_PER_HOUR`), and redelivering whatever
 //! could not be sent.
 //!
@@ -16,6 +16,8 @@
 //! and a capped mail waits for the next hour without counting an attempt.
 //! Nothing is started that the invocation's deadline cannot finish.
 
+pub mod replies;
+
 use std::time::Duration;
 
 use http::{Response, StatusCode};
@@ -23,16 +25,18 @@ use lambda_http::Body;
 use serde_json::json;
 
 use crate::config::Moderation;
-use crate::deadline::Deadline;
+use crate::config::contract;
+use crate::config::state::State;
+use crate::domain::ids;
 use crate::mail::Mail;
-use crate::request::RequestInfo;
-use crate::state::State;
+use crate::security::token::Token;
 use crate::store::{
     CLAIM_MARGIN_MS, CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decision, Deferral,
     MailCap, MailKind, OutboxEntry,
 };
-use crate::token::Token;
-use crate::{contract, ids, respond};
+use crate::web::deadline::Deadline;
+use crate::web::request::RequestInfo;
+use crate::web::respond;
 
 /// Upper bound on one send, inside the SDK's own timeouts.
 const SEND_TIMEOUT: Duration = Duration::from_secs(4);
@@ -260,7 +264,7 @@ pub async fn deliver(
     let mail = match (entry.kind, loaded) {
         (MailKind::Confirm | MailKind::Reply, _) => {
             match deadline
-                .run(crate::replies::mail_for(state, entry, now))
+                .run(crate::outbox::replies::mail_for(state, entry, now))
                 .await
             {
                 Some(Ok(mail)) => mail,
@@ -566,7 +570,7 @@ pub(crate) async fn handle_event(
         }
         Err(e) => {
             tracing::warn!(error = %e, "redelivery run could not read the outbox");
-            respond::error(&crate::error::ApiError::Unavailable, &info.request_id)
+            respond::error(&crate::web::error::ApiError::Unavailable, &info.request_id)
         }
     }
 }

@@ -4,13 +4,15 @@ use http::{Response, StatusCode};
 use lambda_http::Body;
 use serde_json::json;
 
+use crate::config::state::State;
+use crate::domain::ids;
 use crate::domain::{ContactMessage, FieldError};
-use crate::error::ApiError;
-use crate::intake::Fields;
-use crate::state::State;
+use crate::outbox;
 use crate::store::{CLAIM_MARGIN_MS, ContactRecord, MailKind, OutboxEntry};
-use crate::submit::{Form, Submission};
-use crate::{ids, notify, respond};
+use crate::web::error::ApiError;
+use crate::web::intake::Fields;
+use crate::web::respond;
+use crate::web::submit::{Form, Submission};
 
 /// The 202 body.
 pub(crate) fn accepted(id: &str) -> Response<Body> {
@@ -46,7 +48,7 @@ impl Form for ContactForm {
             ip_hash: sub.ip_hash,
             delivered: false,
         };
-        if !sub.deadline.has(crate::deadline::STORE_WRITE) {
+        if !sub.deadline.has(crate::web::deadline::STORE_WRITE) {
             tracing::warn!("too little time left to store the submission; answering 503");
             return Err(ApiError::Unavailable);
         }
@@ -59,10 +61,10 @@ impl Form for ContactForm {
             kind: MailKind::Contact,
             id: record.id.clone(),
         };
-        notify::deliver(
+        outbox::deliver(
             state,
             &entry,
-            notify::Loaded::Contact(&record),
+            outbox::Loaded::Contact(&record),
             &sub.deadline,
             0,
         )

@@ -5,7 +5,7 @@ use http::{HeaderValue, Response, StatusCode};
 use lambda_http::Body;
 use serde_json::json;
 
-use crate::error::ApiError;
+use crate::web::error::ApiError;
 
 /// A response with a JSON body and `Cache-Control: no-store`.
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
@@ -122,7 +122,7 @@ pub fn notice(status: StatusCode, title: &str, text: &str) -> Response<Body> {
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut().insert(
             RETRY_AFTER,
-            HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_S),
+            HeaderValue::from(crate::web::error::UNAVAILABLE_RETRY_AFTER_S),
         );
     }
     res

@@ -16,15 +16,15 @@
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
-use crate::ids;
-use crate::keys;
+use crate::config::state::State;
+use crate::domain::ids;
 use crate::mail::Mail;
-use crate::state::State;
+use crate::security::keys;
+use crate::security::token::{NotifyAction, NotifyToken};
 use crate::store::{
     CommentRecord, CommentStatus, DAY_MS, MailKind, OutboxEntry, StoreError, Subscription,
     Subscriptions,
 };
-use crate::token::{NotifyAction, NotifyToken};
 
 /// Confirmation links live as long as an unconfirmed subscription.
 const CONFIRM_LINK_DAYS: u64 = 7;

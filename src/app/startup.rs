@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::app::App;
+use crate::config::state::State;
 use crate::config::{Config, ConfigError, StoreKind};
 use crate::mail::Mailer;
 use crate::mail::log::LogMailer;
-use crate::state::State;
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
 
@@ -29,7 +29,7 @@ pub async fn build_app(config: Config) -> App {
         "this build has no AWS adapters nor HTTPS client (feature `aws`)"
     );
     #[cfg(feature = "aws")]
-    let sdk = needs_aws.then(crate::aws::Sdk::new);
+    let sdk = needs_aws.then(crate::config::aws::Sdk::new);
 
     #[cfg(feature = "aws")]
     let dynamo = match &config.store {

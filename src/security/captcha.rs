@@ -13,7 +13,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::domain::FieldError;
-use crate::intake::Fields;
+use crate::web::intake::Fields;
 
 /// The field a missing or refused token is reported on (README.md, "API", Captcha).
 pub(crate) const FIELD: &str = "captcha";

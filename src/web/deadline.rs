@@ -39,13 +39,13 @@ impl Deadline {
     pub fn after(budget: Duration) -> Self {
         Self {
             at: Instant::now() + budget,
-            epoch_ms: crate::ids::now_ms() + budget.as_millis() as u64,
+            epoch_ms: crate::domain::ids::now_ms() + budget.as_millis() as u64,
         }
     }
 
     /// From an invocation deadline in epoch milliseconds, less [`MARGIN`].
     pub(crate) fn from_epoch_ms(deadline_ms: u64) -> Self {
-        let left = deadline_ms.saturating_sub(crate::ids::now_ms());
+        let left = deadline_ms.saturating_sub(crate::domain::ids::now_ms());
         Self::after(Duration::from_millis(left).saturating_sub(MARGIN))
     }
 
@@ -96,15 +96,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_lambda_deadline_keeps_a_margin() {
-        let d = Deadline::from_epoch_ms(crate::ids::now_ms() + 3_000);
+        let d = Deadline::from_epoch_ms(crate::domain::ids::now_ms() + 3_000);
         let left = d.remaining();
         assert!(left <= Duration::from_millis(2_500) && left > Duration::from_millis(2_300));
-        assert!(d.epoch_ms() <= crate::ids::now_ms() + 2_500);
+        assert!(d.epoch_ms() <= crate::domain::ids::now_ms() + 2_500);
     }
 
     #[tokio::test]
     async fn a_past_deadline_has_no_time_and_runs_nothing() {
-        let d = Deadline::from_epoch_ms(crate::ids::now_ms().saturating_sub(1_000));
+        let d = Deadline::from_epoch_ms(crate::domain::ids::now_ms().saturating_sub(1_000));
         assert_eq!(d.remaining(), Duration::ZERO);
         assert!(!d.has(Duration::from_millis(1)));
         assert_eq!(d.run(std::future::pending::<()>()).await, None);

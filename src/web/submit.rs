@@ -7,14 +7,16 @@ use http::header::{ACCEPT, CONTENT_TYPE, ORIGIN, REFERER};
 use http::{HeaderMap, HeaderValue, Response};
 use lambda_http::{Body, Request};
 
+use crate::config::state::State;
 use crate::config::{AllowedOrigins, Config};
 use crate::domain::FieldError;
-use crate::error::ApiError;
-use crate::intake::{self, ContentTypeError, Fields, MediaType};
-use crate::request::{BodyTooLarge, RequestInfo};
-use crate::state::State;
+use crate::domain::ids;
+use crate::security::{captcha, keys};
 use crate::store::RateWindow;
-use crate::{captcha, ids, keys, respond};
+use crate::web::error::ApiError;
+use crate::web::intake::{self, ContentTypeError, Fields, MediaType};
+use crate::web::request::{BodyTooLarge, RequestInfo};
+use crate::web::respond;
 
 /// What one submission route adds to the shared pipeline.
 pub(crate) trait Form: Sized {
@@ -44,7 +46,7 @@ pub(crate) struct Submission {
     /// Base URL for emailed links.
     pub links_base: String,
     /// When the answer is due.
-    pub deadline: crate::deadline::Deadline,
+    pub deadline: crate::web::deadline::Deadline,
 }
 
 /// Runs the pipeline for form `F` and answers in JSON or, for a plain HTML
@@ -111,7 +113,7 @@ async fn admit(
         tracing::info!("honeypot filled; answering as a success, storing nothing");
         return Ok(Admitted::Honeypot(fields));
     }
-    let identity = crate::request::rate_identity(info.source_ip.as_deref());
+    let identity = crate::web::request::rate_identity(info.source_ip.as_deref());
     let ip_hash = ids::hex(&keys::hmac(&config.keys.ip, identity.as_bytes())[..16]);
     let now_s = ids::now_ms() / 1000;
     let minute = now_s / 60;

@@ -2,6 +2,9 @@
 //! drive: the router over [`routes::TABLE`], wrapped in the cross-cutting
 //! layers, composed in one place ([`App::new`]).
 
+pub mod local;
+pub mod startup;
+
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,10 +18,11 @@ use tracing::Instrument;
 
 use crate::BoxFuture;
 use crate::config::AllowedOrigins;
-use crate::error::ApiError;
-use crate::request::{RequestInfo, Source, TrustedProxies};
-use crate::state::State;
-use crate::{notify, respond, routes};
+use crate::config::state::State;
+use crate::outbox;
+use crate::web::error::ApiError;
+use crate::web::request::{RequestInfo, Source, TrustedProxies};
+use crate::web::{respond, routes};
 
 /// Every route the app serves, as `(method, path)`: read from the route
 /// table the router dispatches on, never a copy of it. Part of the
@@ -109,7 +113,7 @@ async fn route(state: &State, req: Request) -> Response<Body> {
         .cloned()
         .unwrap_or_else(|| RequestInfo::of(&req, &state.config.trusted_proxies));
     if info.source == Source::Event {
-        return notify::handle_event(state, &info, req.body().as_ref()).await;
+        return outbox::handle_event(state, &info, req.body().as_ref()).await;
     }
     let Some(allow) = routes::allow(&info.path) else {
         return respond::error(&ApiError::NotFound, &info.request_id);
@@ -254,7 +258,7 @@ impl Step for WithDeadline {
     fn run(&self, req: Request, next: impl Next) -> Answer {
         let (deadline, request_id) = match req.extensions().get::<RequestInfo>() {
             Some(info) => (info.deadline, info.request_id.clone()),
-            None => (crate::deadline::Deadline::of(&req), String::new()),
+            None => (crate::web::deadline::Deadline::of(&req), String::new()),
         };
         Box::pin(async move {
             match deadline.run(next.oneshot(req)).await {

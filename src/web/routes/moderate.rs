@@ -8,13 +8,13 @@ use http::header::CONTENT_TYPE;
 use http::{Response, StatusCode};
 use lambda_http::{Body, Request};
 
-use crate::ids;
-use crate::intake::{self, Fields, MediaType};
-use crate::request::RequestInfo;
-use crate::respond::{escape_html, page};
-use crate::state::State;
+use crate::config::state::State;
+use crate::domain::ids;
+use crate::security::token::{Token, TokenError};
 use crate::store::{CommentRecord, Decided, Decision};
-use crate::token::{Token, TokenError};
+use crate::web::intake::{self, Fields, MediaType};
+use crate::web::request::RequestInfo;
+use crate::web::respond::{escape_html, page};
 
 fn verb(action: Decision) -> (&'static str, &'static str) {
     match action {
@@ -68,7 +68,7 @@ impl Refusal {
                 "The service is temporarily unavailable. Try again in a moment.",
             ),
         };
-        crate::respond::notice(status, title, text)
+        crate::web::respond::notice(status, title, text)
     }
 }
 
@@ -153,7 +153,7 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
         Ok(t) => t,
         Err(refusal) => return refusal.page(),
     };
-    if !info.deadline.has(crate::deadline::STORE_WRITE) {
+    if !info.deadline.has(crate::web::deadline::STORE_WRITE) {
         return Refusal::Unavailable.page();
     }
     match state
@@ -171,7 +171,7 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
                     .await
                 {
                     Ok(Some(comment)) => {
-                        crate::notify::published(state, &comment, &info.deadline).await;
+                        crate::outbox::published(state, &comment, &info.deadline).await;
                     }
                     Ok(None) => {}
                     Err(e) => {

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::app::App;
-use crate::request::{BodyTooLarge, LocalContext};
+use crate::web::request::{BodyTooLarge, LocalContext};
 
 /// Bodies above this are refused before buffering (the app's own limit is 128 KiB).
 const READ_LIMIT: usize = 1024 * 1024;
@@ -69,7 +69,7 @@ async fn answer(
     }
     req.extensions_mut().insert(LocalContext {
         peer,
-        request_id: crate::ids::new_id(),
+        request_id: crate::domain::ids::new_id(),
         base_url,
     });
     let Ok(res) = app.oneshot(req).await;

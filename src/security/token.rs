@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::domain::model::Decision;
-use crate::keys;
+use crate::security::keys;
 
 /// What a moderation link authorises.
 #[derive(Debug, Clone, PartialEq, Eq)]

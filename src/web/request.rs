@@ -48,7 +48,7 @@ pub struct RequestInfo {
     /// HTTP or event.
     pub source: Source,
     /// When the answer is due (the invocation's deadline less a margin).
-    pub deadline: crate::deadline::Deadline,
+    pub deadline: crate::web::deadline::Deadline,
 }
 
 /// The header a trusted proxy (CloudFront's origin custom header) sets to
@@ -111,8 +111,8 @@ fn through_trusted_proxy(req: &Request, secret: &str) -> bool {
         return false;
     };
     // Equal values have equal tags; the tag check takes constant time.
-    let expected = crate::keys::hmac(secret.as_bytes(), b"trusted proxy");
-    crate::keys::verify(sent.as_bytes(), b"trusted proxy", &expected)
+    let expected = crate::security::keys::hmac(secret.as_bytes(), b"trusted proxy");
+    crate::security::keys::verify(sent.as_bytes(), b"trusted proxy", &expected)
 }
 
 fn strip_stage(path: &str, stage: Option<&str>) -> String {
@@ -178,14 +178,14 @@ impl RequestInfo {
         Self {
             request_id: lambda_id
                 .or_else(|| local.map(|l| l.request_id.clone()))
-                .unwrap_or_else(crate::ids::new_id),
+                .unwrap_or_else(crate::domain::ids::new_id),
             source_ip,
             base_url: local
                 .map(|l| l.base_url.clone())
                 .or_else(|| base_url(domain.as_deref(), stage.as_deref())),
             path: strip_stage(path, stage.as_deref()),
             source,
-            deadline: crate::deadline::Deadline::of(req),
+            deadline: crate::web::deadline::Deadline::of(req),
         }
     }
 }
@@ -380,7 +380,8 @@ mod tests {
 
     fn v2_event(patch: impl FnOnce(&mut serde_json::Value)) -> LambdaRequest {
         let mut v: serde_json::Value =
-            serde_json::from_str(include_str!("../tests/fixtures/apigw-v2-http-api.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/fixtures/apigw-v2-http-api.json"))
+                .unwrap();
         patch(&mut v);
         serde_json::from_value(v).unwrap()
     }

@@ -1,0 +1,158 @@
+//! [`AdminStore`]: the owner's whole-table operations (Scans, for the command only).
+
+use aws_sdk_dynamodb::types::ReturnValue;
+
+use super::item::{
+    comment_from, comment_key, contact_from, contact_key, fail, get_n, list_sort_key, n, s,
+};
+use super::{DynamoStore, Item, Transacted};
+use crate::config::contract::table::{BY_POST, TTL};
+use crate::store::{
+    AdminStore, BoxFuture, CommentRecord, CommentStatus, ContactRecord, Expired, StoreError,
+    StoreResult, by_age, post_key,
+};
+
+impl DynamoStore {
+    /// Every item of `kind` (the `type` attribute) matching `extra`, a filter
+    /// on further attributes: a paginated Scan. The filter saves transfer, not
+    /// reads; fine for the owner's occasional command. Strongly consistent:
+    /// what an export or an erasure reads includes every write acknowledged
+    /// before it.
+    pub(super) async fn scan_type(
+        &self,
+        kind: &str,
+        extra: &[(&str, String)],
+        expired: Expired,
+    ) -> StoreResult<Vec<Item>> {
+        let mut filter = "#type = :type".to_owned();
+        for i in 0..extra.len() {
+            filter.push_str(&format!(" AND #f{i} = :f{i}"));
+        }
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut scan = self
+                .client()
+                .await
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .filter_expression(&filter)
+                .expression_attribute_names("#type", "type")
+                .expression_attribute_values(":type", s(kind))
+                .set_exclusive_start_key(start.take());
+            for (i, (name, value)) in extra.iter().enumerate() {
+                scan = scan
+                    .expression_attribute_names(format!("#f{i}"), *name)
+                    .expression_attribute_values(format!(":f{i}"), s(value));
+            }
+            let out = scan.send().await.map_err(|e| fail("Scan", e))?;
+            items.extend(out.items.unwrap_or_default().into_iter().filter(|item| {
+                expired.keeps(get_n(item, TTL).map(|exp_s| exp_s.saturating_mul(1000)))
+            }));
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+impl AdminStore for DynamoStore {
+    fn all_comments<'a>(
+        &'a self,
+        post: Option<&'a str>,
+        expired: Expired,
+    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>> {
+        Box::pin(async move {
+            let extra: Vec<(&str, String)> =
+                post.map(|p| ("post", p.to_owned())).into_iter().collect();
+            let items = self.scan_type("comment", &extra, expired).await?;
+            let mut all: Vec<CommentRecord> = items.iter().filter_map(comment_from).collect();
+            by_age(&mut all, |r| (r.created_ms, &r.id));
+            Ok(all)
+        })
+    }
+
+    fn all_contacts(&self, expired: Expired) -> BoxFuture<'_, StoreResult<Vec<ContactRecord>>> {
+        Box::pin(async move {
+            let items = self.scan_type("contact", &[], expired).await?;
+            let mut all: Vec<ContactRecord> = items.iter().filter_map(contact_from).collect();
+            by_age(&mut all, |r| (r.created_ms, &r.id));
+            Ok(all)
+        })
+    }
+
+    fn delete_contact<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            let out = self
+                .client()
+                .await
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(contact_key(id)))
+                .return_values(ReturnValue::AllOld)
+                .send()
+                .await
+                .map_err(|e| fail("DeleteItem(contact)", e))?;
+            Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+        })
+    }
+
+    fn purge_comment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            let result = self
+                .client()
+                .await
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(comment_key(id)))
+                .condition_expression("attribute_exists(pk) AND #st <> :approved")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":approved", s(CommentStatus::Approved.as_str()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(fail("DeleteItem(comment)", e)),
+            }
+        })
+    }
+
+    fn import_comment<'a>(&'a self, r: &'a CommentRecord) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            if r.status != CommentStatus::Approved {
+                return Err(StoreError("only approved comments are imported".into()));
+            }
+            let mut item = comment_key(&r.id);
+            item.insert("type".into(), s("comment"));
+            item.insert("post".into(), s(&r.post));
+            for (k, v) in [("parent", &r.parent), ("email", &r.email), ("url", &r.url)] {
+                if let Some(v) = v {
+                    item.insert(k.into(), s(v));
+                }
+            }
+            item.insert("name".into(), s(&r.name));
+            item.insert("body".into(), s(&r.body));
+            item.insert("created_ms".into(), n(r.created_ms));
+            item.insert("status".into(), s(r.status.as_str()));
+            item.insert("ip_hash".into(), s(&r.ip_hash));
+            item.insert("links_base".into(), s(&r.links_base));
+            item.insert(BY_POST.1.into(), s(post_key(&r.post)));
+            item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
+            let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
+            match self.transact(items).await? {
+                Transacted::Done => Ok(true),
+                // The put's condition: the id is taken (an earlier import, or
+                // this call's own first attempt whose answer was lost).
+                Transacted::ConditionFailed(_) => Ok(false),
+            }
+        })
+    }
+}

@@ -1,0 +1,217 @@
+//! The item mapping: keys, attributes and records to and from items, written
+//! once for every writer and reader of the table.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::Item;
+use crate::config::contract::table::{OUTBOX, PK, SK, TTL};
+use crate::store::{
+    CommentRecord, CommentStatus, ContactRecord, MailCap, MailKind, OutboxEntry, StoreError,
+    Subscription, post_key,
+};
+
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(super) fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(super) fn fail<E: std::error::Error + 'static>(op: &str, e: E) -> StoreError {
+    StoreError(format!("{op}: {}", DisplayErrorContext(e)))
+}
+
+pub(super) fn get_s(item: &Item, k: &str) -> Option<String> {
+    item.get(k).and_then(|v| v.as_s().ok()).cloned()
+}
+
+pub(super) fn get_n(item: &Item, k: &str) -> Option<u64> {
+    item.get(k)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+pub(super) fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+pub(super) fn contact_key(id: &str) -> Item {
+    key(format!("CONTACT#{id}"), "CONTACT")
+}
+
+pub(super) fn comment_key(id: &str) -> Item {
+    key(format!("COMMENT#{id}"), "COMMENT")
+}
+
+pub(super) fn count_key(post: &str) -> Item {
+    key(post_key(post), "COUNT")
+}
+
+pub(super) fn subscription_key(comment_id: &str) -> Item {
+    key(format!("SUB#{comment_id}"), "SUB")
+}
+
+pub(super) fn notice_key(reply_id: &str) -> Item {
+    key(format!("NOTE#{reply_id}"), "NOTE")
+}
+
+pub(super) fn mail_cap_key(cap: MailCap, hour: u64) -> Item {
+    match cap {
+        MailCap::Owner => key(format!("MAILCAP#{hour}"), "MAILCAP"),
+        MailCap::Visitor => key(format!("MAILCAP#visitor#{hour}"), "MAILCAP"),
+    }
+}
+
+pub(super) fn entry_key(entry: &OutboxEntry) -> Item {
+    match entry.kind {
+        MailKind::Contact => contact_key(&entry.id),
+        MailKind::Comment => comment_key(&entry.id),
+        MailKind::Confirm => subscription_key(&entry.id),
+        MailKind::Reply => notice_key(&entry.id),
+    }
+}
+
+/// A subscription's item, without its outbox or expiry attributes.
+pub(super) fn subscription_item(sub: &Subscription) -> Item {
+    let mut item = subscription_key(&sub.comment_id);
+    item.insert("post".into(), s(&sub.post));
+    item.insert("email".into(), s(&sub.email));
+    item.insert("confirmed".into(), AttributeValue::Bool(sub.confirmed));
+    item.insert("created_ms".into(), n(sub.created_ms));
+    item
+}
+
+pub(super) fn subscription_from(item: &Item) -> Option<Subscription> {
+    Some(Subscription {
+        comment_id: get_s(item, PK)?.strip_prefix("SUB#")?.to_owned(),
+        post: get_s(item, "post")?,
+        email: get_s(item, "email")?,
+        confirmed: item
+            .get("confirmed")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+        created_ms: get_n(item, "created_ms")?,
+    })
+}
+
+/// Expired items linger until DynamoDB's TTL sweep (up to days): every read checks.
+pub(super) fn live(item: &Item, now_ms: u64) -> bool {
+    get_n(item, TTL).is_none_or(|exp_s| exp_s * 1000 > now_ms)
+}
+
+/// The outbox partition of owner mail waiting for an attempt.
+pub(super) const WAITING_OWNER: &str = "OUTBOX";
+/// The outbox partition of visitor mail waiting for an attempt.
+pub(super) const WAITING_VISITOR: &str = "OUTBOX#visitor";
+/// A comment id no comment has (ids are hex): the key init reads to open
+/// the connection (`DynamoStore::warm`).
+pub(super) const NO_SUCH_ID: &str = "warm-up";
+
+/// The partition where mail under `cap` waits.
+pub(super) fn waiting(cap: MailCap) -> &'static str {
+    match cap {
+        MailCap::Owner => WAITING_OWNER,
+        MailCap::Visitor => WAITING_VISITOR,
+    }
+}
+/// The outbox partition of entries given up on.
+pub(super) const PARKED: &str = "PARKED";
+/// Failed attempts so far (absent: none).
+pub(super) const ATTEMPTS: &str = "outbox_attempts";
+/// The last failure's short class.
+pub(super) const LAST_ERROR: &str = "outbox_error";
+/// Until when a run holds the entry (epoch ms).
+pub(super) const CLAIM_UNTIL: &str = "claim_until";
+
+/// The sort key of a comment in its post's list: time, then id.
+pub(super) fn list_sort_key(created_ms: u64, id: &str) -> String {
+    format!("{created_ms:013}#{id}")
+}
+
+/// The pause before retry `attempt` (1, 2, …) of a store call that met
+/// contention or throttling: exponential from 25 ms, each pause drawn
+/// between half and all of its ceiling, so writers that collided do not
+/// collide again in step.
+pub(super) fn backoff(attempt: u32) -> std::time::Duration {
+    let ceiling_ms = 25u64 << attempt.min(6);
+    let random = u64::from(u16::from_le_bytes(crate::domain::ids::random_bytes::<2>()));
+    std::time::Duration::from_millis(ceiling_ms / 2 + random % (ceiling_ms / 2 + 1))
+}
+
+pub(super) fn outbox_sort_key(next_attempt_ms: u64, entry: &OutboxEntry) -> String {
+    format!("{next_attempt_ms:013}#{}#{}", entry.kind.as_str(), entry.id)
+}
+
+/// Puts a new record in the outbox: due at once, claimed by the request
+/// that stores it until `claim_until_ms`.
+pub(super) fn outbox_attrs(
+    item: &mut Item,
+    kind: MailKind,
+    id: &str,
+    created_ms: u64,
+    claim_until_ms: u64,
+) {
+    let entry = OutboxEntry {
+        kind,
+        id: id.to_owned(),
+    };
+    item.insert(OUTBOX.1.to_owned(), s(waiting(kind.cap())));
+    item.insert(OUTBOX.2.to_owned(), s(outbox_sort_key(created_ms, &entry)));
+    item.insert(CLAIM_UNTIL.to_owned(), n(claim_until_ms));
+}
+
+/// The entry an outbox index item stands for.
+pub(super) fn outbox_entry(item: &Item) -> Option<(u64, OutboxEntry)> {
+    let sk = get_s(item, OUTBOX.2)?;
+    let mut parts = sk.splitn(3, '#');
+    let (next, kind, id) = (parts.next()?, parts.next()?, parts.next()?);
+    let entry = OutboxEntry {
+        kind: MailKind::parse(kind)?,
+        id: id.to_owned(),
+    };
+    Some((next.parse().ok()?, entry))
+}
+
+pub(super) fn contact_from(item: &Item) -> Option<ContactRecord> {
+    Some(ContactRecord {
+        id: get_s(item, PK)?.strip_prefix("CONTACT#")?.to_owned(),
+        name: get_s(item, "name")?,
+        email: get_s(item, "email")?,
+        subject: get_s(item, "subject"),
+        message: get_s(item, "message")?,
+        created_ms: get_n(item, "created_ms")?,
+        ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
+        delivered: item
+            .get("delivered")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+    })
+}
+
+pub(super) fn comment_from(item: &Item) -> Option<CommentRecord> {
+    Some(CommentRecord {
+        id: get_s(item, PK)?.strip_prefix("COMMENT#")?.to_owned(),
+        post: get_s(item, "post")?,
+        parent: get_s(item, "parent"),
+        name: get_s(item, "name")?,
+        email: get_s(item, "email"),
+        url: get_s(item, "url"),
+        body: get_s(item, "body")?,
+        created_ms: get_n(item, "created_ms")?,
+        status: CommentStatus::parse(&get_s(item, "status")?)?,
+        ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
+        links_base: get_s(item, "links_base").unwrap_or_default(),
+        notify: item
+            .get("notify")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+        mailbox: get_s(item, "mailbox"),
+    })
+}

@@ -1,0 +1,305 @@
+//! [`Outbox`]: the sparse index of undelivered mail, claims, backoff and parking.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::item::{
+    ATTEMPTS, CLAIM_UNTIL, LAST_ERROR, PARKED, WAITING_OWNER, WAITING_VISITOR, entry_key, fail,
+    get_n, get_s, n, outbox_entry, outbox_sort_key, s, waiting,
+};
+use super::{DynamoStore, Item, is_conditional_failure};
+use crate::config::contract::table::{OUTBOX, TTL};
+use crate::store::{
+    BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentStatus, Deferral, MailCap, MailKind, Outbox,
+    OutboxEntry, OutboxItem, PENDING_TTL_MS, StoreResult,
+};
+
+impl Outbox for DynamoStore {
+    fn mark_delivered<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<()>> {
+        Box::pin(async move {
+            let remove = format!(
+                "REMOVE {}, {}, {CLAIM_UNTIL}, {ATTEMPTS}, {LAST_ERROR}",
+                OUTBOX.1, OUTBOX.2
+            );
+            let client = self.client().await;
+            let base = || {
+                client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(entry_key(entry)))
+            };
+            let result = match entry.kind {
+                MailKind::Contact => {
+                    base()
+                        .update_expression(format!("SET delivered = :t, {TTL} = :exp {remove}"))
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_values(":t", AttributeValue::Bool(true))
+                        .expression_attribute_values(":exp", n((now_ms + CONTACT_TTL_MS) / 1000))
+                        .send()
+                        .await
+                }
+                MailKind::Comment => {
+                    // Pending comments start their 30 days now; others keep theirs.
+                    let pending = base()
+                        .update_expression(format!("SET {TTL} = :exp {remove}"))
+                        .condition_expression("#st = :pending")
+                        .expression_attribute_names("#st", "status")
+                        .expression_attribute_values(":pending", s(CommentStatus::Pending.as_str()))
+                        .expression_attribute_values(":exp", n((now_ms + PENDING_TTL_MS) / 1000))
+                        .send()
+                        .await;
+                    match pending {
+                        Err(e) if is_conditional_failure(&e) => {
+                            base()
+                                .update_expression(remove)
+                                .condition_expression("attribute_exists(pk)")
+                                .send()
+                                .await
+                        }
+                        other => other,
+                    }
+                }
+                MailKind::Confirm => {
+                    // An unconfirmed subscription lives as long as the link
+                    // just mailed; a confirmed one keeps living.
+                    let unconfirmed = base()
+                        .update_expression(format!("SET {TTL} = :exp {remove}"))
+                        .condition_expression("confirmed = :f")
+                        .expression_attribute_values(":f", AttributeValue::Bool(false))
+                        .expression_attribute_values(":exp", n((now_ms + CONFIRM_TTL_MS) / 1000))
+                        .send()
+                        .await;
+                    match unconfirmed {
+                        Err(e) if is_conditional_failure(&e) => {
+                            base()
+                                .update_expression(remove)
+                                .condition_expression("attribute_exists(pk)")
+                                .send()
+                                .await
+                        }
+                        other => other,
+                    }
+                }
+                MailKind::Reply => {
+                    // Nothing is kept of a notification once it went out.
+                    return self
+                        .client()
+                        .await
+                        .delete_item()
+                        .table_name(&self.table)
+                        .set_key(Some(entry_key(entry)))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| fail("DeleteItem(notice)", e));
+                }
+            };
+            match result {
+                Ok(_) => Ok(()),
+                // Deleted meanwhile: nothing to mark.
+                Err(e) if is_conditional_failure(&e) => Ok(()),
+                Err(e) => Err(fail("UpdateItem(delivered)", e)),
+            }
+        })
+    }
+
+    fn due_outbox(
+        &self,
+        cap: MailCap,
+        now_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
+        Box::pin(async move {
+            let upper = format!("{:013}", now_ms + 1);
+            let items = self.outbox_query(waiting(cap), Some(&upper), limit).await?;
+            Ok(items
+                .iter()
+                .filter_map(outbox_entry)
+                .map(|(_, e)| e)
+                .collect())
+        })
+    }
+
+    fn list_outbox(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxItem>>> {
+        Box::pin(async move {
+            // Both waiting partitions by next attempt, then the parked.
+            let mut items = self.outbox_query(WAITING_OWNER, None, limit).await?;
+            items.extend(self.outbox_query(WAITING_VISITOR, None, limit).await?);
+            items.sort_by_key(|item| get_s(item, OUTBOX.2));
+            items.truncate(limit);
+            items.extend(self.outbox_query(PARKED, None, limit).await?);
+            Ok(items
+                .iter()
+                .filter_map(|item| {
+                    let (next_attempt_ms, entry) = outbox_entry(item)?;
+                    Some(OutboxItem {
+                        entry,
+                        created_ms: get_n(item, "created_ms").unwrap_or(0),
+                        attempts: get_n(item, ATTEMPTS)
+                            .and_then(|a| u32::try_from(a).ok())
+                            .unwrap_or(0),
+                        next_attempt_ms,
+                        parked: get_s(item, OUTBOX.1).as_deref() == Some(PARKED),
+                        last_error: get_s(item, LAST_ERROR),
+                    })
+                })
+                .collect())
+        })
+    }
+
+    fn claim<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<u32>>> {
+        Box::pin(async move {
+            let result = self
+                .client()
+                .await
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(entry_key(entry)))
+                .update_expression(format!("SET {CLAIM_UNTIL} = :until"))
+                // Waiting in either partition: the partition is the kind's
+                // own once the entry has been deferred or requeued.
+                .condition_expression(format!(
+                    "#op IN (:owner, :visitor) AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
+                ))
+                .expression_attribute_names("#op", OUTBOX.1)
+                .expression_attribute_values(":owner", s(WAITING_OWNER))
+                .expression_attribute_values(":visitor", s(WAITING_VISITOR))
+                .expression_attribute_values(":until", n(until_ms))
+                .expression_attribute_values(":now", n(now_ms))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match result {
+                Ok(out) => Ok(Some(
+                    out.attributes
+                        .as_ref()
+                        .and_then(|a| get_n(a, ATTEMPTS))
+                        .and_then(|a| u32::try_from(a).ok())
+                        .unwrap_or(0),
+                )),
+                Err(e) if is_conditional_failure(&e) => Ok(None),
+                Err(e) => Err(fail("UpdateItem(claim)", e)),
+            }
+        })
+    }
+
+    fn defer<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        d: &'a Deferral,
+    ) -> BoxFuture<'a, StoreResult<()>> {
+        Box::pin(async move {
+            let partition = if d.parked {
+                PARKED
+            } else {
+                waiting(entry.kind.cap())
+            };
+            let result = self
+                .client()
+                .await
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(entry_key(entry)))
+                .update_expression(format!(
+                    "SET #op = :part, #os = :sk, {ATTEMPTS} = :attempts, {LAST_ERROR} = :error REMOVE {CLAIM_UNTIL}"
+                ))
+                // Only while undelivered: a delivery that raced ahead wins.
+                .condition_expression("attribute_exists(#op)")
+                .expression_attribute_names("#op", OUTBOX.1)
+                .expression_attribute_names("#os", OUTBOX.2)
+                .expression_attribute_values(":part", s(partition))
+                .expression_attribute_values(":sk", s(outbox_sort_key(d.next_attempt_ms, entry)))
+                .expression_attribute_values(":attempts", n(u64::from(d.attempts)))
+                .expression_attribute_values(":error", s(&d.error))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                Err(e) if is_conditional_failure(&e) => Ok(()),
+                Err(e) => Err(fail("UpdateItem(defer)", e)),
+            }
+        })
+    }
+
+    fn requeue<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            let result = self
+                .client()
+                .await
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(entry_key(entry)))
+                .update_expression(format!(
+                    "SET #op = :waiting, #os = :sk, {ATTEMPTS} = :zero REMOVE {CLAIM_UNTIL}"
+                ))
+                .condition_expression("#op = :parked")
+                .expression_attribute_names("#op", OUTBOX.1)
+                .expression_attribute_names("#os", OUTBOX.2)
+                .expression_attribute_values(":waiting", s(waiting(entry.kind.cap())))
+                .expression_attribute_values(":parked", s(PARKED))
+                .expression_attribute_values(":sk", s(outbox_sort_key(now_ms, entry)))
+                .expression_attribute_values(":zero", n(0))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(true),
+                Err(e) if is_conditional_failure(&e) => Ok(false),
+                Err(e) => Err(fail("UpdateItem(requeue)", e)),
+            }
+        })
+    }
+}
+
+impl DynamoStore {
+    /// Up to `limit` items of one outbox partition in index order, those
+    /// sorting below `below` only when given; across as many pages as it takes.
+    pub(super) async fn outbox_query(
+        &self,
+        partition: &str,
+        below: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<Item>> {
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        while found.len() < limit {
+            let mut query = self
+                .client()
+                .await
+                .query()
+                .table_name(&self.table)
+                .index_name(OUTBOX.0)
+                .expression_attribute_names("#op", OUTBOX.1)
+                .expression_attribute_values(":o", s(partition))
+                .scan_index_forward(true)
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match below {
+                Some(upper) => query
+                    .key_condition_expression("#op = :o AND #os < :upper")
+                    .expression_attribute_names("#os", OUTBOX.2)
+                    .expression_attribute_values(":upper", s(upper)),
+                None => query.key_condition_expression("#op = :o"),
+            };
+            let out = query.send().await.map_err(|e| fail("Query(outbox)", e))?;
+            found.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
+    }
+}
