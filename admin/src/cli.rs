@@ -13,8 +13,9 @@ use super::import::{self, Format};
 use super::ops;
 use super::records::{CommentJson, ContactJson, line};
 use rust_aws::domain::ids;
+use rust_aws::domain::{CommentRecord, Decision};
 use rust_aws::store::dynamodb::DynamoStore;
-use rust_aws::store::{AdminStore, CommentRecord, Decision, Expired};
+use rust_aws::store::{AdminStore, Expired};
 
 /// The site owner's command for a rust-aws deployment: moderation queue,
 /// export, import from Disqus / WordPress / Isso, erasure by address.
@@ -591,7 +592,7 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
 /// More than a healthy outbox ever holds; the listing says when it is cut.
 const OUTBOX_LIMIT: u32 = 1000;
 
-fn outbox_json(i: &rust_aws::store::OutboxItem, now: u64) -> serde_json::Value {
+fn outbox_json(i: &rust_aws::domain::OutboxItem, now: u64) -> serde_json::Value {
     serde_json::json!({
         "kind": i.entry.kind.as_str(),
         "id": i.entry.id,

@@ -4,11 +4,11 @@
 use serde::Serialize;
 
 use super::import::{Plan, Skipped};
-use rust_aws::outbox::replies::{self, same_address};
-use rust_aws::store::{
-    AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Decided, Decision, Expired,
-    Outbox, StoreResult, Subscription,
+use rust_aws::domain::{
+    CommentRecord, CommentStatus, ContactRecord, Decided, Decision, Subscription,
 };
+use rust_aws::outbox::replies::{self, same_address};
+use rust_aws::store::{AdminStore, Comments, Expired, Outbox, StoreResult};
 
 /// The moderation queue, oldest first.
 pub async fn pending(store: &dyn AdminStore, now_ms: u64) -> StoreResult<Vec<CommentRecord>> {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use rust_aws::domain::ids;
-use rust_aws::store::{CommentRecord, ContactRecord};
+use rust_aws::domain::{CommentRecord, ContactRecord};
 
 /// A comment, every field but the IP hash and the internal link base.
 #[derive(Debug, Serialize)]

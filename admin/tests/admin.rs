@@ -18,12 +18,12 @@ use std::process::{Command, Output};
 
 use crate::support::runtime::{REGION, create_table, moto_url, sdk};
 use rust_aws::config::aws::Sdk;
+use rust_aws::domain::{
+    CommentRecord, CommentStatus, ContactRecord, Decision, MailCap, MailKind, OutboxEntry,
+};
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
-use rust_aws::store::{
-    AdminStore, CommentRecord, CommentStatus, Comments, ContactRecord, Contacts, Decision, Expired,
-    MailCap, MailKind, Outbox, OutboxEntry, Subscriptions,
-};
+use rust_aws::store::{AdminStore, Comments, Contacts, Expired, Outbox, Subscriptions};
 use rust_aws_admin::ops;
 use serde_json::Value;
 
@@ -1134,7 +1134,7 @@ fn lambda_stub() -> (String, std::sync::mpsc::Receiver<String>) {
 
 #[tokio::test]
 async fn outbox_lists_undelivered_mail_and_redeliver_requeues_parked_mail() {
-    use rust_aws::store::{Deferral, MailKind, OutboxEntry};
+    use rust_aws::domain::{Deferral, MailKind, OutboxEntry};
     let (table, store) = new_table().await;
     assert!(ok(&table, &["outbox"]).contains("outbox is empty"));
     store

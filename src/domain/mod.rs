@@ -7,13 +7,19 @@ mod comment;
 mod contact;
 mod email;
 pub mod ids;
-pub(crate) mod model;
+mod model;
 mod text;
 mod weburl;
 
 pub use comment::NewComment;
 pub use contact::ContactMessage;
 pub use email::{Email, mailbox, same_mailbox};
+pub(crate) use model::ListPosition;
+pub use model::{
+    CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS, CommentRecord, CommentStatus,
+    Confirmed, ContactRecord, DAY_MS, Decided, Decision, Deferral, JOINED_TTL_MS, MailCap,
+    MailKind, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, Subscription,
+};
 pub use text::{MultiLine, SingleLine};
 pub use weburl::WebUrl;
 

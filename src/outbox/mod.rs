@@ -28,12 +28,13 @@ use crate::config::Moderation;
 use crate::config::contract;
 use crate::config::state::State;
 use crate::domain::ids;
+use crate::domain::{
+    CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decision, Deferral, MailCap, MailKind,
+    OutboxEntry,
+};
 use crate::mail::Mail;
 use crate::security::token::Token;
-use crate::store::{
-    CLAIM_MARGIN_MS, CommentRecord, CommentStatus, ContactRecord, DAY_MS, Decision, Deferral,
-    MailCap, MailKind, OutboxEntry,
-};
+use crate::store::CLAIM_MARGIN_MS;
 use crate::web::deadline::Deadline;
 use crate::web::request::RequestInfo;
 use crate::web::respond;

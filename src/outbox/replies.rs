@@ -18,13 +18,11 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::config::state::State;
 use crate::domain::ids;
+use crate::domain::{CommentRecord, CommentStatus, DAY_MS, MailKind, OutboxEntry, Subscription};
 use crate::mail::Mail;
 use crate::security::keys;
 use crate::security::token::{NotifyAction, NotifyToken};
-use crate::store::{
-    CommentRecord, CommentStatus, DAY_MS, MailKind, OutboxEntry, StoreError, Subscription,
-    Subscriptions,
-};
+use crate::store::{StoreError, Subscriptions};
 
 /// Confirmation links live as long as an unconfirmed subscription.
 const CONFIRM_LINK_DAYS: u64 = 7;

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::model::ListPosition;
+use crate::domain::ListPosition;
 use crate::security::keys;
 
 fn message(post: &str, created_ms: u64, id: &str) -> Vec<u8> {

@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::model::Decision;
+use crate::domain::Decision;
 use crate::security::keys;
 
 /// What a moderation link authorises.

@@ -4,11 +4,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    AdminStore, BoxFuture, CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS,
-    CommentRecord, CommentStatus, Comments, Confirmed, ContactRecord, Contacts, DAY_MS, Decided,
-    Decision, Deferral, Expired, JOINED_TTL_MS, ListPosition, MailBudget, MailCap, MailKind,
-    Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateLimits, RateWindow,
-    StoreResult, Subscription, Subscriptions, by_age,
+    AdminStore, BoxFuture, Comments, Contacts, Expired, MailBudget, Outbox, RateLimits, RateWindow,
+    StoreResult, Subscriptions, by_age,
+};
+
+use crate::domain::{
+    CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS, CommentRecord, CommentStatus,
+    Confirmed, ContactRecord, DAY_MS, Decided, Decision, Deferral, JOINED_TTL_MS, ListPosition,
+    MailCap, MailKind, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, Subscription,
 };
 
 #[derive(Debug, Clone)]

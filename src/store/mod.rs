@@ -14,9 +14,11 @@ pub mod memory;
 
 use std::fmt;
 
-pub use crate::domain::model::*;
-
 pub use crate::BoxFuture;
+use crate::domain::{
+    CommentRecord, Confirmed, ContactRecord, Decided, Decision, Deferral, ListPosition, MailCap,
+    OutboxEntry, OutboxItem, Subscription,
+};
 
 /// How long a mail claim outlives the deadline of the invocation that took
 /// it: a claim never needs to outlast its invocation (Lambda ends the process

@@ -1,9 +1,9 @@
 //! `GET` and `POST /comment/moderate`: the signed links of the moderation
 //! mail, their pages, and what each decision does.
 
+use rust_aws::domain::Decision;
 use rust_aws::security::keys::Keys;
 use rust_aws::security::token::Token;
-use rust_aws::store::Decision;
 use serde_json::json;
 
 use crate::helpers::{list, moderate, moderation_links, token_of};

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use crate::support::events::{Event, contact, fixture};
 use crate::support::memory::{TestApp, spawn_app};
+use rust_aws::domain::{Decided, Decision, MailKind, OutboxEntry};
 use rust_aws::outbox::{self, Delivery, Loaded, MAX_ATTEMPTS};
-use rust_aws::store::{Comments, Decided, Decision, MailKind, Outbox, OutboxEntry};
+use rust_aws::store::{Comments, Outbox};
 use rust_aws::web::deadline::Deadline;
 use serde_json::{Value, json};
 
@@ -341,7 +342,7 @@ async fn an_entry_whose_record_expired_unswept_leaves_the_outbox_instead_of_bein
     app.mailer.fail_next(1);
     let id = post_comment(&app, "rejected long ago, its mail never sent").await;
     // Rejected eight days ago: past its seven days, not yet swept.
-    let long_ago = rust_aws::domain::ids::now_ms() - 8 * rust_aws::store::DAY_MS;
+    let long_ago = rust_aws::domain::ids::now_ms() - 8 * rust_aws::domain::DAY_MS;
     let decided = app.store.decide(&id, Decision::Reject, long_ago).await;
     assert_eq!(decided.unwrap(), Decided::Done);
 

@@ -5,11 +5,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
+use rust_aws::domain::Decision;
 use rust_aws::domain::{Email, FieldCode, MultiLine, SingleLine};
 use rust_aws::mail::Mail;
 use rust_aws::security::cursor;
 use rust_aws::security::token::{Token, TokenError};
-use rust_aws::store::Decision;
 use rust_aws::web::intake::{Fields, MediaType};
 use rust_aws::web::respond::escape_html;
 

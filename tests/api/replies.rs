@@ -4,10 +4,10 @@
 
 use crate::support::events::Event;
 use crate::support::memory::{Reply, SECRET, TestApp, spawn_app};
+use rust_aws::domain::Decision;
 use rust_aws::mail::Mail;
 use rust_aws::security::keys::Keys;
 use rust_aws::security::token::{NotifyAction, NotifyToken, Token};
-use rust_aws::store::Decision;
 use serde_json::{Value, json};
 
 const SITE_URL: &str = "https://blog.example.com";

@@ -16,9 +16,9 @@ use crate::support::runtime::{
     Function, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk, sent_mail,
     verify_identity,
 };
+use rust_aws::domain::Decision;
 use rust_aws::security::keys::Keys;
 use rust_aws::security::token::Token;
-use rust_aws::store::Decision;
 use serde_json::json;
 
 async fn table() -> String {

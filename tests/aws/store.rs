@@ -13,11 +13,10 @@ use std::sync::Arc;
 
 use rust_aws::config::aws::Sdk;
 use rust_aws::domain::ids::{new_id, now_ms};
+use rust_aws::domain::{CommentRecord, CommentStatus, ContactRecord, MailKind, OutboxEntry};
+use rust_aws::store::AdminStore;
 use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::memory::MemoryStore;
-use rust_aws::store::{
-    AdminStore, CommentRecord, CommentStatus, ContactRecord, MailKind, OutboxEntry,
-};
 
 /// Generates `memory::<case>` and `dynamodb::<case>` in the module it is
 /// used in, for each case (an `async fn(Subject)` of that module).
@@ -182,9 +181,9 @@ async fn asking(store: &Subject, post: &str, email: &str, source: &str, now: u64
 async fn subscribed(store: &Subject, email: &str, now: u64) -> CommentRecord {
     let c = asking(store, &post(), email, &new_id(), now).await;
     let decided = store
-        .decide(&c.id, rust_aws::store::Decision::Approve, now)
+        .decide(&c.id, rust_aws::domain::Decision::Approve, now)
         .await;
-    assert_eq!(decided.unwrap(), rust_aws::store::Decided::Done);
+    assert_eq!(decided.unwrap(), rust_aws::domain::Decided::Done);
     c
 }
 

@@ -6,10 +6,9 @@
 use crate::store::big_comment as comment;
 use crate::support::proxy::{Fault, FaultProxy};
 use crate::support::runtime::{create_table, moto_url, sdk};
+use rust_aws::domain::{CommentRecord, CommentStatus, ContactRecord, Decided, Decision};
 use rust_aws::store::dynamodb::DynamoStore;
-use rust_aws::store::{
-    CommentRecord, CommentStatus, Comments, ContactRecord, Contacts, Decided, Decision,
-};
+use rust_aws::store::{Comments, Contacts};
 
 fn now() -> u64 {
     rust_aws::domain::ids::now_ms()

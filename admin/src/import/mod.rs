@@ -20,8 +20,8 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use rust_aws::domain::ids;
+use rust_aws::domain::{CommentRecord, CommentStatus};
 use rust_aws::domain::{Email, MultiLine, SingleLine, WebUrl};
-use rust_aws::store::{CommentRecord, CommentStatus};
 
 /// The formats `import --from` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -229,7 +229,7 @@ fn check_date(ms: u64, now_ms: u64) -> Result<u64, String> {
     if ms < EARLIEST_MS {
         return Err(format!("date {} is before 1990", ids::rfc3339(ms)));
     }
-    if ms > now_ms + rust_aws::store::DAY_MS {
+    if ms > now_ms + rust_aws::domain::DAY_MS {
         return Err(format!("date {} is in the future", ids::rfc3339(ms)));
     }
     Ok(ms)

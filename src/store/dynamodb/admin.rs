@@ -7,10 +7,8 @@ use super::item::{
 };
 use super::{DynamoStore, Item, Transacted};
 use crate::config::contract::table::{BY_POST, TTL};
-use crate::store::{
-    AdminStore, BoxFuture, CommentRecord, CommentStatus, ContactRecord, Expired, StoreError,
-    StoreResult, by_age, post_key,
-};
+use crate::domain::{CommentRecord, CommentStatus, ContactRecord};
+use crate::store::{AdminStore, BoxFuture, Expired, StoreError, StoreResult, by_age, post_key};
 
 impl DynamoStore {
     /// Every item of `kind` (the `type` attribute) matching `extra`, a filter

@@ -13,11 +13,11 @@ use super::item::{
 };
 use super::{DynamoStore, Item, Transacted};
 use crate::config::contract::table::{BY_POST, PK, TTL};
-use crate::store::{
-    BoxFuture, CONFIRMATIONS_PER_SOURCE_A_DAY, CommentRecord, CommentStatus, Comments, DAY_MS,
-    Decided, Decision, JOINED_TTL_MS, ListPosition, MailKind, REJECTED_TTL_MS, StoreError,
-    StoreResult, post_key,
+use crate::domain::{
+    CONFIRMATIONS_PER_SOURCE_A_DAY, CommentRecord, CommentStatus, DAY_MS, Decided, Decision,
+    JOINED_TTL_MS, ListPosition, MailKind, REJECTED_TTL_MS,
 };
+use crate::store::{BoxFuture, Comments, StoreError, StoreResult, post_key};
 
 /// One write of what a publication records beside the publication itself,
 /// to read a cancelled transaction by.

@@ -4,7 +4,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::DynamoStore;
 use super::item::{contact_from, contact_key, n, outbox_attrs, s};
-use crate::store::{BoxFuture, ContactRecord, Contacts, MailKind, StoreResult};
+use crate::domain::{ContactRecord, MailKind};
+use crate::store::{BoxFuture, Contacts, StoreResult};
 
 impl Contacts for DynamoStore {
     fn put_contact<'a>(

@@ -8,10 +8,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Item;
 use crate::config::contract::table::{OUTBOX, PK, SK, TTL};
-use crate::store::{
-    CommentRecord, CommentStatus, ContactRecord, MailCap, MailKind, OutboxEntry, StoreError,
-    Subscription, post_key,
+use crate::domain::{
+    CommentRecord, CommentStatus, ContactRecord, MailCap, MailKind, OutboxEntry, Subscription,
 };
+use crate::store::{StoreError, post_key};
 
 pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())

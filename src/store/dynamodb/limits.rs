@@ -5,7 +5,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use super::item::{fail, get_n, key, mail_cap_key, n};
 use super::{DynamoStore, is_conditional_failure};
 use crate::config::contract::table::TTL;
-use crate::store::{BoxFuture, MailBudget, MailCap, RateLimits, RateWindow, StoreResult};
+use crate::domain::MailCap;
+use crate::store::{BoxFuture, MailBudget, RateLimits, RateWindow, StoreResult};
 
 impl RateLimits for DynamoStore {
     fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>> {

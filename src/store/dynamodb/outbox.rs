@@ -8,10 +8,11 @@ use super::item::{
 };
 use super::{DynamoStore, Item, is_conditional_failure};
 use crate::config::contract::table::{OUTBOX, TTL};
-use crate::store::{
-    BoxFuture, CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentStatus, Deferral, MailCap, MailKind, Outbox,
-    OutboxEntry, OutboxItem, PENDING_TTL_MS, StoreResult,
+use crate::domain::{
+    CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentStatus, Deferral, MailCap, MailKind, OutboxEntry,
+    OutboxItem, PENDING_TTL_MS,
 };
+use crate::store::{BoxFuture, Outbox, StoreResult};
 
 impl Outbox for DynamoStore {
     fn mark_delivered<'a>(

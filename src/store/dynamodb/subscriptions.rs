@@ -6,7 +6,8 @@ use super::comments::PUBLISH_ATTEMPTS;
 use super::item::{fail, n, subscription_from, subscription_key};
 use super::{DynamoStore, Item, Transacted};
 use crate::config::contract::table::TTL;
-use crate::store::{BoxFuture, Confirmed, StoreError, StoreResult, Subscription, Subscriptions};
+use crate::domain::{Confirmed, Subscription};
+use crate::store::{BoxFuture, StoreError, StoreResult, Subscriptions};
 
 impl Subscriptions for DynamoStore {
     fn get_subscription<'a>(

@@ -10,8 +10,8 @@ use lambda_http::{Body, Request};
 
 use crate::config::state::State;
 use crate::domain::ids;
+use crate::domain::{CommentRecord, Decided, Decision};
 use crate::security::token::{Token, TokenError};
-use crate::store::{CommentRecord, Decided, Decision};
 use crate::web::intake::{self, Fields, MediaType};
 use crate::web::request::RequestInfo;
 use crate::web::respond::{escape_html, page};

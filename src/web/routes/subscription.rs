@@ -13,8 +13,8 @@ use lambda_http::{Body, Request};
 
 use crate::config::state::State;
 use crate::domain::ids;
+use crate::domain::{Confirmed, Subscription};
 use crate::security::token::{NotifyAction, NotifyToken, NotifyTokenError};
-use crate::store::{Confirmed, Subscription};
 use crate::web::intake::{self, Fields, MediaType};
 use crate::web::request::RequestInfo;
 use crate::web::respond::{escape_html, page};

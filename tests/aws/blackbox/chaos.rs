@@ -28,9 +28,9 @@ use crate::support::runtime::{
     sent_mail, verify_identity,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
+use rust_aws::domain::Decision;
 use rust_aws::security::keys::Keys;
 use rust_aws::security::token::Token;
-use rust_aws::store::Decision;
 use serde_json::json;
 use tokio::sync::Mutex;
 

@@ -7,9 +7,9 @@ use crate::support::runtime::{
     Function, HttpReply, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk,
     sent_mail, verify_identity,
 };
+use rust_aws::domain::Decision;
 use rust_aws::security::keys::Keys;
 use rust_aws::security::token::{NotifyAction, NotifyToken, Token};
-use rust_aws::store::Decision;
 use serde_json::{Value, json};
 
 const SITE_URL: &str = "https://blog.example.com";

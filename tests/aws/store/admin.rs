@@ -3,7 +3,9 @@
 //! comment moderation cannot reach, never an approved one) and imports
 //! (approved, counted, without mail, idempotent).
 
-use rust_aws::store::{CONTACT_TTL_MS, Decided, Decision, Expired, PENDING_TTL_MS};
+use rust_aws::store::Expired;
+
+use rust_aws::domain::{CONTACT_TTL_MS, Decided, Decision, PENDING_TTL_MS};
 
 use super::*;
 

@@ -3,7 +3,7 @@
 //! resuming, full pages whatever the items' sizes) and counts, and each
 //! status's expiry.
 
-use rust_aws::store::{DAY_MS, Decided, Decision, PENDING_TTL_MS, REJECTED_TTL_MS};
+use rust_aws::domain::{DAY_MS, Decided, Decision, PENDING_TTL_MS, REJECTED_TTL_MS};
 
 use super::*;
 

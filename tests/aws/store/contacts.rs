@@ -1,7 +1,7 @@
 //! `store::Contacts`: a message reads back whole; it is kept until its mail went
 //! out, then for the contact retention period.
 
-use rust_aws::store::{CONTACT_TTL_MS, DAY_MS};
+use rust_aws::domain::{CONTACT_TTL_MS, DAY_MS};
 
 use super::*;
 

@@ -2,7 +2,7 @@
 //! under concurrent takers; a returned slot can be taken again, never
 //! beyond the limit; a new hour starts afresh.
 
-use rust_aws::store::MailCap;
+use rust_aws::domain::MailCap;
 
 use super::*;
 

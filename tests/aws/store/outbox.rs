@@ -3,7 +3,7 @@
 //! delivery is final (a late failure or a record already gone changes
 //! nothing).
 
-use rust_aws::store::{DAY_MS, Decided, Decision, Deferral, MailCap};
+use rust_aws::domain::{DAY_MS, Decided, Decision, Deferral, MailCap};
 
 use super::*;
 

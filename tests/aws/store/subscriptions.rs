@@ -7,7 +7,7 @@
 //! notice is recorded with the reply's publication when its parent's
 //! subscriber confirmed and is someone else, and goes when sent or deleted.
 
-use rust_aws::store::{
+use rust_aws::domain::{
     CONFIRM_TTL_MS, Confirmed, DAY_MS, Decided, Decision, JOINED_TTL_MS, MailCap,
 };
 
