@@ -30,3 +30,42 @@ pub mod web;
 /// A boxed future, so the adapter traits stay object-safe (`Arc<dyn Store>`,
 /// `Arc<dyn Mailer>`) and the route table holds plain function pointers.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// An error and every cause under it (`what: cause: its cause`), for the one
+/// log line that reports a failure: the `Display` of an error says only its
+/// own part, so a line written with `%e` would lose the chain.
+#[derive(Debug)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chain;
+    use crate::store::StoreError;
+
+    #[test]
+    fn a_chain_names_the_failure_and_every_cause_under_it() {
+        let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in 1.5 s");
+        let e = StoreError::caused_by("PutItem(comment)", timeout);
+        assert_eq!(e.to_string(), "store unavailable: PutItem(comment)");
+        assert_eq!(
+            Chain(&e).to_string(),
+            "store unavailable: PutItem(comment): no answer in 1.5 s"
+        );
+        assert_eq!(
+            Chain(&StoreError::new("BatchGetItem left keys unprocessed")).to_string(),
+            "store unavailable: BatchGetItem left keys unprocessed"
+        );
+    }
+}

@@ -59,11 +59,11 @@ impl Mailer for MemoryMailer {
                 .is_some_and(|needle| mail.text.contains(needle));
             let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
             if poisoned {
-                return Err(MailError("simulated refusal".into()));
+                return Err(MailError::new("simulated refusal"));
             }
             if *failures > 0 {
                 *failures -= 1;
-                return Err(MailError("simulated failure".into()));
+                return Err(MailError::new("simulated failure"));
             }
             self.sent
                 .lock()

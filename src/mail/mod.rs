@@ -9,7 +9,10 @@ pub mod memory;
 #[cfg(feature = "aws")]
 pub mod ses;
 
+use std::borrow::Cow;
+use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -17,16 +20,43 @@ use base64::engine::general_purpose::STANDARD;
 use crate::BoxFuture;
 
 /// The mail could not be sent; the caller keeps it for redelivery.
-#[derive(Debug, Clone)]
-pub struct MailError(pub String);
-
-impl fmt::Display for MailError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "mail not sent: {}", self.0)
-    }
+///
+/// `class` is what the outbox records and logs (`SES Throttling`, `SES
+/// timeout`): a provider's own message can quote an address, so it stays in
+/// the [`source`](Error::source), for a debugger, never in a log or an item.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("mail not sent: {class}")]
+pub struct MailError {
+    class: Cow<'static, str>,
+    #[source]
+    source: Option<Arc<dyn Error + Send + Sync>>,
 }
 
-impl std::error::Error for MailError {}
+impl MailError {
+    /// A failure of this class, with no further cause.
+    pub fn new(class: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            class: class.into(),
+            source: None,
+        }
+    }
+
+    /// A failure of this class, caused by `source`.
+    pub fn caused_by(
+        class: impl Into<Cow<'static, str>>,
+        source: impl Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            class: class.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// What kind of failure it was, safe to store and log.
+    pub fn class(&self) -> &str {
+        &self.class
+    }
+}
 
 /// One plain-text mail: to the site owner, or to a visitor who asked for it.
 #[derive(Clone, PartialEq, Eq)]

@@ -57,7 +57,7 @@ impl Mailer for SesMailer {
             let raw = RawMessage::builder()
                 .data(Blob::new(mail.to_mime()))
                 .build()
-                .map_err(|e| MailError(e.to_string()))?;
+                .map_err(|e| MailError::caused_by("SES request not built", e))?;
             self.client
                 .get()
                 .await
@@ -67,7 +67,7 @@ impl Mailer for SesMailer {
                 .content(EmailContent::builder().raw(raw).build())
                 .send()
                 .await
-                .map_err(|e| MailError(error_class(&e)))?;
+                .map_err(|e| MailError::caused_by(error_class(&e), e))?;
             Ok(())
         })
     }

@@ -24,6 +24,7 @@ use http::{Response, StatusCode};
 use lambda_http::Body;
 use serde_json::json;
 
+use crate::Chain;
 use crate::config::Moderation;
 use crate::config::contract;
 use crate::config::state::State;
@@ -336,7 +337,7 @@ pub async fn deliver(
             tracing::info!(kind = entry.kind.as_str(), id = %entry.id, "mail delivered");
             return Delivery::Sent;
         }
-        Some(Err(e)) => e.0,
+        Some(Err(e)) => e.class().to_owned(),
         // SES may still have taken it: then a later run sends it twice.
         None => "send timed out".to_owned(),
     };
@@ -452,7 +453,7 @@ pub async fn redeliver(
         let entries = deadline
             .run(due)
             .await
-            .ok_or_else(|| crate::store::StoreError("outbox query timed out".into()))??;
+            .ok_or_else(|| crate::store::StoreError::new("outbox query timed out"))??;
         lines.push(entries.into_iter());
     }
     let mut entries = Vec::new();
@@ -570,7 +571,7 @@ pub(crate) async fn handle_event(
             respond::json(StatusCode::OK, &json!({"redelivery": run}))
         }
         Err(e) => {
-            tracing::warn!(error = %e, "redelivery run could not read the outbox");
+            tracing::warn!(error = %Chain(&e), "redelivery run could not read the outbox");
             respond::error(&crate::web::error::ApiError::Unavailable, &info.request_id)
         }
     }

@@ -194,7 +194,7 @@ impl DynamoStore {
     /// Writes a new item under a fresh random id. The id being taken already
     /// can only mean that an earlier attempt of this same write was applied
     /// and its answer lost (a connection reset, the SDK then retrying): done.
-    async fn put_new(&self, item: Item, op: &str) -> StoreResult<()> {
+    async fn put_new(&self, item: Item, op: &'static str) -> StoreResult<()> {
         let result = self
             .client()
             .await
@@ -273,13 +273,15 @@ impl DynamoStore {
                     }
                 }
                 Some(Err(code)) => {
-                    return Err(StoreError(format!("TransactWriteItems cancelled: {code}")));
+                    return Err(StoreError::new(format!(
+                        "TransactWriteItems cancelled: {code}"
+                    )));
                 }
                 None => return Err(fail("TransactWriteItems", e)),
             }
         }
-        Err(StoreError(
-            "TransactWriteItems: contention or throttling outlasted the retries".into(),
+        Err(StoreError::new(
+            "TransactWriteItems: contention or throttling outlasted the retries",
         ))
     }
 

@@ -645,8 +645,8 @@ impl AdminStore for MemoryStore {
 
     fn import_comment<'a>(&'a self, record: &'a CommentRecord) -> BoxFuture<'a, StoreResult<bool>> {
         if record.status != CommentStatus::Approved {
-            return ready(Err(super::StoreError(
-                "only approved comments are imported".into(),
+            return ready(Err(super::StoreError::new(
+                "only approved comments are imported",
             )));
         }
         ready(Ok(self.with(|s| {

@@ -12,7 +12,9 @@
 pub mod dynamodb;
 pub mod memory;
 
-use std::fmt;
+use std::borrow::Cow;
+use std::error::Error;
+use std::sync::Arc;
 
 pub use crate::BoxFuture;
 use crate::domain::{
@@ -26,16 +28,38 @@ use crate::domain::{
 pub(crate) const CLAIM_MARGIN_MS: u64 = 2 * 1000;
 
 /// The store could not be reached or answered with an error: callers answer 503.
-#[derive(Debug, Clone)]
-pub struct StoreError(pub String);
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "store unavailable: {}", self.0)
-    }
+///
+/// `what` names the call (`PutItem(comment)`) or the condition the store
+/// met; the SDK's error, when there is one, is the [`source`](Error::source),
+/// so the log line that reports it ([`crate::Chain`]) shows every cause.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("store unavailable: {what}")]
+pub struct StoreError {
+    what: Cow<'static, str>,
+    #[source]
+    source: Option<Arc<dyn Error + Send + Sync>>,
 }
 
-impl std::error::Error for StoreError {}
+impl StoreError {
+    /// A failure the store found itself (an answer it cannot use).
+    pub fn new(what: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// A call that failed with `source`.
+    pub fn caused_by(
+        what: impl Into<Cow<'static, str>>,
+        source: impl Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            what: what.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+}
 
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;

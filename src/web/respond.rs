@@ -5,6 +5,7 @@ use http::{HeaderValue, Response, StatusCode};
 use lambda_http::Body;
 use serde_json::json;
 
+use crate::Chain;
 use crate::web::error::ApiError;
 
 /// A response with a JSON body and `Cache-Control: no-store`.
@@ -48,7 +49,7 @@ pub(crate) fn decorate(res: &mut Response<Body>, err: &ApiError) {
     match err {
         ApiError::Internal => tracing::error!("answering 500"),
         ApiError::Store(cause) => {
-            tracing::warn!(error = %cause, "store call failed; answering 503")
+            tracing::warn!(error = %Chain(cause), "store call failed; answering 503")
         }
         _ => {}
     }
@@ -159,7 +160,7 @@ mod tests {
 
     #[test]
     fn a_store_failure_is_a_503_that_tells_the_client_nothing_of_its_cause() {
-        let cause = crate::store::StoreError("PutItem: ProvisionedThroughputExceeded".into());
+        let cause = crate::store::StoreError::new("PutItem: ProvisionedThroughputExceeded");
         let res = error(&ApiError::from(cause), "req-2");
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(res.headers()[RETRY_AFTER], "5");

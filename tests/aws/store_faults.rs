@@ -254,6 +254,8 @@ async fn an_ses_refusal_is_reported_by_its_code_without_the_addresses_in_its_tex
         list_unsubscribe: None,
     };
     let err = mailer.send(&mail).await.unwrap_err();
-    assert_eq!(err.0, "SES MessageRejected");
+    assert_eq!(err.class(), "SES MessageRejected");
     assert!(!err.to_string().contains('@'));
+    // The SDK's error is kept as the cause, for a debugger, not for the log.
+    assert!(std::error::Error::source(&err).is_some());
 }

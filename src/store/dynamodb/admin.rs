@@ -126,7 +126,7 @@ impl AdminStore for DynamoStore {
     fn import_comment<'a>(&'a self, r: &'a CommentRecord) -> BoxFuture<'a, StoreResult<bool>> {
         Box::pin(async move {
             if r.status != CommentStatus::Approved {
-                return Err(StoreError("only approved comments are imported".into()));
+                return Err(StoreError::new("only approved comments are imported"));
             }
             let mut item = comment_key(&r.id);
             item.insert("type".into(), s("comment"));

@@ -190,8 +190,8 @@ impl DynamoStore {
                 }
             }
         }
-        Err(StoreError(
-            "a publication's notifications kept changing under it".into(),
+        Err(StoreError::new(
+            "a publication's notifications kept changing under it",
         ))
     }
 
@@ -480,7 +480,7 @@ impl Comments for DynamoStore {
                     .filter(|k| !k.keys.is_empty());
             }
             if request.is_some() {
-                return Err(StoreError("BatchGetItem left keys unprocessed".into()));
+                return Err(StoreError::new("BatchGetItem left keys unprocessed"));
             }
             Ok(posts
                 .iter()

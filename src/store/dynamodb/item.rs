@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Item;
@@ -21,8 +20,11 @@ pub(super) fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-pub(super) fn fail<E: std::error::Error + 'static>(op: &str, e: E) -> StoreError {
-    StoreError(format!("{op}: {}", DisplayErrorContext(e)))
+pub(super) fn fail<E: std::error::Error + Send + Sync + 'static>(
+    op: &'static str,
+    e: E,
+) -> StoreError {
+    StoreError::caused_by(op, e)
 }
 
 pub(super) fn get_s(item: &Item, k: &str) -> Option<String> {

@@ -88,8 +88,8 @@ impl Subscriptions for DynamoStore {
                     ),
                 }
             }
-            Err(StoreError(
-                "a confirmation kept meeting concurrent changes".into(),
+            Err(StoreError::new(
+                "a confirmation kept meeting concurrent changes",
             ))
         })
     }

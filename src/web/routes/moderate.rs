@@ -8,6 +8,7 @@ use http::header::CONTENT_TYPE;
 use http::{Response, StatusCode};
 use lambda_http::{Body, Request};
 
+use crate::Chain;
 use crate::config::state::State;
 use crate::domain::ids;
 use crate::domain::{CommentRecord, Decided, Decision};
@@ -175,7 +176,7 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        tracing::warn!(error = %e, "approved comment not read back; no reply notifications for it");
+                        tracing::warn!(error = %Chain(&e), "approved comment not read back; no reply notifications for it");
                     }
                 }
             }
@@ -188,7 +189,7 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
         Ok(Decided::Conflict) => Refusal::Conflict.page(),
         Ok(Decided::ParentUnpublished) => Refusal::ParentUnpublished.page(),
         Err(e) => {
-            tracing::warn!(error = %e, "moderation could not reach the store");
+            tracing::warn!(error = %Chain(&e), "moderation could not reach the store");
             Refusal::Unavailable.page()
         }
     }

@@ -11,6 +11,7 @@ use http::header::CONTENT_TYPE;
 use http::{Response, StatusCode};
 use lambda_http::{Body, Request};
 
+use crate::Chain;
 use crate::config::state::State;
 use crate::domain::ids;
 use crate::domain::{Confirmed, Subscription};
@@ -87,7 +88,7 @@ async fn load(state: &State, comment_id: &str) -> Result<Option<Subscription>, R
         .get_subscription(comment_id, ids::now_ms())
         .await
         .map_err(|e| {
-            tracing::warn!(error = %e, "subscription page could not reach the store");
+            tracing::warn!(error = %Chain(&e), "subscription page could not reach the store");
             Refusal::Unavailable
         })
 }
@@ -196,7 +197,7 @@ pub(crate) async fn act(state: &State, info: &RequestInfo, req: Request) -> Resp
             }
             Ok(Confirmed::Gone) => Refusal::Gone.page(),
             Err(e) => {
-                tracing::warn!(error = %e, "confirmation could not reach the store");
+                tracing::warn!(error = %Chain(&e), "confirmation could not reach the store");
                 Refusal::Unavailable.page()
             }
         },
@@ -206,7 +207,7 @@ pub(crate) async fn act(state: &State, info: &RequestInfo, req: Request) -> Resp
                 unsubscribed_page()
             }
             Err(e) => {
-                tracing::warn!(error = %e, "unsubscribe could not reach the store");
+                tracing::warn!(error = %Chain(&e), "unsubscribe could not reach the store");
                 Refusal::Unavailable.page()
             }
         },
