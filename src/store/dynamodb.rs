@@ -34,8 +34,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
+};
 
 use super::{StoreError, StoreResult};
 use crate::config::aws::{LazyClient, Sdk};
@@ -283,6 +286,36 @@ impl DynamoStore {
         Err(StoreError::new(
             "TransactWriteItems: contention or throttling outlasted the retries",
         ))
+    }
+
+    /// An UpdateItem on the table, as `build` makes it: `Ok(None)` when its
+    /// condition failed (an answer, not an error), its output otherwise.
+    async fn update_if(
+        &self,
+        op: &'static str,
+        build: impl FnOnce(UpdateItemFluentBuilder) -> UpdateItemFluentBuilder,
+    ) -> StoreResult<Option<UpdateItemOutput>> {
+        let update = self.client().await.update_item().table_name(&self.table);
+        match build(update).send().await {
+            Ok(out) => Ok(Some(out)),
+            Err(e) if is_conditional_failure(&e) => Ok(None),
+            Err(e) => Err(fail(op, e)),
+        }
+    }
+
+    /// A DeleteItem of `key`: whether there was an item to delete.
+    async fn delete(&self, op: &'static str, key: Item) -> StoreResult<bool> {
+        let out = self
+            .client()
+            .await
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| fail(op, e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 
     /// A put inside a transaction on condition that the item is absent.

@@ -1,14 +1,12 @@
 //! [`AdminStore`]: the owner's whole-table operations (Scans, for the command only).
 
-use aws_sdk_dynamodb::types::ReturnValue;
-
 use super::item::{
-    comment_from, comment_key, contact_from, contact_key, fail, get_n, list_sort_key, n, s,
+    comment_from, comment_item, comment_key, contact_from, contact_key, fail, get_n, s,
 };
 use super::{DynamoStore, Item, Transacted};
-use crate::config::contract::table::{BY_POST, TTL};
+use crate::config::contract::table::TTL;
 use crate::domain::{CommentRecord, CommentStatus, ContactRecord};
-use crate::store::{AdminStore, BoxFuture, Expired, StoreError, StoreResult, by_age, post_key};
+use crate::store::{AdminStore, BoxFuture, Expired, StoreError, StoreResult, by_age};
 
 impl DynamoStore {
     /// Every item of `kind` (the `type` attribute) matching `extra`, a filter
@@ -82,19 +80,7 @@ impl AdminStore for DynamoStore {
     }
 
     fn delete_contact<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
-        Box::pin(async move {
-            let out = self
-                .client()
-                .await
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(contact_key(id)))
-                .return_values(ReturnValue::AllOld)
-                .send()
-                .await
-                .map_err(|e| fail("DeleteItem(contact)", e))?;
-            Ok(out.attributes.is_some_and(|a| !a.is_empty()))
-        })
+        Box::pin(async move { self.delete("DeleteItem(contact)", contact_key(id)).await })
     }
 
     fn purge_comment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
@@ -128,23 +114,10 @@ impl AdminStore for DynamoStore {
             if r.status != CommentStatus::Approved {
                 return Err(StoreError::new("only approved comments are imported"));
             }
-            let mut item = comment_key(&r.id);
-            item.insert("type".into(), s("comment"));
-            item.insert("post".into(), s(&r.post));
-            for (k, v) in [("parent", &r.parent), ("email", &r.email), ("url", &r.url)] {
-                if let Some(v) = v {
-                    item.insert(k.into(), s(v));
-                }
-            }
-            item.insert("name".into(), s(&r.name));
-            item.insert("body".into(), s(&r.body));
-            item.insert("created_ms".into(), n(r.created_ms));
-            item.insert("status".into(), s(r.status.as_str()));
-            item.insert("ip_hash".into(), s(&r.ip_hash));
-            item.insert("links_base".into(), s(&r.links_base));
-            item.insert(BY_POST.1.into(), s(post_key(&r.post)));
-            item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
-            let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
+            let items = vec![
+                self.put_absent(comment_item(r))?,
+                self.count_update(&r.post, 1)?,
+            ];
             match self.transact(items).await? {
                 Transacted::Done => Ok(true),
                 // The put's condition: the id is taken (an earlier import, or

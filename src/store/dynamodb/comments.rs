@@ -8,8 +8,9 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::item::{
-    backoff, comment_from, comment_key, count_key, fail, get_n, get_s, key, list_sort_key, n,
-    notice_key, outbox_attrs, s, subscription_from, subscription_item, subscription_key,
+    backoff, comment_from, comment_item, comment_key, count_key, fail, get_n, get_s, key,
+    list_sort_key, n, notice_key, outbox_attrs, s, subscription_from, subscription_item,
+    subscription_key,
 };
 use super::{DynamoStore, Item, Transacted};
 use crate::config::contract::table::{BY_POST, PK, TTL};
@@ -311,26 +312,7 @@ impl Comments for DynamoStore {
         claim_until_ms: u64,
     ) -> BoxFuture<'a, StoreResult<()>> {
         Box::pin(async move {
-            let mut item = comment_key(&r.id);
-            item.insert("type".into(), s("comment"));
-            item.insert("post".into(), s(&r.post));
-            for (k, v) in [("parent", &r.parent), ("email", &r.email), ("url", &r.url)] {
-                if let Some(v) = v {
-                    item.insert(k.into(), s(v));
-                }
-            }
-            item.insert("name".into(), s(&r.name));
-            item.insert("body".into(), s(&r.body));
-            item.insert("created_ms".into(), n(r.created_ms));
-            item.insert("status".into(), s(r.status.as_str()));
-            item.insert("ip_hash".into(), s(&r.ip_hash));
-            item.insert("links_base".into(), s(&r.links_base));
-            if r.notify {
-                item.insert("notify".into(), AttributeValue::Bool(true));
-            }
-            if let Some(mailbox) = &r.mailbox {
-                item.insert("mailbox".into(), s(mailbox));
-            }
+            let mut item = comment_item(r);
             outbox_attrs(
                 &mut item,
                 MailKind::Comment,
@@ -341,8 +323,6 @@ impl Comments for DynamoStore {
             if r.status != CommentStatus::Approved {
                 return self.put_new(item, "PutItem(comment)").await;
             }
-            item.insert(BY_POST.1.into(), s(post_key(&r.post)));
-            item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
             let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
             // Ids are 128 random bits: the item already being there means an
             // earlier attempt of this same call was applied (its answer lost).

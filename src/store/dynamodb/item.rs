@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Item;
-use crate::config::contract::table::{OUTBOX, PK, SK, TTL};
+use crate::config::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
 use crate::domain::{
     CommentRecord, CommentStatus, ContactRecord, MailCap, MailKind, OutboxEntry, Subscription,
 };
@@ -194,6 +194,39 @@ pub(super) fn contact_from(item: &Item) -> Option<ContactRecord> {
             .copied()
             .unwrap_or(false),
     })
+}
+
+/// A comment's item: every field of the record, and the listing index's keys
+/// while it is approved. What depends on how it is written (the outbox
+/// marker while its mail is undelivered) its writer adds.
+pub(super) fn comment_item(r: &CommentRecord) -> Item {
+    let mut item = comment_key(&r.id);
+    item.insert("type".into(), s("comment"));
+    item.insert("post".into(), s(&r.post));
+    for (k, v) in [
+        ("parent", &r.parent),
+        ("email", &r.email),
+        ("url", &r.url),
+        ("mailbox", &r.mailbox),
+    ] {
+        if let Some(v) = v {
+            item.insert(k.into(), s(v));
+        }
+    }
+    item.insert("name".into(), s(&r.name));
+    item.insert("body".into(), s(&r.body));
+    item.insert("created_ms".into(), n(r.created_ms));
+    item.insert("status".into(), s(r.status.as_str()));
+    item.insert("ip_hash".into(), s(&r.ip_hash));
+    item.insert("links_base".into(), s(&r.links_base));
+    if r.notify {
+        item.insert("notify".into(), AttributeValue::Bool(true));
+    }
+    if r.status == CommentStatus::Approved {
+        item.insert(BY_POST.1.into(), s(post_key(&r.post)));
+        item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
+    }
+    item
 }
 
 pub(super) fn comment_from(item: &Item) -> Option<CommentRecord> {

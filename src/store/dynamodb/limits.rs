@@ -2,8 +2,8 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
+use super::DynamoStore;
 use super::item::{fail, get_n, key, mail_cap_key, n};
-use super::{DynamoStore, is_conditional_failure};
 use crate::config::contract::table::TTL;
 use crate::domain::MailCap;
 use crate::store::{BoxFuture, MailBudget, RateLimits, RateWindow, StoreResult};
@@ -43,48 +43,35 @@ impl MailBudget for DynamoStore {
         limit: u32,
     ) -> BoxFuture<'_, StoreResult<bool>> {
         Box::pin(async move {
-            let result = self
-                .client()
-                .await
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(mail_cap_key(cap, hour)))
-                .update_expression(format!(
-                    "ADD used :one SET {TTL} = if_not_exists({TTL}, :exp)"
-                ))
-                .condition_expression("attribute_not_exists(used) OR used < :limit")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":limit", n(u64::from(limit)))
-                .expression_attribute_values(":exp", n((hour + 3) * 3600))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(true),
-                Err(e) if is_conditional_failure(&e) => Ok(false),
-                Err(e) => Err(fail("UpdateItem(mailcap)", e)),
-            }
+            let updated = self
+                .update_if("UpdateItem(mailcap)", |update| {
+                    update
+                        .set_key(Some(mail_cap_key(cap, hour)))
+                        .update_expression(format!(
+                            "ADD used :one SET {TTL} = if_not_exists({TTL}, :exp)"
+                        ))
+                        .condition_expression("attribute_not_exists(used) OR used < :limit")
+                        .expression_attribute_values(":one", n(1))
+                        .expression_attribute_values(":limit", n(u64::from(limit)))
+                        .expression_attribute_values(":exp", n((hour + 3) * 3600))
+                })
+                .await?;
+            Ok(updated.is_some())
         })
     }
 
     fn return_mail_slot(&self, cap: MailCap, hour: u64) -> BoxFuture<'_, StoreResult<()>> {
         Box::pin(async move {
-            let result = self
-                .client()
-                .await
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(mail_cap_key(cap, hour)))
-                .update_expression("ADD used :minus")
-                .condition_expression("used > :zero")
-                .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
-                .expression_attribute_values(":zero", n(0))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(e) if is_conditional_failure(&e) => Ok(()),
-                Err(e) => Err(fail("UpdateItem(mailcap return)", e)),
-            }
+            self.update_if("UpdateItem(mailcap return)", |update| {
+                update
+                    .set_key(Some(mail_cap_key(cap, hour)))
+                    .update_expression("ADD used :minus")
+                    .condition_expression("used > :zero")
+                    .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
+                    .expression_attribute_values(":zero", n(0))
+            })
+            .await?;
+            Ok(())
         })
     }
 }

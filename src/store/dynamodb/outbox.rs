@@ -158,37 +158,31 @@ impl Outbox for DynamoStore {
         until_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Option<u32>>> {
         Box::pin(async move {
-            let result = self
-                .client()
-                .await
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(entry_key(entry)))
-                .update_expression(format!("SET {CLAIM_UNTIL} = :until"))
-                // Waiting in either partition: the partition is the kind's
-                // own once the entry has been deferred or requeued.
-                .condition_expression(format!(
-                    "#op IN (:owner, :visitor) AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
-                ))
-                .expression_attribute_names("#op", OUTBOX.1)
-                .expression_attribute_values(":owner", s(WAITING_OWNER))
-                .expression_attribute_values(":visitor", s(WAITING_VISITOR))
-                .expression_attribute_values(":until", n(until_ms))
-                .expression_attribute_values(":now", n(now_ms))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            match result {
-                Ok(out) => Ok(Some(
-                    out.attributes
-                        .as_ref()
-                        .and_then(|a| get_n(a, ATTEMPTS))
-                        .and_then(|a| u32::try_from(a).ok())
-                        .unwrap_or(0),
-                )),
-                Err(e) if is_conditional_failure(&e) => Ok(None),
-                Err(e) => Err(fail("UpdateItem(claim)", e)),
-            }
+            let claimed = self
+                .update_if("UpdateItem(claim)", |update| {
+                    update
+                        .set_key(Some(entry_key(entry)))
+                        .update_expression(format!("SET {CLAIM_UNTIL} = :until"))
+                        // Waiting in either partition: the partition is the kind's
+                        // own once the entry has been deferred or requeued.
+                        .condition_expression(format!(
+                            "#op IN (:owner, :visitor) AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
+                        ))
+                        .expression_attribute_names("#op", OUTBOX.1)
+                        .expression_attribute_values(":owner", s(WAITING_OWNER))
+                        .expression_attribute_values(":visitor", s(WAITING_VISITOR))
+                        .expression_attribute_values(":until", n(until_ms))
+                        .expression_attribute_values(":now", n(now_ms))
+                        .return_values(ReturnValue::AllNew)
+                })
+                .await?;
+            Ok(claimed.map(|out| {
+                out.attributes
+                    .as_ref()
+                    .and_then(|a| get_n(a, ATTEMPTS))
+                    .and_then(|a| u32::try_from(a).ok())
+                    .unwrap_or(0)
+            }))
         })
     }
 
@@ -203,30 +197,23 @@ impl Outbox for DynamoStore {
             } else {
                 waiting(entry.kind.cap())
             };
-            let result = self
-                .client()
-                .await
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(entry_key(entry)))
-                .update_expression(format!(
-                    "SET #op = :part, #os = :sk, {ATTEMPTS} = :attempts, {LAST_ERROR} = :error REMOVE {CLAIM_UNTIL}"
-                ))
-                // Only while undelivered: a delivery that raced ahead wins.
-                .condition_expression("attribute_exists(#op)")
-                .expression_attribute_names("#op", OUTBOX.1)
-                .expression_attribute_names("#os", OUTBOX.2)
-                .expression_attribute_values(":part", s(partition))
-                .expression_attribute_values(":sk", s(outbox_sort_key(d.next_attempt_ms, entry)))
-                .expression_attribute_values(":attempts", n(u64::from(d.attempts)))
-                .expression_attribute_values(":error", s(&d.error))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(e) if is_conditional_failure(&e) => Ok(()),
-                Err(e) => Err(fail("UpdateItem(defer)", e)),
-            }
+            self.update_if("UpdateItem(defer)", |update| {
+                update
+                    .set_key(Some(entry_key(entry)))
+                    .update_expression(format!(
+                        "SET #op = :part, #os = :sk, {ATTEMPTS} = :attempts, {LAST_ERROR} = :error REMOVE {CLAIM_UNTIL}"
+                    ))
+                    // Only while undelivered: a delivery that raced ahead wins.
+                    .condition_expression("attribute_exists(#op)")
+                    .expression_attribute_names("#op", OUTBOX.1)
+                    .expression_attribute_names("#os", OUTBOX.2)
+                    .expression_attribute_values(":part", s(partition))
+                    .expression_attribute_values(":sk", s(outbox_sort_key(d.next_attempt_ms, entry)))
+                    .expression_attribute_values(":attempts", n(u64::from(d.attempts)))
+                    .expression_attribute_values(":error", s(&d.error))
+            })
+            .await?;
+            Ok(())
         })
     }
 
@@ -236,29 +223,23 @@ impl Outbox for DynamoStore {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<bool>> {
         Box::pin(async move {
-            let result = self
-                .client()
-                .await
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(entry_key(entry)))
-                .update_expression(format!(
-                    "SET #op = :waiting, #os = :sk, {ATTEMPTS} = :zero REMOVE {CLAIM_UNTIL}"
-                ))
-                .condition_expression("#op = :parked")
-                .expression_attribute_names("#op", OUTBOX.1)
-                .expression_attribute_names("#os", OUTBOX.2)
-                .expression_attribute_values(":waiting", s(waiting(entry.kind.cap())))
-                .expression_attribute_values(":parked", s(PARKED))
-                .expression_attribute_values(":sk", s(outbox_sort_key(now_ms, entry)))
-                .expression_attribute_values(":zero", n(0))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(true),
-                Err(e) if is_conditional_failure(&e) => Ok(false),
-                Err(e) => Err(fail("UpdateItem(requeue)", e)),
-            }
+            let updated = self
+                .update_if("UpdateItem(requeue)", |update| {
+                    update
+                        .set_key(Some(entry_key(entry)))
+                        .update_expression(format!(
+                            "SET #op = :waiting, #os = :sk, {ATTEMPTS} = :zero REMOVE {CLAIM_UNTIL}"
+                        ))
+                        .condition_expression("#op = :parked")
+                        .expression_attribute_names("#op", OUTBOX.1)
+                        .expression_attribute_names("#os", OUTBOX.2)
+                        .expression_attribute_values(":waiting", s(waiting(entry.kind.cap())))
+                        .expression_attribute_values(":parked", s(PARKED))
+                        .expression_attribute_values(":sk", s(outbox_sort_key(now_ms, entry)))
+                        .expression_attribute_values(":zero", n(0))
+                })
+                .await?;
+            Ok(updated.is_some())
         })
     }
 }

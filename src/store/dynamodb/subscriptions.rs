@@ -1,6 +1,6 @@
 //! [`Subscriptions`]: reply-notification subscriptions.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::comments::PUBLISH_ATTEMPTS;
 use super::item::{fail, n, subscription_from, subscription_key};
@@ -96,17 +96,8 @@ impl Subscriptions for DynamoStore {
 
     fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
         Box::pin(async move {
-            let out = self
-                .client()
+            self.delete("DeleteItem(subscription)", subscription_key(comment_id))
                 .await
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(subscription_key(comment_id)))
-                .return_values(ReturnValue::AllOld)
-                .send()
-                .await
-                .map_err(|e| fail("DeleteItem(subscription)", e))?;
-            Ok(out.attributes.is_some_and(|a| !a.is_empty()))
         })
     }
 }
