@@ -1,12 +1,13 @@
 //! [`Outbox`]: the sparse index of undelivered mail, claims, backoff and parking.
 
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::item::{
     ATTEMPTS, CLAIM_UNTIL, LAST_ERROR, PARKED, WAITING_OWNER, WAITING_VISITOR, entry_key, fail,
     get_n, get_s, n, outbox_entry, outbox_sort_key, s, waiting,
 };
-use super::{DynamoStore, Item, is_conditional_failure};
+use super::{DynamoStore, Item};
 use crate::config::contract::table::{OUTBOX, TTL};
 use crate::domain::{
     CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentStatus, Deferral, MailCap, MailKind, OutboxEntry,
@@ -25,85 +26,56 @@ impl Outbox for DynamoStore {
                 "REMOVE {}, {}, {CLAIM_UNTIL}, {ATTEMPTS}, {LAST_ERROR}",
                 OUTBOX.1, OUTBOX.2
             );
-            let client = self.client().await;
-            let base = || {
-                client
-                    .update_item()
-                    .table_name(&self.table)
+            const OP: &str = "UpdateItem(delivered)";
+            let unmark = |update: UpdateItemFluentBuilder| {
+                update
                     .set_key(Some(entry_key(entry)))
+                    .update_expression(&remove)
+                    // Deleted meanwhile: nothing to mark.
+                    .condition_expression("attribute_exists(pk)")
             };
-            let result = match entry.kind {
+            // What starts its retention now, and on which condition: a pending
+            // comment its 30 days, an unconfirmed subscription as long as the
+            // link just mailed lives; others keep theirs.
+            let (attribute, value, ttl_ms) = match entry.kind {
                 MailKind::Contact => {
-                    base()
-                        .update_expression(format!("SET delivered = :t, {TTL} = :exp {remove}"))
-                        .condition_expression("attribute_exists(pk)")
-                        .expression_attribute_values(":t", AttributeValue::Bool(true))
-                        .expression_attribute_values(":exp", n((now_ms + CONTACT_TTL_MS) / 1000))
-                        .send()
-                        .await
+                    self.update_if(OP, |update| {
+                        update
+                            .set_key(Some(entry_key(entry)))
+                            .update_expression(format!("SET delivered = :t, {TTL} = :exp {remove}"))
+                            .condition_expression("attribute_exists(pk)")
+                            .expression_attribute_values(":t", AttributeValue::Bool(true))
+                            .expression_attribute_values(
+                                ":exp",
+                                n((now_ms + CONTACT_TTL_MS) / 1000),
+                            )
+                    })
+                    .await?;
+                    return Ok(());
                 }
-                MailKind::Comment => {
-                    // Pending comments start their 30 days now; others keep theirs.
-                    let pending = base()
-                        .update_expression(format!("SET {TTL} = :exp {remove}"))
-                        .condition_expression("#st = :pending")
-                        .expression_attribute_names("#st", "status")
-                        .expression_attribute_values(":pending", s(CommentStatus::Pending.as_str()))
-                        .expression_attribute_values(":exp", n((now_ms + PENDING_TTL_MS) / 1000))
-                        .send()
-                        .await;
-                    match pending {
-                        Err(e) if is_conditional_failure(&e) => {
-                            base()
-                                .update_expression(remove)
-                                .condition_expression("attribute_exists(pk)")
-                                .send()
-                                .await
-                        }
-                        other => other,
-                    }
-                }
-                MailKind::Confirm => {
-                    // An unconfirmed subscription lives as long as the link
-                    // just mailed; a confirmed one keeps living.
-                    let unconfirmed = base()
-                        .update_expression(format!("SET {TTL} = :exp {remove}"))
-                        .condition_expression("confirmed = :f")
-                        .expression_attribute_values(":f", AttributeValue::Bool(false))
-                        .expression_attribute_values(":exp", n((now_ms + CONFIRM_TTL_MS) / 1000))
-                        .send()
-                        .await;
-                    match unconfirmed {
-                        Err(e) if is_conditional_failure(&e) => {
-                            base()
-                                .update_expression(remove)
-                                .condition_expression("attribute_exists(pk)")
-                                .send()
-                                .await
-                        }
-                        other => other,
-                    }
-                }
+                MailKind::Comment => ("status", s(CommentStatus::Pending.as_str()), PENDING_TTL_MS),
+                MailKind::Confirm => ("confirmed", AttributeValue::Bool(false), CONFIRM_TTL_MS),
                 MailKind::Reply => {
                     // Nothing is kept of a notification once it went out.
-                    return self
-                        .client()
-                        .await
-                        .delete_item()
-                        .table_name(&self.table)
-                        .set_key(Some(entry_key(entry)))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| fail("DeleteItem(notice)", e));
+                    self.delete("DeleteItem(notice)", entry_key(entry)).await?;
+                    return Ok(());
                 }
             };
-            match result {
-                Ok(_) => Ok(()),
-                // Deleted meanwhile: nothing to mark.
-                Err(e) if is_conditional_failure(&e) => Ok(()),
-                Err(e) => Err(fail("UpdateItem(delivered)", e)),
+            let expiring = self
+                .update_if(OP, |update| {
+                    update
+                        .set_key(Some(entry_key(entry)))
+                        .update_expression(format!("SET {TTL} = :exp {remove}"))
+                        .condition_expression("#a = :v")
+                        .expression_attribute_names("#a", attribute)
+                        .expression_attribute_values(":v", value)
+                        .expression_attribute_values(":exp", n((now_ms + ttl_ms) / 1000))
+                })
+                .await?;
+            if expiring.is_none() {
+                self.update_if(OP, unmark).await?;
             }
+            Ok(())
         })
     }
 
