@@ -120,4 +120,12 @@ mod tests {
         assert_eq!(err.at, "line 3, column 54", "{err}");
         assert!(parse(r#"{"comments": []}"#).is_err(), "not an array");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_cut_of_an_artrans_file_is_refused_with_its_place(cut in 0..ARTRANS.len() - 1) {
+            let err = parse(&ARTRANS[..cut]).unwrap_err();
+            proptest::prop_assert!(err.at.starts_with("line "), "{}", err);
+        }
+    }
 }

@@ -190,4 +190,13 @@ mod tests {
         let err = parse(r#"{"version":1,"comments":[]}"#).unwrap_err();
         assert!(err.message.contains("commenters"), "{err}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_cut_of_an_export_is_read_or_refused(cut in 0..EXPORT.len()) {
+            if let Err(err) = parse(&EXPORT[..cut]) {
+                proptest::prop_assert!(!err.at.is_empty());
+            }
+        }
+    }
 }

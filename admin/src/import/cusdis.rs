@@ -518,4 +518,13 @@ pub(crate) mod tests {
         .unwrap_err();
         assert_eq!(err.at, "comments[1].approved", "{err}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_cut_of_the_csv_tables_is_read_or_refused(cut in 0..COMMENTS_CSV.len()) {
+            if let Err(err) = parse_csv(PAGES_CSV, &COMMENTS_CSV[..cut]) {
+                proptest::prop_assert!(err.at.starts_with("comments.csv line "), "{}", err);
+            }
+        }
+    }
 }

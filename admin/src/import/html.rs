@@ -4,6 +4,8 @@
 //! not show it. Markdown that may hold HTML (Commento, Artalk) gets the same
 //! treatment outside its code, and keeps its own syntax as the reader typed it.
 
+use std::collections::HashMap;
+
 /// Elements that end a paragraph: a blank line in the text.
 const BLOCKS: &[&str] = &[
     "p",
@@ -49,6 +51,11 @@ fn convert(input: &str, markdown: bool) -> String {
     } else {
         &['<', '&']
     };
+    let spans = if markdown {
+        code_spans(input)
+    } else {
+        HashMap::new()
+    };
     let mut out = String::with_capacity(input.len());
     let mut rest = input;
     // The open link: its target and where its text starts in `out`.
@@ -62,7 +69,13 @@ fn convert(input: &str, markdown: bool) -> String {
             out.push_str(&rest[..used]);
             rest = &rest[used..];
         } else if rest.starts_with('`') {
-            let used = code_span(rest);
+            let start = input.len() - rest.len();
+            let run = rest.bytes().take_while(|&b| b == b'`').count();
+            let used = spans
+                .get(&start)
+                .copied()
+                .flatten()
+                .map_or(run, |end| end - start);
             out.push_str(&rest[..used]);
             rest = &rest[used..];
         } else if let Some(url) = markdown.then(|| autolink(rest)).flatten() {
@@ -121,21 +134,30 @@ fn convert(input: &str, markdown: bool) -> String {
     tidy(&out)
 }
 
-/// The length of the code span or fence starting at `s[0] == '`'`: through
-/// the next run of as many backticks, or just the opening run when none
-/// closes it (then the backticks are text).
-fn code_span(s: &str) -> usize {
-    let run = s.bytes().take_while(|&b| b == b'`').count();
-    let mut from = run;
-    while let Some(at) = s[from..].find('`') {
-        let start = from + at;
-        let len = s[start..].bytes().take_while(|&b| b == b'`').count();
-        if len == run {
-            return start + len;
+/// Where each backtick run of a text (by its start) closes: the end of the
+/// next run of as many backticks, or `None` when none does (then the run is
+/// text). Found in one pass from the end, so a text full of runs that never
+/// close costs no more than any other.
+fn code_spans(text: &str) -> HashMap<usize, Option<usize>> {
+    let bytes = text.as_bytes();
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'`' {
+            let len = bytes[at..].iter().take_while(|&&b| b == b'`').count();
+            runs.push((at, len));
+            at += len;
+        } else {
+            at += 1;
         }
-        from = start + len;
     }
-    run
+    let mut next_of_len: HashMap<usize, usize> = HashMap::new();
+    let mut closes = HashMap::with_capacity(runs.len());
+    for &(start, len) in runs.iter().rev() {
+        closes.insert(start, next_of_len.get(&len).map(|next| next + len));
+        next_of_len.insert(len, start);
+    }
+    closes
 }
 
 /// The URL or address of a Markdown autolink at the start of `s`
@@ -144,7 +166,10 @@ fn autolink(s: &str) -> Option<&str> {
     let inner = s.strip_prefix('<')?;
     let inner = &inner[..inner.find('>')?];
     let is_url = ["http://", "https://"].iter().any(|scheme| {
-        inner.len() > scheme.len() && inner[..scheme.len()].eq_ignore_ascii_case(scheme)
+        inner.len() > scheme.len()
+            && inner
+                .get(..scheme.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
     });
     let is_address = inner.contains('@') && !inner.contains(['=', '"', '\'', '/']);
     (!inner.contains(char::is_whitespace) && !inner.contains('<') && (is_url || is_address))
@@ -458,5 +483,21 @@ mod tests {
             to_text("line one\r\nline two\n\n\n\nnext paragraph  \n"),
             "line one\nline two\n\nnext paragraph"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_converts_without_panicking(text in "\\PC{0,200}") {
+            let _ = to_text(&text);
+            let _ = super::markdown_to_text(&text);
+        }
+
+        #[test]
+        fn code_spans_stay_as_typed(code in "[a-z<>&;/ =\"]{1,40}") {
+            let typed = format!("`{}`", code.trim());
+            proptest::prop_assume!(!code.trim().is_empty());
+            let text = super::markdown_to_text(&format!("a <b>{typed}</b> &amp; {typed}"));
+            proptest::prop_assert_eq!(text, format!("a {typed} & {typed}"));
+        }
     }
 }

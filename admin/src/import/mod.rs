@@ -748,4 +748,18 @@ pub(crate) mod tests {
         assert_eq!(record.name, ANONYMOUS);
         assert_eq!(plan.comments[0].notes.len(), 2);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_date_text_is_read_or_refused_without_panicking(text in "\\PC{0,40}") {
+            let _ = parse_date(&text);
+        }
+
+        #[test]
+        fn gzip_lookalikes_are_refused_not_panicked_on(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let mut bytes = vec![0x1f, 0x8b];
+            bytes.extend(tail);
+            let _ = gunzip(bytes);
+        }
+    }
 }

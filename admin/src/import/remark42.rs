@@ -221,4 +221,14 @@ mod tests {
             assert!(err.at.starts_with("line 1"), "{other}: {err}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_cut_of_a_backup_is_read_or_refused(cut in 0..BACKUP.len()) {
+            match parse(&BACKUP[..cut], &|_| {}) {
+                Ok(comments) => proptest::prop_assert!(comments.len() <= 3),
+                Err(err) => proptest::prop_assert!(err.at.starts_with("line "), "{}", err),
+            }
+        }
+    }
 }
