@@ -706,7 +706,9 @@ async fn import_file(
         let bytes = read_all(file, &|n| bar.set_position(n))
             .map_err(|e| Failure(format!("{name}: {e}")))?;
         let bytes = match format {
-            Format::Remark42 | Format::Commento => import::gunzip(bytes).map_err(not_valid)?,
+            Format::Remark42 | Format::Commento | Format::Artalk => {
+                import::gunzip(bytes).map_err(not_valid)?
+            }
             _ => bytes,
         };
         let text = import::utf8_text(bytes).map_err(not_valid)?;

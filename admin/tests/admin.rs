@@ -772,6 +772,16 @@ async fn artalk_import_reads_artrans() {
     let (table, store) = new_table().await;
     let report = import_dry_then_twice(&table, "artalk", &fixture("artalk.artrans"), 4);
     assert_eq!(skip_reasons(&report), ["waiting for moderation in Artalk"]);
+    let gz = temp_file(
+        "artrans.gz",
+        &gzipped(&std::fs::read(fixture("artalk.artrans")).unwrap()),
+    );
+    let packed = json(
+        &table,
+        &["import", "--from", "artalk", gz.to_str().unwrap()],
+    );
+    std::fs::remove_file(&gz).unwrap();
+    assert_eq!(packed["already_present"], 4, "the same file gzipped");
 
     assert_eq!(count(&store, RUST_POST).await, 3);
     assert_eq!(count(&store, "/?p=123").await, 1);

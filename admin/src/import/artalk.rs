@@ -1,5 +1,7 @@
 //! Artalk's Artrans: a JSON array of objects ("Artran"s), one per comment,
-//! as Artalk's exporter writes it and its importer reads it.
+//! as Artalk's exporter writes it (the dashboard's Migration tab, `artalk
+//! export`) and its importer reads it; gzipped or not, as the same guide
+//! pipes `artalk export` through gzip for backups.
 //!
 //! The structure is `entity.Artran` (ArtalkJS/Artalk
 //! `internal/entity/artran.go`), documented with an example in

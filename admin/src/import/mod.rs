@@ -44,7 +44,7 @@ pub(crate) enum Format {
     Remark42,
     /// Commento's (or Comentario's) JSON export, gzipped or not.
     Commento,
-    /// Artalk's Artrans JSON.
+    /// Artalk's Artrans JSON, gzipped or not.
     Artalk,
     /// Our own JSON Lines (`rust-aws export`).
     Jsonl,
@@ -121,7 +121,7 @@ pub(crate) fn utf8_text(mut bytes: Vec<u8>) -> Result<String, FormatError> {
 }
 
 /// The bytes of a file that may be gzipped (Remark42's backups, Commento's
-/// downloads): unpacked when they start with gzip's magic number, else as
+/// downloads, Artalk's piped exports): unpacked when they start with gzip's magic number, else as
 /// they are. A gzip stream cut short or damaged refuses the file.
 pub(crate) fn gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, FormatError> {
     use std::io::Read;
