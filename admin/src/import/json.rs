@@ -170,6 +170,15 @@ mod tests {
     }
 
     #[test]
+    fn absurd_nesting_is_refused_with_a_message() {
+        let depth = 100_000;
+        let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let err = document(&nested).unwrap_err();
+        assert!(err.message.contains("recursion limit"), "{err}");
+        assert!(err.at.starts_with("line 1, column"), "{err}");
+    }
+
+    #[test]
     fn fields_of_the_wrong_kind_name_their_record() {
         let value: Value =
             serde_json::from_str(r#"{"id": 7, "ok": "t", "no": "maybe", "user": []}"#).unwrap();
