@@ -121,8 +121,9 @@ pub(crate) fn utf8_text(mut bytes: Vec<u8>) -> Result<String, FormatError> {
 }
 
 /// The bytes of a file that may be gzipped (Remark42's backups, Commento's
-/// downloads, Artalk's piped exports): unpacked when they start with gzip's magic number, else as
-/// they are. A gzip stream cut short or damaged refuses the file.
+/// downloads, Artalk's piped exports): unpacked when they start with gzip's
+/// magic number, else as they are. A gzip stream cut short or damaged
+/// refuses the file.
 pub(crate) fn gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, FormatError> {
     use std::io::Read;
     if !bytes.starts_with(&[0x1f, 0x8b]) {
