@@ -12,9 +12,11 @@
 //! `api/comment_list.go`). Commento shows readers only `approved` comments.
 //! Deleting one sets `deleted` and overwrites its text with `[deleted]`
 //! (`api/comment_delete.go`); the export does not select `deleted`, so that
-//! text is how a deleted comment shows in it. Comentario's import reads the
-//! same `commentoExportV1`, version 1 only (comentario
-//! `internal/svc/impex_svc.go`). Its Markdown may hold HTML (Commento renders
+//! text is how a deleted comment shows in it. Comentario writes and reads
+//! the same `commentoExportV1`, version 1 only (comentario, mirrored as
+//! ChyiYaqing/comentario-mirror: `internal/svc/impex_svc.go`), with the same
+//! fields, `deleted` always written (`swagger/swagger.yml`, definitions
+//! `comment` and `commenter`). Its Markdown may hold HTML (Commento renders
 //! it with blackfriday and sanitises it, `api/markdown_html.go`).
 
 use std::collections::HashMap;
