@@ -461,6 +461,27 @@ pub(crate) mod tests {
         assert!(err.at.ends_with("tables pages"), "{err}");
     }
 
+    #[test]
+    fn a_database_cut_short_is_refused_naming_the_file() {
+        let path = db(
+            "cut",
+            &format!(
+                "INSERT INTO pages (id, slug, url, projectId) VALUES ('pg1', 'a', 'https://blog.example.org/a/', 'pr1');
+                 INSERT INTO comments (id, pageId, by_nickname, content, approved) VALUES {};",
+                (0..2000)
+                    .map(|n| format!("('c{n}', 'pg1', 'Reader {n}', '{}', 1)", "text ".repeat(40)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let err = read(&path).unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        assert!(err.at.contains("cusdis-"), "names the file: {err}");
+        assert!(err.message.contains("malformed"), "{err}");
+    }
+
     const PAGES_CSV: &str = "id,slug,url,title,created_at,updated_at,projectId\n\
         pg1,hello,https://blog.example.org/?p=12,Hello,2024-05-01 09:00:00,2024-05-01 09:00:00,pr1\n\
         pg2,no-url,,,2024-05-01 09:00:00,2024-05-01 09:00:00,pr1\n";
