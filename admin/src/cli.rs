@@ -18,7 +18,8 @@ use rust_aws::store::dynamodb::DynamoStore;
 use rust_aws::store::{AdminStore, Expired};
 
 /// The site owner's command for a rust-aws deployment: moderation queue,
-/// export, import from Disqus / WordPress / Isso, erasure by address.
+/// export, import from Disqus / WordPress / Isso / Cusdis / Remark42 /
+/// Commento / Artalk, erasure by address.
 ///
 /// It works on the DynamoDB table with your own AWS credentials (the usual
 /// AWS environment variables, profiles or SSO). Name the table with --table,
@@ -89,7 +90,8 @@ enum Command {
         /// The file's format
         #[arg(long = "from", value_enum)]
         from: Format,
-        /// The export file (Isso: its comments.db)
+        /// The export file (Isso: its comments.db; Cusdis: its SQLite
+        /// database, a directory of pages.csv and comments.csv, or a JSON file)
         file: PathBuf,
         /// Report what would be imported, write nothing
         #[arg(long)]
@@ -687,28 +689,46 @@ async fn import_file(
             format.as_str()
         ))
     };
-    let items = if format == Format::Isso {
-        if !file.is_file() {
+    let items = if matches!(format, Format::Isso | Format::Cusdis) {
+        // Databases (and Cusdis's directory of tables) are read by path.
+        let exists = match format {
+            Format::Cusdis => file.exists(),
+            _ => file.is_file(),
+        };
+        if !exists {
             return Err(Failure(format!("{name}: no such file")));
         }
         let spinner = progress(None, "reading");
-        let items = import::isso::read(file);
+        let items = match format {
+            Format::Cusdis => import::cusdis::read(file),
+            _ => import::isso::read(file),
+        };
         spinner.finish_and_clear();
         items.map_err(not_valid)?
     } else {
         let bar = bytes_progress(file).map_err(|e| Failure(format!("{name}: {e}")))?;
         let bytes = read_all(file, &|n| bar.set_position(n))
             .map_err(|e| Failure(format!("{name}: {e}")))?;
+        let bytes = match format {
+            Format::Remark42 | Format::Commento | Format::Artalk => {
+                import::gunzip(bytes).map_err(not_valid)?
+            }
+            _ => bytes,
+        };
         let text = import::utf8_text(bytes).map_err(not_valid)?;
         // Same bar, second pass over the bytes: from zero, with a fresh ETA.
         bar.reset();
+        bar.set_length(text.len() as u64);
         bar.set_message("parsing");
         let at = |n| bar.set_position(n);
         let items = match format {
             Format::Disqus => import::disqus::parse(&text, &at),
             Format::Wordpress => import::wordpress::parse(&text, &at),
+            Format::Remark42 => import::remark42::parse(&text, &at),
+            Format::Commento => import::commento::parse(&text),
+            Format::Artalk => import::artalk::parse(&text),
             Format::Jsonl => import::jsonl::parse(&text),
-            Format::Isso => unreachable!("read above"),
+            Format::Isso | Format::Cusdis => unreachable!("read above"),
         };
         bar.finish_and_clear();
         items.map_err(not_valid)?

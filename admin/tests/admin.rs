@@ -447,6 +447,392 @@ async fn isso_import_reads_the_sqlite_database() {
     );
 }
 
+/// Imports `file` the way every importer is held to: a dry run that counts
+/// `expected` and writes nothing, the import, and a second run that adds
+/// nothing. The import's report.
+fn import_dry_then_twice(table: &str, format: &str, file: &Path, expected: u64) -> Value {
+    let file = file.to_str().unwrap();
+    let dry = json(table, &["import", "--from", format, file, "--dry-run"]);
+    assert_eq!(
+        (dry["imported"].as_u64(), dry["dry_run"].as_bool()),
+        (Some(expected), Some(true)),
+        "{dry}"
+    );
+    assert_eq!(ok(table, &["export"]), "", "a dry run writes nothing");
+    let report = json(table, &["import", "--from", format, file]);
+    assert_eq!(report["imported"].as_u64(), Some(expected), "{report}");
+    let second = json(table, &["import", "--from", format, file]);
+    assert_eq!(
+        (
+            second["imported"].as_u64(),
+            second["already_present"].as_u64()
+        ),
+        (Some(0), Some(expected)),
+        "a second run adds nothing: {second}"
+    );
+    report
+}
+
+fn skip_reasons(report: &Value) -> Vec<&str> {
+    report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect()
+}
+
+/// `rust-aws import --from FORMAT FILE` refused: its stderr.
+fn refused(table: &str, format: &str, file: &Path) -> String {
+    let out = run(&[
+        "--table",
+        table,
+        "import",
+        "--from",
+        format,
+        file.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "a refusal, not a crash: {err}");
+    assert!(err.contains("nothing imported"), "{err}");
+    err
+}
+
+fn gzipped(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A file of `bytes` in the temporary directory, named for the test.
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = std::env::temp_dir().join(unique(name));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The first `keep` bytes of a fixture in a temporary file: a download cut short.
+fn cut_fixture(name: &str, keep: impl FnOnce(usize) -> usize) -> PathBuf {
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    let keep = keep(bytes.len());
+    temp_file(&format!("cut-{name}"), &bytes[..keep])
+}
+
+const RUST_POST: &str = "/2026/11/rust-on-lambda/";
+
+#[tokio::test]
+async fn cusdis_import_reads_the_database_and_the_postgresql_tables_alike() {
+    let (table, store) = new_table().await;
+    let db = std::env::temp_dir().join(format!("{}.db", unique("cusdis")));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(&std::fs::read_to_string(fixture("cusdis.sql")).unwrap())
+        .unwrap();
+    drop(conn);
+    let report = import_dry_then_twice(&table, "cusdis", &db, 5);
+    std::fs::remove_file(&db).unwrap();
+    assert_eq!(
+        skip_reasons(&report),
+        ["not approved in Cusdis", "deleted in Cusdis"]
+    );
+
+    assert_eq!(count(&store, RUST_POST).await, 4, "query string dropped");
+    assert_eq!(count(&store, "/?p=123").await, 1, "a plain permalink kept");
+    let listed = store.list_approved(RUST_POST, None, 10).await.unwrap();
+    let top = &listed[0];
+    assert_eq!(
+        (top.name.as_str(), top.email.as_deref()),
+        ("Mira Quill", Some("mira@example.org"))
+    );
+    assert_eq!(
+        top.body,
+        "Great write-up & thanks!\nSee https://docs.example.com/lambda/cold-starts for more."
+    );
+    assert_eq!(
+        rust_aws::ids::rfc3339(top.created_ms),
+        "2025-11-02T10:00:00.000Z"
+    );
+    assert_eq!(top.parent, None);
+    assert_eq!(
+        listed[1].body, "Thanks <Mira>, glad it helped.",
+        "Cusdis showed its text as typed"
+    );
+    assert!(
+        listed[1..3]
+            .iter()
+            .all(|c| c.parent.as_deref() == Some(top.id.as_str())),
+        "a reply to a reply hangs under the top-level comment"
+    );
+    let orphan = listed.iter().find(|c| c.name == "Ravi Stone").unwrap();
+    assert_eq!(orphan.parent, None, "its parent was deleted in Cusdis");
+
+    // The same rows as PostgreSQL gives them: the same comments, ids and all.
+    let mut from_sqlite: Vec<String> = ok(&table, &["export"]).lines().map(Into::into).collect();
+    from_sqlite.sort();
+    for other in ["cusdis-pg", "cusdis.json"] {
+        let file = fixture(other);
+        let again = json(
+            &table,
+            &["import", "--from", "cusdis", file.to_str().unwrap()],
+        );
+        assert_eq!(
+            (
+                again["imported"].as_u64(),
+                again["already_present"].as_u64()
+            ),
+            (Some(0), Some(5)),
+            "{other}: {again}"
+        );
+        let (fresh, _) = new_table().await;
+        ok(
+            &fresh,
+            &["import", "--from", "cusdis", file.to_str().unwrap()],
+        );
+        let mut exported: Vec<String> = ok(&fresh, &["export"]).lines().map(Into::into).collect();
+        exported.sort();
+        assert_eq!(exported, from_sqlite, "{other}");
+    }
+}
+
+#[tokio::test]
+async fn cusdis_tables_cut_short_are_refused_naming_the_line() {
+    let (table, _store) = new_table().await;
+    let dir = std::env::temp_dir().join(unique("cusdis-pg"));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(fixture("cusdis-pg/pages.csv"), dir.join("pages.csv")).unwrap();
+    let comments = std::fs::read_to_string(fixture("cusdis-pg/comments.csv")).unwrap();
+    std::fs::write(dir.join("comments.csv"), &comments[..comments.len() - 40]).unwrap();
+    let err = refused(&table, "cusdis", &dir);
+    assert!(err.contains("comments.csv line 9"), "{err}");
+
+    let json = cut_fixture("cusdis.json", |n| n - 100);
+    let err = refused(&table, "cusdis", &json);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_file(&json).unwrap();
+    assert!(
+        err.contains("line 110, column") && err.contains("cut short"),
+        "{err}"
+    );
+    assert_eq!(ok(&table, &["export"]), "", "nothing imported");
+}
+
+#[tokio::test]
+async fn remark42_import_reads_its_backup_gzipped_or_not() {
+    let (table, store) = new_table().await;
+    let plain = fixture("remark42.json");
+    let gz = temp_file(
+        "backup-blog-20251106.gz",
+        &gzipped(&std::fs::read(&plain).unwrap()),
+    );
+    let report = import_dry_then_twice(&table, "remark42", &gz, 4);
+    std::fs::remove_file(&gz).unwrap();
+    assert_eq!(
+        skip_reasons(&report),
+        ["deleted in Remark42", "its author is blocked in Remark42"]
+    );
+    let unpacked = json(
+        &table,
+        &["import", "--from", "remark42", plain.to_str().unwrap()],
+    );
+    assert_eq!(unpacked["already_present"], 4, "the same backup unpacked");
+
+    assert_eq!(count(&store, RUST_POST).await, 3);
+    assert_eq!(count(&store, "/?p=123").await, 1);
+    let listed = store.list_approved(RUST_POST, None, 10).await.unwrap();
+    let top = &listed[0];
+    assert_eq!(top.name, "Noor Haddad");
+    assert_eq!(
+        top.email.as_deref(),
+        Some("noor@example.org"),
+        "from the backup's users"
+    );
+    assert_eq!(
+        top.body,
+        "Cold starts & memory: see https://docs.example.com/lambda/memory-and-cold-starts",
+        "the shortened link is its target again"
+    );
+    assert_eq!(
+        rust_aws::ids::rfc3339(top.created_ms),
+        "2025-11-02T10:00:00.000Z",
+        "-05:00 counted"
+    );
+    assert_eq!(
+        listed[1].body,
+        "Agreed.\n\nSecond paragraph with my post (https://omar.example.net/post)."
+    );
+    assert!(
+        listed[1..]
+            .iter()
+            .all(|c| c.parent.as_deref() == Some(top.id.as_str())),
+        "a reply to a reply hangs under the top-level comment"
+    );
+    let plain_permalink = &store.list_approved("/?p=123", None, 1).await.unwrap()[0];
+    assert_eq!(plain_permalink.body, "On a plain permalink: ?p=123");
+}
+
+#[tokio::test]
+async fn remark42_backups_cut_short_are_refused_naming_the_place() {
+    let (table, _store) = new_table().await;
+    let bytes = std::fs::read(fixture("remark42.json")).unwrap();
+    let gz = gzipped(&bytes);
+    let cut_gz = temp_file("cut-backup.gz", &gz[..gz.len() / 2]);
+    let err = refused(&table, "remark42", &cut_gz);
+    std::fs::remove_file(&cut_gz).unwrap();
+    assert!(
+        err.contains("gzip data") && err.contains("cut short"),
+        "{err}"
+    );
+    let cut = cut_fixture("remark42.json", |n| n - 40);
+    let err = refused(&table, "remark42", &cut);
+    std::fs::remove_file(&cut).unwrap();
+    assert!(
+        err.contains("line 7, column") && err.contains("cut short"),
+        "{err}"
+    );
+    let other = refused(&table, "remark42", &fixture("artalk.artrans"));
+    assert!(
+        other.contains("line 1") && other.contains("not a Remark42 backup"),
+        "{other}"
+    );
+    assert_eq!(ok(&table, &["export"]), "", "nothing imported");
+}
+
+#[tokio::test]
+async fn commento_import_reads_its_export_as_downloaded_or_unpacked() {
+    let (table, store) = new_table().await;
+    let plain = fixture("commento.json");
+    let gz = temp_file(
+        "commento-export.json.gz",
+        &gzipped(&std::fs::read(&plain).unwrap()),
+    );
+    let report = import_dry_then_twice(&table, "commento", &gz, 4);
+    std::fs::remove_file(&gz).unwrap();
+    let reasons = skip_reasons(&report);
+    assert_eq!(reasons.len(), 3, "{report}");
+    assert!(
+        reasons[0].contains("unapproved") && reasons[1].contains("flagged"),
+        "{report}"
+    );
+    assert_eq!(reasons[2], "deleted in Commento");
+    let unpacked = json(
+        &table,
+        &["import", "--from", "commento", plain.to_str().unwrap()],
+    );
+    assert_eq!(unpacked["already_present"], 4, "the same export unpacked");
+
+    assert_eq!(count(&store, RUST_POST).await, 3);
+    assert_eq!(count(&store, "/?p=123").await, 1);
+    let listed = store.list_approved(RUST_POST, None, 10).await.unwrap();
+    let top = &listed[0];
+    assert_eq!(
+        (top.name.as_str(), top.email.as_deref(), top.url.as_deref()),
+        ("Noor Haddad", Some("noor@example.org"), None),
+        "Commento's \"undefined\" is no website"
+    );
+    assert_eq!(
+        top.body, "Loved it \u{2014} **really**. Docs: https://docs.example.com/lambda/",
+        "entities decoded, Markdown as typed, the autolink's URL kept"
+    );
+    assert_eq!(
+        (listed[1].name.as_str(), listed[1].body.as_str()),
+        ("Anonymous", "An anonymous reply")
+    );
+    assert_eq!(
+        rust_aws::ids::rfc3339(listed[1].created_ms),
+        "2025-11-02T11:30:00.500Z"
+    );
+    assert_eq!(listed[2].url.as_deref(), Some("https://omar.example.net"));
+    assert!(
+        listed[1..]
+            .iter()
+            .all(|c| c.parent.as_deref() == Some(top.id.as_str())),
+        "a reply to a reply hangs under the top-level comment"
+    );
+
+    let (fresh, _) = new_table().await;
+    let cut = cut_fixture("commento.json", |n| n - 100);
+    let cut_gz = temp_file(
+        "cut-commento.json.gz",
+        &gzipped(&std::fs::read(&cut).unwrap()),
+    );
+    for file in [&cut, &cut_gz] {
+        let err = refused(&fresh, "commento", file);
+        assert!(
+            err.contains("line 1, column") && err.contains("cut short"),
+            "{err}"
+        );
+    }
+    std::fs::remove_file(&cut).unwrap();
+    std::fs::remove_file(&cut_gz).unwrap();
+    assert_eq!(ok(&fresh, &["export"]), "", "nothing imported");
+}
+
+#[tokio::test]
+async fn artalk_import_reads_artrans() {
+    let (table, store) = new_table().await;
+    let report = import_dry_then_twice(&table, "artalk", &fixture("artalk.artrans"), 4);
+    assert_eq!(skip_reasons(&report), ["waiting for moderation in Artalk"]);
+    let gz = temp_file(
+        "artrans.gz",
+        &gzipped(&std::fs::read(fixture("artalk.artrans")).unwrap()),
+    );
+    let packed = json(
+        &table,
+        &["import", "--from", "artalk", gz.to_str().unwrap()],
+    );
+    std::fs::remove_file(&gz).unwrap();
+    assert_eq!(packed["already_present"], 4, "the same file gzipped");
+
+    assert_eq!(count(&store, RUST_POST).await, 3);
+    assert_eq!(count(&store, "/?p=123").await, 1);
+    let listed = store.list_approved(RUST_POST, None, 10).await.unwrap();
+    let top = &listed[0];
+    assert_eq!(
+        (top.name.as_str(), top.url.as_deref()),
+        ("Noor Haddad", Some("https://noor.example.org"))
+    );
+    assert_eq!(
+        top.body,
+        "Cold starts < 100 ms? See the tuning guide (https://docs.example.com/lambda/tuning) and `<b>` tags.",
+        "HTML made text, code as typed"
+    );
+    assert_eq!(
+        rust_aws::ids::rfc3339(top.created_ms),
+        "2025-11-02T10:00:00.000Z",
+        "+0800 counted"
+    );
+    assert_eq!(
+        listed[1].body,
+        "A reply with **Markdown** and [a link](https://omar.example.net/notes)."
+    );
+    assert!(
+        listed[1..]
+            .iter()
+            .all(|c| c.parent.as_deref() == Some(top.id.as_str())),
+        "a reply to a reply hangs under the top-level comment"
+    );
+
+    let (fresh, _) = new_table().await;
+    let cut = cut_fixture("artalk.artrans", |n| n - 200);
+    let err = refused(&fresh, "artalk", &cut);
+    std::fs::remove_file(&cut).unwrap();
+    assert!(
+        err.contains("line 115, column") && err.contains("cut short"),
+        "{err}"
+    );
+    let bad = temp_file(
+        "bad.artrans",
+        std::fs::read_to_string(fixture("artalk.artrans"))
+            .unwrap()
+            .replacen("\"is_pending\": \"true\"", "\"is_pending\": \"later\"", 1)
+            .as_bytes(),
+    );
+    let err = refused(&fresh, "artalk", &bad);
+    std::fs::remove_file(&bad).unwrap();
+    assert!(err.contains("[3].is_pending"), "{err}");
+    assert_eq!(ok(&fresh, &["export"]), "", "nothing imported");
+}
+
 #[tokio::test]
 async fn hostile_content_is_skipped_with_reasons_and_the_rest_imported() {
     let (table, store) = new_table().await;

@@ -1,6 +1,10 @@
-//! HTML bodies (Disqus, WordPress) to the plain text we store: tags stripped,
-//! entities decoded, paragraphs kept as blank lines, scripts and styles dropped,
-//! and a link's target kept beside its text when the text does not show it.
+//! HTML bodies (Disqus, WordPress, Remark42) to the plain text we store: tags
+//! stripped, entities decoded, paragraphs kept as blank lines, scripts and
+//! styles dropped, and a link's target kept beside its text when the text does
+//! not show it. Markdown that may hold HTML (Commento, Artalk) gets the same
+//! treatment outside its code, and keeps its own syntax as the reader typed it.
+
+use std::collections::HashMap;
 
 /// Elements that end a paragraph: a blank line in the text.
 const BLOCKS: &[&str] = &[
@@ -29,14 +33,55 @@ const HIDDEN: &[&str] = &["script", "style", "template", "iframe", "object"];
 
 /// Converts an HTML fragment to plain text.
 pub(crate) fn to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
+    convert(html, false)
+}
+
+/// Converts Markdown in which readers may write HTML (as Commento's and
+/// Artalk's renderers allow) to plain text: the HTML as [`to_text`] does,
+/// while code spans and fenced code (between backticks), autolinks
+/// (`<https://…>`) and backslash escapes stay exactly as typed, and so does
+/// the rest of the Markdown (`*emphasis*`, `[text](https://target)`).
+pub(crate) fn markdown_to_text(markdown: &str) -> String {
+    convert(markdown, true)
+}
+
+fn convert(input: &str, markdown: bool) -> String {
+    let special: &[char] = if markdown {
+        &['<', '&', '`', '\\']
+    } else {
+        &['<', '&']
+    };
+    let spans = if markdown {
+        code_spans(input)
+    } else {
+        HashMap::new()
+    };
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
     // The open link: its target and where its text starts in `out`.
     let mut link: Option<(String, usize)> = None;
-    while let Some(i) = rest.find(['<', '&']) {
+    while let Some(i) = rest.find(special) {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        if rest.starts_with('&') {
+        if rest.starts_with('\\') {
+            // An escaped character is the character, as typed.
+            let used = rest[1..].chars().next().map_or(1, |c| 1 + c.len_utf8());
+            out.push_str(&rest[..used]);
+            rest = &rest[used..];
+        } else if rest.starts_with('`') {
+            let start = input.len() - rest.len();
+            let run = rest.bytes().take_while(|&b| b == b'`').count();
+            let used = spans
+                .get(&start)
+                .copied()
+                .flatten()
+                .map_or(run, |end| end - start);
+            out.push_str(&rest[..used]);
+            rest = &rest[used..];
+        } else if let Some(url) = markdown.then(|| autolink(rest)).flatten() {
+            out.push_str(url);
+            rest = &rest[url.len() + 2..];
+        } else if rest.starts_with('&') {
             let (text, used) = entity(rest);
             out.push_str(&text);
             rest = &rest[used..];
@@ -87,6 +132,48 @@ pub(crate) fn to_text(html: &str) -> String {
         close_link(&mut out, start, &href);
     }
     tidy(&out)
+}
+
+/// Where each backtick run of a text (by its start) closes: the end of the
+/// next run of as many backticks, or `None` when none does (then the run is
+/// text). Found in one pass from the end, so a text full of runs that never
+/// close costs no more than any other.
+fn code_spans(text: &str) -> HashMap<usize, Option<usize>> {
+    let bytes = text.as_bytes();
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'`' {
+            let len = bytes[at..].iter().take_while(|&&b| b == b'`').count();
+            runs.push((at, len));
+            at += len;
+        } else {
+            at += 1;
+        }
+    }
+    let mut next_of_len: HashMap<usize, usize> = HashMap::new();
+    let mut closes = HashMap::with_capacity(runs.len());
+    for &(start, len) in runs.iter().rev() {
+        closes.insert(start, next_of_len.get(&len).map(|next| next + len));
+        next_of_len.insert(len, start);
+    }
+    closes
+}
+
+/// The URL or address of a Markdown autolink at the start of `s`
+/// (`<https://example.org/x>`, `<ada@example.org>`), which is text to keep.
+fn autolink(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix('<')?;
+    let inner = &inner[..inner.find('>')?];
+    let is_url = ["http://", "https://"].iter().any(|scheme| {
+        inner.len() > scheme.len()
+            && inner
+                .get(..scheme.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+    });
+    let is_address = inner.contains('@') && !inner.contains(['=', '"', '\'', '/']);
+    (!inner.contains(char::is_whitespace) && !inner.contains('<') && (is_url || is_address))
+        .then_some(inner)
 }
 
 /// Rewrites the text of a link (`out[start..]`) so that its target survives
@@ -362,10 +449,55 @@ mod tests {
     }
 
     #[test]
+    fn markdown_keeps_its_syntax_and_code_and_loses_its_html() {
+        use super::markdown_to_text;
+        assert_eq!(
+            markdown_to_text(
+                "**Bold** and [a link](https://example.org/a?b=1&c=2) &amp; <b>tags</b><br>next"
+            ),
+            "**Bold** and [a link](https://example.org/a?b=1&c=2) & tags\nnext"
+        );
+        assert_eq!(
+            markdown_to_text("Use `<div>` and `` a ` b `` here\n\n```\n<p>&amp;</p>\n```"),
+            "Use `<div>` and `` a ` b `` here\n\n```\n<p>&amp;</p>\n```",
+            "code stays as typed"
+        );
+        assert_eq!(
+            markdown_to_text("See <https://example.org/x> or mail <ada@example.org>"),
+            "See https://example.org/x or mail ada@example.org"
+        );
+        assert_eq!(
+            markdown_to_text(r#"<a href="https://example.org/p">my post</a> \<b\> 1 < 2 ` open"#),
+            r#"my post (https://example.org/p) \<b\> 1 < 2 ` open"#
+        );
+        assert_eq!(
+            to_text("<https://example.org/x>"),
+            "",
+            "HTML has no autolinks"
+        );
+    }
+
+    #[test]
     fn plain_text_paragraphs_survive() {
         assert_eq!(
             to_text("line one\r\nline two\n\n\n\nnext paragraph  \n"),
             "line one\nline two\n\nnext paragraph"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_converts_without_panicking(text in "\\PC{0,200}") {
+            let _ = to_text(&text);
+            let _ = super::markdown_to_text(&text);
+        }
+
+        #[test]
+        fn code_spans_stay_as_typed(code in "[a-z<>&;/ =\"]{1,40}") {
+            let typed = format!("`{}`", code.trim());
+            proptest::prop_assume!(!code.trim().is_empty());
+            let text = super::markdown_to_text(&format!("a <b>{typed}</b> &amp; {typed}"));
+            proptest::prop_assert_eq!(text, format!("a {typed} & {typed}"));
+        }
     }
 }

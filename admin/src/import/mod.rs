@@ -6,10 +6,15 @@
 //! element) before anything is written; an item that breaks a rule is skipped
 //! with a reason and the rest go on.
 
+pub mod artalk;
+pub mod commento;
+pub mod cusdis;
 pub mod disqus;
 pub mod html;
 pub mod isso;
+mod json;
 pub mod jsonl;
+pub mod remark42;
 #[cfg(test)]
 mod scaling;
 pub mod wordpress;
@@ -32,6 +37,15 @@ pub(crate) enum Format {
     Wordpress,
     /// Isso's SQLite database (comments.db).
     Isso,
+    /// Cusdis's SQLite database, or its PostgreSQL tables as a directory of
+    /// pages.csv and comments.csv or one JSON file.
+    Cusdis,
+    /// Remark42's backup file, gzipped or not.
+    Remark42,
+    /// Commento's (or Comentario's) JSON export, gzipped or not.
+    Commento,
+    /// Artalk's Artrans JSON, gzipped or not.
+    Artalk,
     /// Our own JSON Lines (`rust-aws export`).
     Jsonl,
 }
@@ -43,6 +57,10 @@ impl Format {
             Format::Disqus => "disqus",
             Format::Wordpress => "wordpress",
             Format::Isso => "isso",
+            Format::Cusdis => "cusdis",
+            Format::Remark42 => "remark42",
+            Format::Commento => "commento",
+            Format::Artalk => "artalk",
             Format::Jsonl => "jsonl",
         }
     }
@@ -100,6 +118,27 @@ pub(crate) fn utf8_text(mut bytes: Vec<u8>) -> Result<String, FormatError> {
             ),
         )
     })
+}
+
+/// The bytes of a file that may be gzipped (Remark42's backups, Commento's
+/// downloads, Artalk's piped exports): unpacked when they start with gzip's
+/// magic number, else as they are. A gzip stream cut short or damaged
+/// refuses the file.
+pub(crate) fn gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, FormatError> {
+    use std::io::Read;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut unpacked = Vec::with_capacity(bytes.len().saturating_mul(4));
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut unpacked)
+        .map_err(|e| {
+            FormatError::new(
+                format!("gzip data, after {} bytes unpacked", unpacked.len()),
+                format_args!("{e}: the file is cut short or damaged; download it again"),
+            )
+        })?;
+    Ok(unpacked)
 }
 
 /// One comment as its source describes it, before our rules apply.
@@ -235,14 +274,42 @@ fn check_date(ms: u64, now_ms: u64) -> Result<u64, String> {
     Ok(ms)
 }
 
-/// Parses an RFC 3339 or `YYYY-MM-DD HH:MM:SS` (UTC) date.
+/// Parses an RFC 3339 or `YYYY-MM-DD HH:MM:SS[.fff]` date, UTC unless it
+/// ends in an offset (`Z`, `+05:30`, `-0700` as Go's layouts write it).
 pub(crate) fn parse_date(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    humantime::parse_rfc3339_weak(text)
+    let bad = || format!("bad date {text:?}");
+    let (local, offset_ms) = split_offset(text).ok_or_else(bad)?;
+    let local_ms = humantime::parse_rfc3339_weak(local)
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .and_then(|d| u64::try_from(d.as_millis()).ok())
-        .ok_or_else(|| format!("bad date {text:?}"))
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .ok_or_else(bad)?;
+    u64::try_from(local_ms - offset_ms).map_err(|_| bad())
+}
+
+/// A date without its numeric UTC offset, and the offset in milliseconds
+/// (0 for none); `None` for an offset that is not one.
+fn split_offset(text: &str) -> Option<(&str, i64)> {
+    // The date's own hyphens are in its first ten characters.
+    let Some(sign_at) = text.get(10..).and_then(|time| time.rfind(['+', '-'])) else {
+        return Some((text, 0));
+    };
+    let (local, zone) = text.split_at(10 + sign_at);
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let digits = zone[1..].replace(':', "");
+    if !matches!(digits.len(), 2 | 4) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .map_or(Some(0), |m| m.parse().ok())?;
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    Some((local.trim_end(), sign * (hours * 60 + minutes) * 60_000))
 }
 
 /// Applies our rules to what a source holds: the same field rules as
@@ -495,6 +562,52 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn dates_with_offsets_are_read_as_utc() {
+        let utc = Ok(1_635_425_415_000); // 2021-10-28T12:50:15Z
+        assert_eq!(parse_date("2021-10-28T12:50:15Z"), utc);
+        assert_eq!(parse_date("2021-10-28 12:50:15"), utc);
+        assert_eq!(
+            parse_date("2021-10-28 20:50:15 +0800"),
+            utc,
+            "Artalk's layout"
+        );
+        assert_eq!(parse_date("2021-10-28T07:50:15-05:00"), utc);
+        assert_eq!(parse_date("2021-10-28T12:50:15+00"), utc);
+        assert_eq!(
+            parse_date("2021-10-28T07:50:15.123456789-05:00"),
+            Ok(1_635_425_415_123),
+            "Go's RFC 3339 with nanoseconds"
+        );
+        assert_eq!(parse_date("2021-10-28 12:50:15.5"), Ok(1_635_425_415_500));
+        for bad in [
+            "2021-10-28 12:50:15 +0860",
+            "2021-10-28 12:50:15 +8",
+            "yesterday",
+            "",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn gzipped_bytes_are_unpacked_and_a_cut_stream_refused() {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder
+            .write_all(&b"{\"version\":1}\n".repeat(1000))
+            .unwrap();
+        let packed = encoder.finish().unwrap();
+        assert_eq!(
+            gunzip(packed.clone()).unwrap(),
+            b"{\"version\":1}\n".repeat(1000)
+        );
+        assert_eq!(gunzip(b"plain".to_vec()).unwrap(), b"plain");
+        let err = gunzip(packed[..packed.len() / 2].to_vec()).unwrap_err();
+        assert!(err.at.starts_with("gzip data"), "{err}");
+        assert!(err.message.contains("cut short"), "{err}");
+    }
+
+    #[test]
     fn ids_derive_from_the_source_and_ours_are_kept() {
         assert_eq!(
             derive_id(Format::Disqus, "42"),
@@ -635,5 +748,19 @@ pub(crate) mod tests {
         );
         assert_eq!(record.name, ANONYMOUS);
         assert_eq!(plan.comments[0].notes.len(), 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_date_text_is_read_or_refused_without_panicking(text in "\\PC{0,40}") {
+            let _ = parse_date(&text);
+        }
+
+        #[test]
+        fn gzip_lookalikes_are_refused_not_panicked_on(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let mut bytes = vec![0x1f, 0x8b];
+            bytes.extend(tail);
+            let _ = gunzip(bytes);
+        }
     }
 }
