@@ -549,7 +549,7 @@ async fn cusdis_import_reads_the_database_and_the_postgresql_tables_alike() {
         "Great write-up & thanks!\nSee https://docs.example.com/lambda/cold-starts for more."
     );
     assert_eq!(
-        rust_aws::ids::rfc3339(top.created_ms),
+        rust_aws::domain::ids::rfc3339(top.created_ms),
         "2025-11-02T10:00:00.000Z"
     );
     assert_eq!(top.parent, None);
@@ -652,7 +652,7 @@ async fn remark42_import_reads_its_backup_gzipped_or_not() {
         "the shortened link is its target again"
     );
     assert_eq!(
-        rust_aws::ids::rfc3339(top.created_ms),
+        rust_aws::domain::ids::rfc3339(top.created_ms),
         "2025-11-02T10:00:00.000Z",
         "-05:00 counted"
     );
@@ -738,7 +738,7 @@ async fn commento_import_reads_its_export_as_downloaded_or_unpacked() {
         ("Anonymous", "An anonymous reply")
     );
     assert_eq!(
-        rust_aws::ids::rfc3339(listed[1].created_ms),
+        rust_aws::domain::ids::rfc3339(listed[1].created_ms),
         "2025-11-02T11:30:00.500Z"
     );
     assert_eq!(listed[2].url.as_deref(), Some("https://omar.example.net"));
@@ -797,7 +797,7 @@ async fn artalk_import_reads_artrans() {
         "HTML made text, code as typed"
     );
     assert_eq!(
-        rust_aws::ids::rfc3339(top.created_ms),
+        rust_aws::domain::ids::rfc3339(top.created_ms),
         "2025-11-02T10:00:00.000Z",
         "+0800 counted"
     );

@@ -59,7 +59,7 @@ fn best_time(xml: &str) -> Duration {
 }
 
 #[test]
-fn four_times_the_comments_take_at_most_five_times_as_long() {
+fn four_times_the_comments_take_far_less_than_sixteen_times_as_long() {
     let small = synthetic_disqus(1_500);
     let large = synthetic_disqus(6_000);
     assert_eq!(
@@ -69,7 +69,9 @@ fn four_times_the_comments_take_at_most_five_times_as_long() {
     );
     let (small_time, large_time) = (best_time(&small), best_time(&large));
     assert!(
-        large_time <= small_time * 5,
+        // Linear is 4x, quadratic 16x: 10x tells them apart with room for a
+        // loaded machine (5x failed about one run in six under parallel builds).
+        large_time <= small_time * 10,
         "1,500 comments in {small_time:?}, 6,000 in {large_time:?}: not linear"
     );
 }
