@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::{Context, anyhow, bail};
 use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -119,15 +120,9 @@ enum Command {
     },
 }
 
-/// A failure that ends the command with status 1.
-#[derive(Debug)]
-struct Failure(String);
-
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure(e.to_string())
-    }
-}
+/// A failure that ends the command with status 1: what the command was doing,
+/// and every cause under it, printed as one line (`{:#}`).
+type Failure = anyhow::Error;
 
 /// Runs the command line: parses arguments (usage errors exit 2), runs the
 /// command, reports a failure on stderr with status 1.
@@ -145,8 +140,8 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
-        Err(Failure(message)) => {
-            eprintln!("rust-aws: {message}");
+        Err(failure) => {
+            eprintln!("rust-aws: {failure:#}");
             ExitCode::FAILURE
         }
     }
@@ -204,12 +199,7 @@ async fn stack_output(
         .stack_name(stack)
         .send()
         .await
-        .map_err(|e| {
-            Failure(format!(
-                "cannot read stack {stack}: {}",
-                aws_sdk_cloudformation::error::DisplayErrorContext(e)
-            ))
-        })?;
+        .with_context(|| format!("cannot read stack {stack}"))?;
     out.stacks()
         .first()
         .and_then(|s| {
@@ -219,7 +209,7 @@ async fn stack_output(
                 .and_then(|o| o.output_value())
         })
         .map(str::to_owned)
-        .ok_or_else(|| Failure(format!("stack {stack} has no {key} output")))
+        .ok_or_else(|| anyhow!("stack {stack} has no {key} output"))
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise.
@@ -380,21 +370,16 @@ async fn invoke_redelivery(
         .payload(Blob::new(schedule_event().to_string()))
         .send()
         .await
-        .map_err(|e| {
-            Failure(format!(
-                "cannot invoke {function}: {}",
-                aws_sdk_lambda::error::DisplayErrorContext(e)
-            ))
-        })?;
+        .with_context(|| format!("cannot invoke {function}"))?;
     let payload = out
         .payload()
         .map(|b| b.as_ref().to_vec())
         .unwrap_or_default();
     if let Some(error) = out.function_error() {
-        return Err(Failure(format!(
+        bail!(
             "{function} failed ({error}): {}",
             String::from_utf8_lossy(&payload)
-        )));
+        );
     }
     Ok(redelivery_counts(&payload))
 }
@@ -446,7 +431,7 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                 show(&c)?;
                 Ok(ExitCode::SUCCESS)
             }
-            None => Err(Failure(format!("no comment {id}"))),
+            None => Err(anyhow!("no comment {id}")),
         },
         Command::Approve { ids } => moderate(cli, store, ids, Decision::Approve, now).await,
         Command::Reject { ids } => moderate(cli, store, ids, Decision::Reject, now).await,
@@ -684,8 +669,8 @@ async fn import_file(
 ) -> Result<ExitCode, Failure> {
     let name = file.display();
     let not_valid = |e: import::FormatError| {
-        Failure(format!(
-            "{name} is not a valid {} file, nothing imported: {e}",
+        anyhow::Error::new(e).context(format!(
+            "{name} is not a valid {} file, nothing imported",
             format.as_str()
         ))
     };
@@ -696,7 +681,7 @@ async fn import_file(
             _ => file.is_file(),
         };
         if !exists {
-            return Err(Failure(format!("{name}: no such file")));
+            bail!("{name}: no such file");
         }
         let spinner = progress(None, "reading");
         let items = match format {
@@ -706,9 +691,8 @@ async fn import_file(
         spinner.finish_and_clear();
         items.map_err(not_valid)?
     } else {
-        let bar = bytes_progress(file).map_err(|e| Failure(format!("{name}: {e}")))?;
-        let bytes = read_all(file, &|n| bar.set_position(n))
-            .map_err(|e| Failure(format!("{name}: {e}")))?;
+        let bar = bytes_progress(file).with_context(|| name.to_string())?;
+        let bytes = read_all(file, &|n| bar.set_position(n)).with_context(|| name.to_string())?;
         let bytes = match format {
             Format::Remark42 | Format::Commento | Format::Artalk => {
                 import::gunzip(bytes).map_err(not_valid)?

@@ -1385,6 +1385,30 @@ fn a_missing_file_fails_with_status_1() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/export.jsonl"));
 }
 
+#[test]
+fn a_store_that_cannot_be_reached_is_reported_with_its_cause() {
+    // A port nothing listens on: the SDK's dispatch failure, under the store's.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = Command::new(env!("CARGO_BIN_EXE_rust-aws"))
+        .args(["--table", "t", "pending"])
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("rust-aws: store unavailable: Scan"), "{err}");
+    assert!(err.contains("Connection refused"), "the cause is kept: {err}");
+}
+
 // ---- the same results on both stores -----------------------------------
 
 async fn admin_scenario(store: &dyn AdminStore) -> Vec<String> {
