@@ -1405,8 +1405,14 @@ fn a_store_that_cannot_be_reached_is_reported_with_its_cause() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("rust-aws: store unavailable: Scan"), "{err}");
-    assert!(err.contains("Connection refused"), "the cause is kept: {err}");
+    assert!(
+        err.starts_with("rust-aws: store unavailable: Scan"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Connection refused"),
+        "the cause is kept: {err}"
+    );
 }
 
 // ---- the same results on both stores -----------------------------------

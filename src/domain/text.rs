@@ -10,7 +10,21 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), FieldError> {
+/// `value` (already trimmed) for `field`: free of the characters `refused`
+/// marks (the error says what the field must be), `min..=max` characters.
+fn checked(
+    field: &str,
+    value: &str,
+    (min, max): (usize, usize),
+    refused: impl Fn(char) -> bool,
+    must: &str,
+) -> Result<String, FieldError> {
+    if let Some(c) = value.chars().find(|&c| refused(c)) {
+        return Err(FieldError::invalid(
+            field,
+            format_args!("{must} (found U+{:04X})", c as u32),
+        ));
+    }
     if value.is_empty() {
         return Err(FieldError::required(field));
     }
@@ -29,7 +43,7 @@ fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), Fie
             format!("{field} must be at most {max} characters"),
         ));
     }
-    Ok(())
+    Ok(value.to_owned())
 }
 
 /// A trimmed single line of text: no control characters, no bidi overrides.
@@ -39,21 +53,9 @@ pub struct SingleLine(String);
 impl SingleLine {
     /// Parses `raw` for `field`, `min..=max` characters after trimming.
     pub fn parse(field: &str, raw: &str, min: usize, max: usize) -> Result<Self, FieldError> {
-        let value = raw.trim();
-        if let Some(c) = value
-            .chars()
-            .find(|&c| c.is_control() || is_bidi_control(c))
-        {
-            return Err(FieldError::invalid(
-                field,
-                format_args!(
-                    "must be a single line without control characters (found U+{:04X})",
-                    c as u32
-                ),
-            ));
-        }
-        check_len(field, value, min, max)?;
-        Ok(Self(value.to_owned()))
+        let refused = |c: char| c.is_control() || is_bidi_control(c);
+        let must = "must be a single line without control characters";
+        checked(field, raw.trim(), (min, max), refused, must).map(Self)
     }
 
     /// The text.
@@ -71,21 +73,9 @@ impl MultiLine {
     /// Parses `raw` for `field`, `min..=max` characters after trimming.
     pub fn parse(field: &str, raw: &str, min: usize, max: usize) -> Result<Self, FieldError> {
         let normalised = raw.replace("\r\n", "\n").replace('\r', "\n");
-        let value = normalised.trim();
-        if let Some(c) = value
-            .chars()
-            .find(|&c| c.is_control() && c != '\n' && c != '\t')
-        {
-            return Err(FieldError::invalid(
-                field,
-                format_args!(
-                    "must not contain control characters (found U+{:04X})",
-                    c as u32
-                ),
-            ));
-        }
-        check_len(field, value, min, max)?;
-        Ok(Self(value.to_owned()))
+        let refused = |c: char| c.is_control() && c != '\n' && c != '\t';
+        let must = "must not contain control characters";
+        checked(field, normalised.trim(), (min, max), refused, must).map(Self)
     }
 
     /// The text.
