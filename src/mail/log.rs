@@ -2,14 +2,15 @@
 //! where message text may appear in logs, and it never runs on Lambda.
 
 use super::{Mail, MailError, Mailer};
-use crate::BoxFuture;
+use async_trait::async_trait;
 
 /// Writes each mail to the log instead of sending it.
 #[derive(Debug, Default)]
 pub(crate) struct LogMailer;
 
+#[async_trait]
 impl Mailer for LogMailer {
-    fn send<'a>(&'a self, mail: &'a Mail) -> BoxFuture<'a, Result<(), MailError>> {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
         let reply_to = mail
             .reply_to
             .as_ref()
@@ -22,6 +23,6 @@ impl Mailer for LogMailer {
             "local mail (OWNER_EMAIL unset, not sent):\n{}",
             mail.text
         );
-        Box::pin(std::future::ready(Ok(())))
+        Ok(())
     }
 }

@@ -1,11 +1,11 @@
 //! A mailer that keeps what it sends, and can be told to fail: for service
 //! tests and for embedding, where the caller inspects the outbox itself.
 
+use async_trait::async_trait;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use super::{Mail, MailError, Mailer};
-use crate::BoxFuture;
 
 /// Keeps sent mail in memory.
 #[derive(Debug, Default)]
@@ -44,32 +44,31 @@ impl MemoryMailer {
     }
 }
 
+#[async_trait]
 impl Mailer for MemoryMailer {
-    fn send<'a>(&'a self, mail: &'a Mail) -> BoxFuture<'a, Result<(), MailError>> {
-        Box::pin(async move {
-            let delay = *self.delay.lock().unwrap_or_else(|p| p.into_inner());
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            let poisoned = self
-                .poison
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_deref()
-                .is_some_and(|needle| mail.text.contains(needle));
-            let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-            if poisoned {
-                return Err(MailError::new("simulated refusal"));
-            }
-            if *failures > 0 {
-                *failures -= 1;
-                return Err(MailError::new("simulated failure"));
-            }
-            self.sent
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(mail.clone());
-            Ok(())
-        })
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        let delay = *self.delay.lock().unwrap_or_else(|p| p.into_inner());
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let poisoned = self
+            .poison
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_deref()
+            .is_some_and(|needle| mail.text.contains(needle));
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if poisoned {
+            return Err(MailError::new("simulated refusal"));
+        }
+        if *failures > 0 {
+            *failures -= 1;
+            return Err(MailError::new("simulated failure"));
+        }
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(mail.clone());
+        Ok(())
     }
 }

@@ -9,6 +9,7 @@ pub mod memory;
 #[cfg(feature = "aws")]
 pub mod ses;
 
+use async_trait::async_trait;
 use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
@@ -16,8 +17,6 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-
-use crate::BoxFuture;
 
 /// The mail could not be sent; the caller keeps it for redelivery.
 ///
@@ -87,9 +86,10 @@ impl fmt::Debug for Mail {
 }
 
 /// Sends mail.
+#[async_trait]
 pub trait Mailer: Send + Sync {
     /// Sends one mail.
-    fn send<'a>(&'a self, mail: &'a Mail) -> BoxFuture<'a, Result<(), MailError>>;
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
 }
 
 /// RFC 2047 encoded words (UTF-8, base64), each under the 75-character limit,

@@ -1,12 +1,12 @@
 //! The SES v2 adapter: raw MIME, so every header is ours (and moto keeps Reply-To).
 
+use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 
 use super::{Mail, MailError, Mailer};
-use crate::BoxFuture;
 use crate::config::aws::{LazyClient, Sdk};
 
 /// Sends through SES v2 `SendEmail` with raw content.
@@ -51,25 +51,24 @@ impl SesMailer {
     }
 }
 
+#[async_trait]
 impl Mailer for SesMailer {
-    fn send<'a>(&'a self, mail: &'a Mail) -> BoxFuture<'a, Result<(), MailError>> {
-        Box::pin(async move {
-            let raw = RawMessage::builder()
-                .data(Blob::new(mail.to_mime()))
-                .build()
-                .map_err(|e| MailError::caused_by("SES request not built", e))?;
-            self.client
-                .get()
-                .await
-                .send_email()
-                .from_email_address(&mail.from)
-                .destination(Destination::builder().to_addresses(&mail.to).build())
-                .content(EmailContent::builder().raw(raw).build())
-                .send()
-                .await
-                .map_err(|e| MailError::caused_by(error_class(&e), e))?;
-            Ok(())
-        })
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        let raw = RawMessage::builder()
+            .data(Blob::new(mail.to_mime()))
+            .build()
+            .map_err(|e| MailError::caused_by("SES request not built", e))?;
+        self.client
+            .get()
+            .await
+            .send_email()
+            .from_email_address(&mail.from)
+            .destination(Destination::builder().to_addresses(&mail.to).build())
+            .content(EmailContent::builder().raw(raw).build())
+            .send()
+            .await
+            .map_err(|e| MailError::caused_by(error_class(&e), e))?;
+        Ok(())
     }
 }
 

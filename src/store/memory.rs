@@ -1,10 +1,11 @@
 //! The embedded store: what `cargo run` uses, with the same rules as DynamoDB.
 
+use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    AdminStore, BoxFuture, Comments, Contacts, Expired, MailBudget, Outbox, RateLimits, RateWindow,
+    AdminStore, Comments, Contacts, Expired, MailBudget, Outbox, RateLimits, RateWindow,
     StoreResult, Subscriptions, by_age,
 };
 
@@ -109,31 +110,24 @@ impl MemoryStore {
     }
 }
 
-fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
-    Box::pin(std::future::ready(value))
-}
-
+#[async_trait]
 impl RateLimits for MemoryStore {
-    fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>> {
+    async fn hit_rate(&self, window: &RateWindow<'_>) -> StoreResult<u64> {
         let now_s = crate::domain::ids::now_ms() / 1000;
         let (key, expires_s) = (window.key(), window.expires_s());
-        ready(Ok(self.with(|s| {
+        Ok(self.with(|s| {
             s.rates.retain(|_, (_, e)| *e > now_s);
             let entry = s.rates.entry(key).or_insert((0, expires_s));
             entry.0 += 1;
             entry.0
-        })))
+        }))
     }
 }
 
+#[async_trait]
 impl MailBudget for MemoryStore {
-    fn take_mail_slot(
-        &self,
-        cap: MailCap,
-        hour: u64,
-        limit: u32,
-    ) -> BoxFuture<'_, StoreResult<bool>> {
-        ready(Ok(self.with(|s| {
+    async fn take_mail_slot(&self, cap: MailCap, hour: u64, limit: u32) -> StoreResult<bool> {
+        Ok(self.with(|s| {
             s.mail_slots.retain(|(_, h), _| *h + 2 > hour);
             let used = s.mail_slots.entry((cap, hour)).or_insert(0);
             if *used < limit {
@@ -142,54 +136,44 @@ impl MailBudget for MemoryStore {
             } else {
                 false
             }
-        })))
+        }))
     }
 
-    fn return_mail_slot(&self, cap: MailCap, hour: u64) -> BoxFuture<'_, StoreResult<()>> {
+    async fn return_mail_slot(&self, cap: MailCap, hour: u64) -> StoreResult<()> {
         self.with(|s| {
             if let Some(used) = s.mail_slots.get_mut(&(cap, hour)) {
                 *used = used.saturating_sub(1);
             }
         });
-        ready(Ok(()))
+        Ok(())
     }
 }
 
+#[async_trait]
 impl Contacts for MemoryStore {
-    fn put_contact<'a>(
-        &'a self,
-        record: &'a ContactRecord,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<()>> {
+    async fn put_contact(&self, record: &ContactRecord, claim_until_ms: u64) -> StoreResult<()> {
         self.with(|s| {
             s.contacts.insert(
                 record.id.clone(),
                 (record.clone(), Meta::new(record.created_ms, claim_until_ms)),
             )
         });
-        ready(Ok(()))
+        Ok(())
     }
 
-    fn get_contact<'a>(
-        &'a self,
-        id: &'a str,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<ContactRecord>>> {
-        ready(Ok(self.with(|s| {
+    async fn get_contact(&self, id: &str, now_ms: u64) -> StoreResult<Option<ContactRecord>> {
+        Ok(self.with(|s| {
             s.contacts
                 .get(id)
                 .filter(|(_, m)| m.live(now_ms))
                 .map(|(r, _)| r.clone())
-        })))
+        }))
     }
 }
 
+#[async_trait]
 impl Comments for MemoryStore {
-    fn put_comment<'a>(
-        &'a self,
-        record: &'a CommentRecord,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<()>> {
+    async fn put_comment(&self, record: &CommentRecord, claim_until_ms: u64) -> StoreResult<()> {
         self.with(|s| {
             s.comments.insert(
                 record.id.clone(),
@@ -199,29 +183,20 @@ impl Comments for MemoryStore {
                 s.publish(record, record.created_ms);
             }
         });
-        ready(Ok(()))
+        Ok(())
     }
 
-    fn get_comment<'a>(
-        &'a self,
-        id: &'a str,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<CommentRecord>>> {
-        ready(Ok(self.with(|s| {
+    async fn get_comment(&self, id: &str, now_ms: u64) -> StoreResult<Option<CommentRecord>> {
+        Ok(self.with(|s| {
             s.comments
                 .get(id)
                 .filter(|(_, m)| m.live(now_ms))
                 .map(|(r, _)| r.clone())
-        })))
+        }))
     }
 
-    fn decide<'a>(
-        &'a self,
-        id: &'a str,
-        decision: Decision,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Decided>> {
-        ready(Ok(self.with(|s| {
+    async fn decide(&self, id: &str, decision: Decision, now_ms: u64) -> StoreResult<Decided> {
+        Ok(self.with(|s| {
             let Some((record, _)) = s.comments.get(id).filter(|(_, m)| m.live(now_ms)) else {
                 return Decided::Conflict;
             };
@@ -261,16 +236,16 @@ impl Comments for MemoryStore {
                     Decided::Done
                 }
             }
-        })))
+        }))
     }
 
-    fn list_approved<'a>(
-        &'a self,
-        post: &'a str,
+    async fn list_approved(
+        &self,
+        post: &str,
         after: Option<ListPosition>,
         limit: usize,
-    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>> {
-        ready(Ok(self.with(|s| {
+    ) -> StoreResult<Vec<CommentRecord>> {
+        Ok(self.with(|s| {
             let mut list: Vec<_> = s
                 .comments
                 .values()
@@ -285,11 +260,11 @@ impl Comments for MemoryStore {
             list.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
             list.truncate(limit);
             list
-        })))
+        }))
     }
 
-    fn count_approved<'a>(&'a self, posts: &'a [String]) -> BoxFuture<'a, StoreResult<Vec<u64>>> {
-        ready(Ok(self.with(|s| {
+    async fn count_approved(&self, posts: &[String]) -> StoreResult<Vec<u64>> {
+        Ok(self.with(|s| {
             posts
                 .iter()
                 .map(|p| {
@@ -299,16 +274,13 @@ impl Comments for MemoryStore {
                         .count() as u64
                 })
                 .collect()
-        })))
+        }))
     }
 }
 
+#[async_trait]
 impl Outbox for MemoryStore {
-    fn mark_delivered<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<()>> {
+    async fn mark_delivered(&self, entry: &OutboxEntry, now_ms: u64) -> StoreResult<()> {
         self.with(|s| match entry.kind {
             MailKind::Contact => {
                 if let Some((r, m)) = s.contacts.get_mut(&entry.id) {
@@ -338,16 +310,16 @@ impl Outbox for MemoryStore {
                 s.notices.remove(&entry.id);
             }
         });
-        ready(Ok(()))
+        Ok(())
     }
 
-    fn due_outbox(
+    async fn due_outbox(
         &self,
         cap: MailCap,
         now_ms: u64,
         limit: usize,
-    ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>> {
-        ready(Ok(self.with(|s| {
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        Ok(self.with(|s| {
             let mut due: Vec<_> = s
                 .outbox()
                 .filter(|(e, m)| e.kind.cap() == cap && !m.parked && m.next_attempt_ms <= now_ms)
@@ -358,11 +330,11 @@ impl Outbox for MemoryStore {
                 (a.0, a.1.kind.as_str(), &a.1.id).cmp(&(b.0, b.1.kind.as_str(), &b.1.id))
             });
             due.into_iter().take(limit).map(|(_, e)| e).collect()
-        })))
+        }))
     }
 
-    fn list_outbox(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxItem>>> {
-        ready(Ok(self.with(|s| {
+    async fn list_outbox(&self, limit: usize) -> StoreResult<Vec<OutboxItem>> {
+        Ok(self.with(|s| {
             let mut all: Vec<OutboxItem> = s
                 .outbox()
                 .map(|(entry, m)| OutboxItem {
@@ -386,29 +358,25 @@ impl Outbox for MemoryStore {
             all.truncate(limit);
             all.extend(parked.into_iter().take(limit));
             all
-        })))
+        }))
     }
 
-    fn claim<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
+    async fn claim(
+        &self,
+        entry: &OutboxEntry,
         now_ms: u64,
         until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<u32>>> {
-        ready(Ok(self.with(|s| match s.meta(entry) {
+    ) -> StoreResult<Option<u32>> {
+        Ok(self.with(|s| match s.meta(entry) {
             Some(m) if m.undelivered && !m.parked && m.claim_until_ms <= now_ms => {
                 m.claim_until_ms = until_ms;
                 Some(m.attempts)
             }
             _ => None,
-        })))
+        }))
     }
 
-    fn defer<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        d: &'a Deferral,
-    ) -> BoxFuture<'a, StoreResult<()>> {
+    async fn defer(&self, entry: &OutboxEntry, d: &Deferral) -> StoreResult<()> {
         self.with(|s| {
             if let Some(m) = s.meta(entry).filter(|m| m.undelivered) {
                 m.attempts = d.attempts;
@@ -418,15 +386,11 @@ impl Outbox for MemoryStore {
                 m.claim_until_ms = 0;
             }
         });
-        ready(Ok(()))
+        Ok(())
     }
 
-    fn requeue<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<bool>> {
-        ready(Ok(self.with(|s| match s.meta(entry) {
+    async fn requeue(&self, entry: &OutboxEntry, now_ms: u64) -> StoreResult<bool> {
+        Ok(self.with(|s| match s.meta(entry) {
             Some(m) if m.undelivered && m.parked => {
                 m.parked = false;
                 m.attempts = 0;
@@ -435,30 +399,27 @@ impl Outbox for MemoryStore {
                 true
             }
             _ => false,
-        })))
+        }))
     }
 }
 
+#[async_trait]
 impl Subscriptions for MemoryStore {
-    fn get_subscription<'a>(
-        &'a self,
-        comment_id: &'a str,
+    async fn get_subscription(
+        &self,
+        comment_id: &str,
         now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<Subscription>>> {
-        ready(Ok(self.with(|s| {
+    ) -> StoreResult<Option<Subscription>> {
+        Ok(self.with(|s| {
             s.subscriptions
                 .get(comment_id)
                 .filter(|(_, m)| m.live(now_ms))
                 .map(|(r, _)| r.clone())
-        })))
+        }))
     }
 
-    fn confirm_subscription<'a>(
-        &'a self,
-        comment_id: &'a str,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Confirmed>> {
-        ready(Ok(self.with(|s| {
+    async fn confirm_subscription(&self, comment_id: &str, now_ms: u64) -> StoreResult<Confirmed> {
+        Ok(self.with(|s| {
             match s
                 .subscriptions
                 .get(comment_id)
@@ -479,11 +440,11 @@ impl Subscriptions for MemoryStore {
                     Confirmed::Done
                 }
             }
-        })))
+        }))
     }
 
-    fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
-        ready(Ok(self.with(|s| s.end_subscription(comment_id))))
+    async fn unsubscribe(&self, comment_id: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| s.end_subscription(comment_id)))
     }
 }
 
@@ -600,12 +561,13 @@ impl State {
     }
 }
 
+#[async_trait]
 impl AdminStore for MemoryStore {
-    fn all_comments<'a>(
-        &'a self,
-        post: Option<&'a str>,
+    async fn all_comments(
+        &self,
+        post: Option<&str>,
         expired: Expired,
-    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>> {
+    ) -> StoreResult<Vec<CommentRecord>> {
         let mut all: Vec<CommentRecord> = self.with(|s| {
             s.comments
                 .values()
@@ -614,10 +576,10 @@ impl AdminStore for MemoryStore {
                 .collect()
         });
         by_age(&mut all, |r| (r.created_ms, &r.id));
-        ready(Ok(all))
+        Ok(all)
     }
 
-    fn all_contacts(&self, expired: Expired) -> BoxFuture<'_, StoreResult<Vec<ContactRecord>>> {
+    async fn all_contacts(&self, expired: Expired) -> StoreResult<Vec<ContactRecord>> {
         let mut all: Vec<ContactRecord> = self.with(|s| {
             s.contacts
                 .values()
@@ -626,30 +588,30 @@ impl AdminStore for MemoryStore {
                 .collect()
         });
         by_age(&mut all, |r| (r.created_ms, &r.id));
-        ready(Ok(all))
+        Ok(all)
     }
 
-    fn delete_contact<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
-        ready(Ok(self.with(|s| s.contacts.remove(id).is_some())))
+    async fn delete_contact(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| s.contacts.remove(id).is_some()))
     }
 
-    fn purge_comment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
-        ready(Ok(self.with(|s| {
+    async fn purge_comment(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| {
             let removable = s
                 .comments
                 .get(id)
                 .is_some_and(|(r, _)| r.status != CommentStatus::Approved);
             removable && s.comments.remove(id).is_some()
-        })))
+        }))
     }
 
-    fn import_comment<'a>(&'a self, record: &'a CommentRecord) -> BoxFuture<'a, StoreResult<bool>> {
+    async fn import_comment(&self, record: &CommentRecord) -> StoreResult<bool> {
         if record.status != CommentStatus::Approved {
-            return ready(Err(super::StoreError::new(
+            return Err(super::StoreError::new(
                 "only approved comments are imported",
-            )));
+            ));
         }
-        ready(Ok(self.with(|s| {
+        Ok(self.with(|s| {
             if s.comments.contains_key(&record.id) {
                 return false;
             }
@@ -660,6 +622,6 @@ impl AdminStore for MemoryStore {
             };
             s.comments.insert(record.id.clone(), (record.clone(), meta));
             true
-        })))
+        }))
     }
 }

@@ -12,11 +12,11 @@
 pub mod dynamodb;
 pub mod memory;
 
+use async_trait::async_trait;
 use std::borrow::Cow;
 use std::error::Error;
 use std::sync::Arc;
 
-pub use crate::BoxFuture;
 use crate::domain::{
     CommentRecord, Confirmed, ContactRecord, Decided, Decision, Deferral, ListPosition, MailCap,
     OutboxEntry, OutboxItem, Subscription,
@@ -88,63 +88,46 @@ impl RateWindow<'_> {
 }
 
 /// Per-source request counters in fixed one-minute windows.
+#[async_trait]
 pub trait RateLimits: Send + Sync {
     /// Counts one hit in a fixed rate-limit window and returns the count so far.
-    fn hit_rate<'a>(&'a self, window: &'a RateWindow<'a>) -> BoxFuture<'a, StoreResult<u64>>;
+    async fn hit_rate(&self, window: &RateWindow<'_>) -> StoreResult<u64>;
 }
 
 /// The hourly caps on mail sent (`MAIL_PER_HOUR`, `VISITOR_MAIL_PER_HOUR`).
+#[async_trait]
 pub trait MailBudget: Send + Sync {
     /// Takes one of `limit` slots of `cap` in the hour `hour` (hours since
     /// the epoch); `false` when none is left.
-    fn take_mail_slot(
-        &self,
-        cap: MailCap,
-        hour: u64,
-        limit: u32,
-    ) -> BoxFuture<'_, StoreResult<bool>>;
+    async fn take_mail_slot(&self, cap: MailCap, hour: u64, limit: u32) -> StoreResult<bool>;
 
     /// Gives back a slot taken for a send that failed: caps count mails sent.
-    fn return_mail_slot(&self, cap: MailCap, hour: u64) -> BoxFuture<'_, StoreResult<()>>;
+    async fn return_mail_slot(&self, cap: MailCap, hour: u64) -> StoreResult<()>;
 }
 
 /// Contact messages: stored before their mail to the owner goes out, read
 /// back by redelivery, gone after their retention period.
+#[async_trait]
 pub trait Contacts: Send + Sync {
     /// Stores a new contact message, undelivered and claimed until `claim_until_ms`.
-    fn put_contact<'a>(
-        &'a self,
-        record: &'a ContactRecord,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<()>>;
+    async fn put_contact(&self, record: &ContactRecord, claim_until_ms: u64) -> StoreResult<()>;
 
     /// Reads a contact message.
-    fn get_contact<'a>(
-        &'a self,
-        id: &'a str,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<ContactRecord>>>;
+    async fn get_contact(&self, id: &str, now_ms: u64) -> StoreResult<Option<ContactRecord>>;
 }
 
 /// Comments: their statuses and moderation, and the approved ones each post
 /// lists and counts.
+#[async_trait]
 pub trait Comments: Send + Sync {
     /// Stores a new comment whose mail is undelivered, claimed until
     /// `claim_until_ms`. An approved one (published at once) records what
     /// its publication implies in the same write, as [`Comments::decide`]
     /// does.
-    fn put_comment<'a>(
-        &'a self,
-        record: &'a CommentRecord,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<()>>;
+    async fn put_comment(&self, record: &CommentRecord, claim_until_ms: u64) -> StoreResult<()>;
 
     /// Reads a comment (expired ones are absent).
-    fn get_comment<'a>(
-        &'a self,
-        id: &'a str,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<CommentRecord>>>;
+    async fn get_comment(&self, id: &str, now_ms: u64) -> StoreResult<Option<CommentRecord>>;
 
     /// Applies a moderation decision atomically (the status check, the
     /// change and the post's approved count together). An approval records
@@ -156,101 +139,82 @@ pub trait Comments: Send + Sync {
     /// a mailbox that has the day's joins it, and is confirmed with it), and
     /// the notice to the parent's confirmed subscriber. Their outbox entries
     /// are due at once and unclaimed.
-    fn decide<'a>(
-        &'a self,
-        id: &'a str,
-        decision: Decision,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Decided>>;
+    async fn decide(&self, id: &str, decision: Decision, now_ms: u64) -> StoreResult<Decided>;
 
     /// Up to `limit` approved comments of `post`, oldest first, after `after`.
-    fn list_approved<'a>(
-        &'a self,
-        post: &'a str,
+    async fn list_approved(
+        &self,
+        post: &str,
         after: Option<ListPosition>,
         limit: usize,
-    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>>;
+    ) -> StoreResult<Vec<CommentRecord>>;
 
     /// Approved-comment counts of each post, in the order given.
-    fn count_approved<'a>(&'a self, posts: &'a [String]) -> BoxFuture<'a, StoreResult<Vec<u64>>>;
+    async fn count_approved(&self, posts: &[String]) -> StoreResult<Vec<u64>>;
 }
 
 /// The mail not yet delivered of every record (contact, comment,
 /// confirmation, reply): claims, failed attempts with their backoff, parking.
+#[async_trait]
 pub trait Outbox: Send + Sync {
     /// Records that the entry's mail went out (starting the retention clock).
-    fn mark_delivered<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<()>>;
+    async fn mark_delivered(&self, entry: &OutboxEntry, now_ms: u64) -> StoreResult<()>;
 
     /// Up to `limit` entries under `cap` due for a delivery attempt at
     /// `now_ms` (not parked, next attempt not in the future), the
     /// longest-waiting first: each cap's mail waits in a line of its own, so
     /// a backlog held back by one cap never hides the other's mail.
     /// Entries claimed by a live run are included (the claim refuses them).
-    fn due_outbox(
+    async fn due_outbox(
         &self,
         cap: MailCap,
         now_ms: u64,
         limit: usize,
-    ) -> BoxFuture<'_, StoreResult<Vec<OutboxEntry>>>;
+    ) -> StoreResult<Vec<OutboxEntry>>;
 
     /// Undelivered entries: up to `limit` waiting ones by next attempt, then
     /// up to `limit` parked ones (however many wait, parked mail is listed).
     /// For `rust-aws outbox`.
-    fn list_outbox(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<OutboxItem>>>;
+    async fn list_outbox(&self, limit: usize) -> StoreResult<Vec<OutboxItem>>;
 
     /// Claims an entry due for delivery until `until_ms`, unless it is parked,
     /// delivered, gone, or another run holds a live claim on it. `Some(n)`:
     /// claimed, with `n` failed attempts so far; `None`: leave it alone.
-    fn claim<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
+    async fn claim(
+        &self,
+        entry: &OutboxEntry,
         now_ms: u64,
         until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<u32>>>;
+    ) -> StoreResult<Option<u32>>;
 
     /// Records a delivery that did not happen and releases the claim.
-    fn defer<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        deferral: &'a Deferral,
-    ) -> BoxFuture<'a, StoreResult<()>>;
+    async fn defer(&self, entry: &OutboxEntry, deferral: &Deferral) -> StoreResult<()>;
 
     /// Puts a parked entry back in line, due at `now_ms` with its attempts
     /// reset; `false` when it is not parked (or gone).
-    fn requeue<'a>(
-        &'a self,
-        entry: &'a OutboxEntry,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<bool>>;
+    async fn requeue(&self, entry: &OutboxEntry, now_ms: u64) -> StoreResult<bool>;
 }
 
 /// Reply-notification subscriptions (double opt-in). They are created, with
 /// the notices of replies to mail to them, by the publication of a comment
 /// ([`Comments::decide`], [`Comments::put_comment`]).
+#[async_trait]
 pub trait Subscriptions: Send + Sync {
     /// The subscription of comment `comment_id` (an expired one is absent).
-    fn get_subscription<'a>(
-        &'a self,
-        comment_id: &'a str,
+    async fn get_subscription(
+        &self,
+        comment_id: &str,
         now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<Subscription>>>;
+    ) -> StoreResult<Option<Subscription>>;
 
     /// Confirms the subscription of comment `comment_id`, and those that
     /// joined it (later comments of the same mailbox that day): from now on
     /// they never expire.
-    fn confirm_subscription<'a>(
-        &'a self,
-        comment_id: &'a str,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Confirmed>>;
+    async fn confirm_subscription(&self, comment_id: &str, now_ms: u64) -> StoreResult<Confirmed>;
 
     /// Removes the subscription of comment `comment_id`, with its address;
     /// `false` when there was none.
-    fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
+    async fn unsubscribe(&self, comment_id: &str) -> StoreResult<bool>;
 }
 
 /// Every capability the function uses, as one object: what
@@ -299,30 +263,31 @@ impl Expired {
 /// that the function's `dyn Store` does not carry them into `bootstrap`.
 ///
 /// Moderation goes through [`Comments::decide`], as the mailed links do.
+#[async_trait]
 pub trait AdminStore: Store {
     /// Every comment, or those of `post`, in any status, oldest first.
     /// On DynamoDB a Scan: the owner's occasional read, never the function's.
-    fn all_comments<'a>(
-        &'a self,
-        post: Option<&'a str>,
+    async fn all_comments(
+        &self,
+        post: Option<&str>,
         expired: Expired,
-    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>>;
+    ) -> StoreResult<Vec<CommentRecord>>;
 
     /// Every contact message, oldest first.
-    fn all_contacts(&self, expired: Expired) -> BoxFuture<'_, StoreResult<Vec<ContactRecord>>>;
+    async fn all_contacts(&self, expired: Expired) -> StoreResult<Vec<ContactRecord>>;
 
     /// Removes a contact message; `false` when there was none.
-    fn delete_contact<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
+    async fn delete_contact(&self, id: &str) -> StoreResult<bool>;
 
     /// Removes a comment that is not approved, live or past its expiry (what
     /// [`Comments::decide`] cannot reach); `false` when there was none or it is
     /// approved (approved comments change only through `decide`, with their count).
-    fn purge_comment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
+    async fn purge_comment(&self, id: &str) -> StoreResult<bool>;
 
     /// Stores an approved comment from elsewhere and counts it in its post, in
     /// one transaction, without any mail; `false` (and nothing written) when a
     /// comment with its id exists already, which makes imports idempotent.
-    fn import_comment<'a>(&'a self, record: &'a CommentRecord) -> BoxFuture<'a, StoreResult<bool>>;
+    async fn import_comment(&self, record: &CommentRecord) -> StoreResult<bool>;
 }
 
 /// Oldest first, ties by id: the order of every listing.

@@ -6,7 +6,8 @@ use super::item::{
 use super::{DynamoStore, Item, Transacted};
 use crate::config::contract::table::TTL;
 use crate::domain::{CommentRecord, CommentStatus, ContactRecord};
-use crate::store::{AdminStore, BoxFuture, Expired, StoreError, StoreResult, by_age};
+use crate::store::{AdminStore, Expired, StoreError, StoreResult, by_age};
+use async_trait::async_trait;
 
 impl DynamoStore {
     /// Every item of `kind` (the `type` attribute) matching `extra`, a filter
@@ -54,76 +55,68 @@ impl DynamoStore {
     }
 }
 
+#[async_trait]
 impl AdminStore for DynamoStore {
-    fn all_comments<'a>(
-        &'a self,
-        post: Option<&'a str>,
+    async fn all_comments(
+        &self,
+        post: Option<&str>,
         expired: Expired,
-    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>> {
-        Box::pin(async move {
-            let extra: Vec<(&str, String)> =
-                post.map(|p| ("post", p.to_owned())).into_iter().collect();
-            let items = self.scan_type("comment", &extra, expired).await?;
-            let mut all: Vec<CommentRecord> = items.iter().filter_map(comment_from).collect();
-            by_age(&mut all, |r| (r.created_ms, &r.id));
-            Ok(all)
-        })
+    ) -> StoreResult<Vec<CommentRecord>> {
+        let extra: Vec<(&str, String)> = post.map(|p| ("post", p.to_owned())).into_iter().collect();
+        let items = self.scan_type("comment", &extra, expired).await?;
+        let mut all: Vec<CommentRecord> = items.iter().filter_map(comment_from).collect();
+        by_age(&mut all, |r| (r.created_ms, &r.id));
+        Ok(all)
     }
 
-    fn all_contacts(&self, expired: Expired) -> BoxFuture<'_, StoreResult<Vec<ContactRecord>>> {
-        Box::pin(async move {
-            let items = self.scan_type("contact", &[], expired).await?;
-            let mut all: Vec<ContactRecord> = items.iter().filter_map(contact_from).collect();
-            by_age(&mut all, |r| (r.created_ms, &r.id));
-            Ok(all)
-        })
+    async fn all_contacts(&self, expired: Expired) -> StoreResult<Vec<ContactRecord>> {
+        let items = self.scan_type("contact", &[], expired).await?;
+        let mut all: Vec<ContactRecord> = items.iter().filter_map(contact_from).collect();
+        by_age(&mut all, |r| (r.created_ms, &r.id));
+        Ok(all)
     }
 
-    fn delete_contact<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
-        Box::pin(async move { self.delete("DeleteItem(contact)", contact_key(id)).await })
+    async fn delete_contact(&self, id: &str) -> StoreResult<bool> {
+        self.delete("DeleteItem(contact)", contact_key(id)).await
     }
 
-    fn purge_comment<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
-        Box::pin(async move {
-            let result = self
-                .client()
-                .await
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(comment_key(id)))
-                .condition_expression("attribute_exists(pk) AND #st <> :approved")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":approved", s(CommentStatus::Approved.as_str()))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(true),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(e) => Err(fail("DeleteItem(comment)", e)),
+    async fn purge_comment(&self, id: &str) -> StoreResult<bool> {
+        let result = self
+            .client()
+            .await
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(comment_key(id)))
+            .condition_expression("attribute_exists(pk) AND #st <> :approved")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":approved", s(CommentStatus::Approved.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
             }
-        })
+            Err(e) => Err(fail("DeleteItem(comment)", e)),
+        }
     }
 
-    fn import_comment<'a>(&'a self, r: &'a CommentRecord) -> BoxFuture<'a, StoreResult<bool>> {
-        Box::pin(async move {
-            if r.status != CommentStatus::Approved {
-                return Err(StoreError::new("only approved comments are imported"));
-            }
-            let items = vec![
-                self.put_absent(comment_item(r))?,
-                self.count_update(&r.post, 1)?,
-            ];
-            match self.transact(items).await? {
-                Transacted::Done => Ok(true),
-                // The put's condition: the id is taken (an earlier import, or
-                // this call's own first attempt whose answer was lost).
-                Transacted::ConditionFailed(_) => Ok(false),
-            }
-        })
+    async fn import_comment(&self, r: &CommentRecord) -> StoreResult<bool> {
+        if r.status != CommentStatus::Approved {
+            return Err(StoreError::new("only approved comments are imported"));
+        }
+        let items = vec![
+            self.put_absent(comment_item(r))?,
+            self.count_update(&r.post, 1)?,
+        ];
+        match self.transact(items).await? {
+            Transacted::Done => Ok(true),
+            // The put's condition: the id is taken (an earlier import, or
+            // this call's own first attempt whose answer was lost).
+            Transacted::ConditionFailed(_) => Ok(false),
+        }
     }
 }

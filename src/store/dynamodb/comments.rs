@@ -1,6 +1,7 @@
 //! [`Comments`]: a comment's writes, its decisions (with what a publication
 //! implies, in the same transaction), the listings and the counts.
 
+use async_trait::async_trait;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
@@ -18,7 +19,7 @@ use crate::domain::{
     CONFIRMATIONS_PER_SOURCE_A_DAY, CommentRecord, CommentStatus, DAY_MS, Decided, Decision,
     JOINED_TTL_MS, ListPosition, MailKind, REJECTED_TTL_MS,
 };
-use crate::store::{BoxFuture, Comments, StoreError, StoreResult, post_key};
+use crate::store::{Comments, StoreError, StoreResult, post_key};
 
 /// One write of what a publication records beside the publication itself,
 /// to read a cancelled transaction by.
@@ -305,167 +306,145 @@ impl DynamoStore {
     }
 }
 
+#[async_trait]
 impl Comments for DynamoStore {
-    fn put_comment<'a>(
-        &'a self,
-        r: &'a CommentRecord,
-        claim_until_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<()>> {
-        Box::pin(async move {
-            let mut item = comment_item(r);
-            outbox_attrs(
-                &mut item,
-                MailKind::Comment,
-                &r.id,
-                r.created_ms,
-                claim_until_ms,
-            );
-            if r.status != CommentStatus::Approved {
-                return self.put_new(item, "PutItem(comment)").await;
-            }
-            let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
-            // Ids are 128 random bits: the item already being there means an
-            // earlier attempt of this same call was applied (its answer lost).
-            match self.publish(items, r, r.created_ms).await? {
-                Transacted::Done | Transacted::ConditionFailed(_) => Ok(()),
-            }
-        })
+    async fn put_comment(&self, r: &CommentRecord, claim_until_ms: u64) -> StoreResult<()> {
+        let mut item = comment_item(r);
+        outbox_attrs(
+            &mut item,
+            MailKind::Comment,
+            &r.id,
+            r.created_ms,
+            claim_until_ms,
+        );
+        if r.status != CommentStatus::Approved {
+            return self.put_new(item, "PutItem(comment)").await;
+        }
+        let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
+        // Ids are 128 random bits: the item already being there means an
+        // earlier attempt of this same call was applied (its answer lost).
+        match self.publish(items, r, r.created_ms).await? {
+            Transacted::Done | Transacted::ConditionFailed(_) => Ok(()),
+        }
     }
 
-    fn get_comment<'a>(
-        &'a self,
-        id: &'a str,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Option<CommentRecord>>> {
-        Box::pin(async move {
-            let item = self.get_live(comment_key(id), now_ms).await?;
-            Ok(item.as_ref().and_then(comment_from))
-        })
+    async fn get_comment(&self, id: &str, now_ms: u64) -> StoreResult<Option<CommentRecord>> {
+        let item = self.get_live(comment_key(id), now_ms).await?;
+        Ok(item.as_ref().and_then(comment_from))
     }
 
-    fn decide<'a>(
-        &'a self,
-        id: &'a str,
-        decision: Decision,
-        now_ms: u64,
-    ) -> BoxFuture<'a, StoreResult<Decided>> {
-        Box::pin(async move {
-            // Read, then write conditionally on the status read: a concurrent
-            // decision makes the condition fail, and the loser retries once.
-            for _ in 0..2 {
-                let Some(current) = self.get_comment(id, now_ms).await? else {
-                    return Ok(Decided::Conflict);
-                };
-                if decision.target() == Some(current.status) {
-                    return Ok(Decided::Conflict);
-                }
-                if let Some(decided) = self.apply(&current, decision, now_ms).await? {
-                    return Ok(decided);
-                }
+    async fn decide(&self, id: &str, decision: Decision, now_ms: u64) -> StoreResult<Decided> {
+        // Read, then write conditionally on the status read: a concurrent
+        // decision makes the condition fail, and the loser retries once.
+        for _ in 0..2 {
+            let Some(current) = self.get_comment(id, now_ms).await? else {
+                return Ok(Decided::Conflict);
+            };
+            if decision.target() == Some(current.status) {
+                return Ok(Decided::Conflict);
             }
-            Ok(Decided::Conflict)
-        })
+            if let Some(decided) = self.apply(&current, decision, now_ms).await? {
+                return Ok(decided);
+            }
+        }
+        Ok(Decided::Conflict)
     }
 
-    fn list_approved<'a>(
-        &'a self,
-        post: &'a str,
+    async fn list_approved(
+        &self,
+        post: &str,
         after: Option<ListPosition>,
         limit: usize,
-    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>> {
-        Box::pin(async move {
-            // DynamoDB ends a Query page at 1 MB of items whatever the
-            // Limit: keep reading from LastEvaluatedKey until the page is
-            // full or the post has no more. Each page holds at least one item.
-            let mut found = Vec::with_capacity(limit);
-            let mut start: Option<Item> = None;
-            loop {
-                let mut query = self
-                    .client()
-                    .await
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(BY_POST.0)
-                    .expression_attribute_names("#lp", BY_POST.1)
-                    .expression_attribute_values(":lp", s(post_key(post)))
-                    .scan_index_forward(true)
-                    .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
-                    .set_exclusive_start_key(start.take());
-                query = match &after {
-                    Some((ms, id)) => query
-                        .key_condition_expression("#lp = :lp AND #ls > :after")
-                        .expression_attribute_names("#ls", BY_POST.2)
-                        .expression_attribute_values(":after", s(list_sort_key(*ms, id))),
-                    None => query.key_condition_expression("#lp = :lp"),
-                };
-                let out = query.send().await.map_err(|e| fail("Query(by_post)", e))?;
-                // The hash of the post partitions the index; the exact post is compared too.
-                found.extend(
-                    out.items()
-                        .iter()
-                        .filter_map(comment_from)
-                        .filter(|c| c.post == post),
-                );
-                start = out.last_evaluated_key;
-                if found.len() >= limit || start.is_none() {
-                    break;
-                }
+    ) -> StoreResult<Vec<CommentRecord>> {
+        // DynamoDB ends a Query page at 1 MB of items whatever the
+        // Limit: keep reading from LastEvaluatedKey until the page is
+        // full or the post has no more. Each page holds at least one item.
+        let mut found = Vec::with_capacity(limit);
+        let mut start: Option<Item> = None;
+        loop {
+            let mut query = self
+                .client()
+                .await
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_POST.0)
+                .expression_attribute_names("#lp", BY_POST.1)
+                .expression_attribute_values(":lp", s(post_key(post)))
+                .scan_index_forward(true)
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match &after {
+                Some((ms, id)) => query
+                    .key_condition_expression("#lp = :lp AND #ls > :after")
+                    .expression_attribute_names("#ls", BY_POST.2)
+                    .expression_attribute_values(":after", s(list_sort_key(*ms, id))),
+                None => query.key_condition_expression("#lp = :lp"),
+            };
+            let out = query.send().await.map_err(|e| fail("Query(by_post)", e))?;
+            // The hash of the post partitions the index; the exact post is compared too.
+            found.extend(
+                out.items()
+                    .iter()
+                    .filter_map(comment_from)
+                    .filter(|c| c.post == post),
+            );
+            start = out.last_evaluated_key;
+            if found.len() >= limit || start.is_none() {
+                break;
             }
-            found.truncate(limit);
-            Ok(found)
-        })
+        }
+        found.truncate(limit);
+        Ok(found)
     }
 
-    fn count_approved<'a>(&'a self, posts: &'a [String]) -> BoxFuture<'a, StoreResult<Vec<u64>>> {
-        Box::pin(async move {
-            let mut found: HashMap<String, u64> = HashMap::new();
-            let keys: Vec<Item> = posts.iter().map(|p| count_key(p)).collect();
-            let mut request = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .projection_expression("pk, approved")
-                    .build()
-                    .map_err(|e| fail("build", e))?,
-            );
-            // BatchGetItem leaves keys unprocessed when the table is at its
-            // throughput: asking again at once meets the same limit, so each
-            // further round waits, as AWS advises for unprocessed keys.
-            for round in 0..4 {
-                let Some(req) = request.take() else { break };
-                if round > 0 {
-                    tokio::time::sleep(backoff(round)).await;
-                }
-                let out = self
-                    .client()
-                    .await
-                    .batch_get_item()
-                    .request_items(&self.table, req)
-                    .send()
-                    .await
-                    .map_err(|e| fail("BatchGetItem(count)", e))?;
-                for item in out
-                    .responses
-                    .as_ref()
-                    .and_then(|r| r.get(&self.table))
-                    .into_iter()
-                    .flatten()
-                {
-                    if let (Some(pk), Some(c)) = (get_s(item, PK), get_n(item, "approved")) {
-                        found.insert(pk, c);
-                    }
-                }
-                request = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys.is_empty());
+    async fn count_approved(&self, posts: &[String]) -> StoreResult<Vec<u64>> {
+        let mut found: HashMap<String, u64> = HashMap::new();
+        let keys: Vec<Item> = posts.iter().map(|p| count_key(p)).collect();
+        let mut request = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .projection_expression("pk, approved")
+                .build()
+                .map_err(|e| fail("build", e))?,
+        );
+        // BatchGetItem leaves keys unprocessed when the table is at its
+        // throughput: asking again at once meets the same limit, so each
+        // further round waits, as AWS advises for unprocessed keys.
+        for round in 0..4 {
+            let Some(req) = request.take() else { break };
+            if round > 0 {
+                tokio::time::sleep(backoff(round)).await;
             }
-            if request.is_some() {
-                return Err(StoreError::new("BatchGetItem left keys unprocessed"));
+            let out = self
+                .client()
+                .await
+                .batch_get_item()
+                .request_items(&self.table, req)
+                .send()
+                .await
+                .map_err(|e| fail("BatchGetItem(count)", e))?;
+            for item in out
+                .responses
+                .as_ref()
+                .and_then(|r| r.get(&self.table))
+                .into_iter()
+                .flatten()
+            {
+                if let (Some(pk), Some(c)) = (get_s(item, PK), get_n(item, "approved")) {
+                    found.insert(pk, c);
+                }
             }
-            Ok(posts
-                .iter()
-                .map(|p| found.get(&post_key(p)).copied().unwrap_or(0))
-                .collect())
-        })
+            request = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys.is_empty());
+        }
+        if request.is_some() {
+            return Err(StoreError::new("BatchGetItem left keys unprocessed"));
+        }
+        Ok(posts
+            .iter()
+            .map(|p| found.get(&post_key(p)).copied().unwrap_or(0))
+            .collect())
     }
 }
