@@ -20,6 +20,8 @@
 //! returns the entries that are due, longest-waiting first; `outbox_attempts`,
 //! `outbox_error` and `claim_until` sit beside them on the record's item.
 
+mod console;
+
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
@@ -40,7 +42,7 @@ use super::{
     StoreError, StoreResult, Subscription, Subscriptions, by_age, post_key,
 };
 use crate::aws::{LazyClient, Sdk};
-use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
+use crate::contract::table::{BY_POST, BY_STATUS, OUTBOX, PK, SK, TTL};
 
 /// The [`Store`](super::Store) on a DynamoDB table.
 #[derive(Debug)]
@@ -537,9 +539,14 @@ impl DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(comment_key(&current.id)))
                     .update_expression(format!(
-                        "SET #st = :new, {} = :lp, {} = :ls REMOVE {TTL}",
-                        BY_POST.1, BY_POST.2
+                        "SET #st = :new, {} = :lp, {} = :ls, {} = :sp, {} = :ss REMOVE {TTL}",
+                        BY_POST.1, BY_POST.2, BY_STATUS.1, BY_STATUS.2
                     ))
+                    .expression_attribute_values(":sp", s(console::APPROVED))
+                    .expression_attribute_values(
+                        ":ss",
+                        s(list_sort_key(current.created_ms, &current.id)),
+                    )
                     .expression_attribute_values(":new", s(CommentStatus::Approved.as_str()))
                     .expression_attribute_values(":lp", s(post_key(&current.post)))
                     .expression_attribute_values(
@@ -571,8 +578,8 @@ impl DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(comment_key(&current.id)))
                     .update_expression(format!(
-                        "SET #st = :new, {TTL} = :exp REMOVE {}, {}",
-                        BY_POST.1, BY_POST.2
+                        "SET #st = :new, {TTL} = :exp REMOVE {}, {}, {}, {}",
+                        BY_POST.1, BY_POST.2, BY_STATUS.1, BY_STATUS.2
                     ))
                     .expression_attribute_values(":new", s(CommentStatus::Rejected.as_str()))
                     .expression_attribute_values(":exp", n((now_ms + REJECTED_TTL_MS) / 1000))
@@ -927,6 +934,7 @@ impl Comments for DynamoStore {
             item.insert("body".into(), s(&r.body));
             item.insert("created_ms".into(), n(r.created_ms));
             item.insert("status".into(), s(r.status.as_str()));
+            console::status_attrs(&mut item, r.status, r.created_ms, &r.id);
             item.insert("ip_hash".into(), s(&r.ip_hash));
             item.insert("links_base".into(), s(&r.links_base));
             if r.notify {
@@ -1617,6 +1625,7 @@ impl AdminStore for DynamoStore {
             item.insert("body".into(), s(&r.body));
             item.insert("created_ms".into(), n(r.created_ms));
             item.insert("status".into(), s(r.status.as_str()));
+            console::status_attrs(&mut item, r.status, r.created_ms, &r.id);
             item.insert("ip_hash".into(), s(&r.ip_hash));
             item.insert("links_base".into(), s(&r.links_base));
             item.insert(BY_POST.1.into(), s(post_key(&r.post)));

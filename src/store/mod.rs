@@ -8,9 +8,12 @@
 //! adapters keep the same rules (README.md, "Data and the table design"): expiry
 //! is checked on every read, since DynamoDB deletes expired items late.
 
+mod console;
 #[cfg(feature = "aws")]
 pub mod dynamodb;
 pub mod memory;
+
+pub use console::{ModerationLists, SessionRecord, Sessions};
 
 use std::fmt;
 
@@ -229,10 +232,21 @@ pub trait Subscriptions: Send + Sync {
 
 /// Every capability the function uses, as one object: what
 /// [`crate::state::State`] holds. Any type with them all is a `Store`.
-pub trait Store: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions {}
+pub trait Store:
+    RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + Sessions + ModerationLists
+{
+}
 
 impl<T> Store for T where
-    T: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + ?Sized
+    T: RateLimits
+        + MailBudget
+        + Contacts
+        + Comments
+        + Outbox
+        + Subscriptions
+        + Sessions
+        + ModerationLists
+        + ?Sized
 {
 }
 

@@ -1,0 +1,87 @@
+//! What the owner's console (`/admin`) keeps and reads: sign-in links,
+//! sessions, and the pages of the moderation queue and of the published
+//! comments. Two capability traits, held to their rules on both stores by
+//! the conformance suite (tests/aws/store/console.rs).
+
+use super::{BoxFuture, CommentRecord, ListPosition, StoreResult};
+
+/// A signed-in session of the owner's console. The store keeps a hash of the
+/// session's id, never the id (the cookie's value): a read of the table
+/// yields no usable session.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Lowercase hex SHA-256 of the session id.
+    pub id_hash: String,
+    /// When it started.
+    pub created_ms: u64,
+    /// When it ends, whatever happens.
+    pub expires_ms: u64,
+}
+
+impl std::fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("created_ms", &self.created_ms)
+            .field("expires_ms", &self.expires_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sign-in links and console sessions.
+pub trait Sessions: Send + Sync {
+    /// Records a sign-in link `nonce`, usable until `expires_ms`, as one of
+    /// at most `limit` links of the hour `hour` (hours since the epoch):
+    /// `false`, and nothing recorded, when the hour has had `limit` already.
+    fn issue_sign_in<'a>(
+        &'a self,
+        nonce: &'a str,
+        expires_ms: u64,
+        hour: u64,
+        limit: u32,
+    ) -> BoxFuture<'a, StoreResult<bool>>;
+
+    /// Uses up sign-in link `nonce` and starts `session`, together (one
+    /// transaction): `false`, and no session, when the link was used
+    /// already, has expired, or was never issued.
+    fn start_session<'a>(
+        &'a self,
+        nonce: &'a str,
+        session: &'a SessionRecord,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>>;
+
+    /// The live session whose id hashes to `id_hash` (an expired one is absent).
+    fn get_session<'a>(
+        &'a self,
+        id_hash: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<SessionRecord>>>;
+
+    /// Ends one session; `false` when there was none.
+    fn end_session<'a>(&'a self, id_hash: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
+
+    /// Ends every session (sign out everywhere); how many there were.
+    fn end_all_sessions(&self) -> BoxFuture<'_, StoreResult<usize>>;
+}
+
+/// The console's lists: each page one Query on a sparse index, never a Scan,
+/// and never short because of filtering (a page holds `limit` comments
+/// unless there are no more).
+pub trait ModerationLists: Send + Sync {
+    /// Up to `limit` pending comments, oldest first, after `after`.
+    fn pending_page<'a>(
+        &'a self,
+        after: Option<ListPosition>,
+        limit: usize,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>>;
+
+    /// Up to `limit` approved comments, of every post or of `post`, newest
+    /// first, before `before`.
+    fn published_page<'a>(
+        &'a self,
+        post: Option<&'a str>,
+        before: Option<ListPosition>,
+        limit: usize,
+    ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>>;
+}
