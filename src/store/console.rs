@@ -85,3 +85,14 @@ pub trait ModerationLists: Send + Sync {
         limit: usize,
     ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>>;
 }
+
+/// The owner's one-off step after upgrading to the console: comments
+/// stored before the `by_status` index existed are put in it (the
+/// `rust-aws reindex` command). Part of [`super::AdminStore`], never of the
+/// function's `dyn Store`.
+pub trait ConsoleIndex: Send + Sync {
+    /// Puts every pending and approved comment that is not in the console's
+    /// index into it; how many it put. Idempotent: a second run puts none.
+    /// On DynamoDB a Scan, the owner's occasional read.
+    fn reindex_comments(&self, now_ms: u64) -> BoxFuture<'_, StoreResult<usize>>;
+}

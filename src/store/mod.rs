@@ -13,7 +13,7 @@ mod console;
 pub mod dynamodb;
 pub mod memory;
 
-pub use console::{ModerationLists, SessionRecord, Sessions};
+pub use console::{ConsoleIndex, ModerationLists, SessionRecord, Sessions};
 
 use std::fmt;
 
@@ -287,7 +287,7 @@ impl Expired {
 /// that the function's `dyn Store` does not carry them into `bootstrap`.
 ///
 /// Moderation goes through [`Comments::decide`], as the mailed links do.
-pub trait AdminStore: Store {
+pub trait AdminStore: Store + ConsoleIndex {
     /// Every comment, or those of `post`, in any status, oldest first.
     /// On DynamoDB a Scan: the owner's occasional read, never the function's.
     fn all_comments<'a>(

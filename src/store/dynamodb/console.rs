@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
-//! | sign-in link | `SIGNIN#<nonce>` | `SIGNIN` | `expires_at` 15 minutes on; deleted when used |
+//! | sign-in link | `SIGNIN#<nonce>` | `SIGNIN` | `expires_ms`, `expires_at` 15 minutes on; deleted when used |
 //! | sign-in links of an hour | `SIGNINCAP#<hour>` | `SIGNINCAP` | `issued` (at most 5), expires hours later |
 //! | console session | `SESSIONS` | `<SHA-256 of the session id>` | `created_ms`, `expires_ms`, `expires_at`; one partition, so that "sign out everywhere" is one Query |
 //!
@@ -18,8 +18,8 @@ use super::{
 };
 use crate::contract::table::{BY_POST, BY_STATUS, PK, SK, TTL};
 use crate::store::{
-    BoxFuture, CommentRecord, CommentStatus, ListPosition, ModerationLists, SessionRecord,
-    Sessions, StoreResult, post_key,
+    BoxFuture, CommentRecord, CommentStatus, ConsoleIndex, Expired, ListPosition, ModerationLists,
+    SessionRecord, Sessions, StoreResult, post_key,
 };
 
 /// The one partition of the console's sessions.
@@ -84,6 +84,7 @@ impl Sessions for DynamoStore {
                 .build()
                 .map_err(|e| fail("build", e))?;
             let mut link = sign_in_key(nonce);
+            link.insert("expires_ms".into(), n(expires_ms));
             link.insert(TTL.into(), n(expires_ms.div_ceil(1000)));
             let items = vec![
                 TransactWriteItem::builder().update(count).build(),
@@ -103,8 +104,8 @@ impl Sessions for DynamoStore {
             let used = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(sign_in_key(nonce)))
-                .condition_expression(format!("attribute_exists({PK}) AND {TTL} > :now"))
-                .expression_attribute_values(":now", n(now_ms / 1000))
+                .condition_expression("expires_ms > :now")
+                .expression_attribute_values(":now", n(now_ms))
                 .build()
                 .map_err(|e| fail("build", e))?;
             let mut item = session_key(&session.id_hash);
@@ -309,6 +310,48 @@ impl ModerationLists for DynamoStore {
                     .await
                 }
             }
+        })
+    }
+}
+
+impl ConsoleIndex for DynamoStore {
+    fn reindex_comments(&self, now_ms: u64) -> BoxFuture<'_, StoreResult<usize>> {
+        Box::pin(async move {
+            let items = self
+                .scan_type("comment", &[], Expired::Skip { now_ms })
+                .await?;
+            let mut put = 0;
+            for item in items.iter().filter(|i| !i.contains_key(BY_STATUS.1)) {
+                let Some(c) = comment_from(item) else {
+                    continue;
+                };
+                let Some(partition) = status_partition(c.status) else {
+                    continue;
+                };
+                // Only while the status is still the one read, and only once.
+                let result = self
+                    .client()
+                    .await
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(super::comment_key(&c.id)))
+                    .update_expression("SET #sp = :sp, #ss = :ss")
+                    .condition_expression("#st = :st AND attribute_not_exists(#sp)")
+                    .expression_attribute_names("#sp", BY_STATUS.1)
+                    .expression_attribute_names("#ss", BY_STATUS.2)
+                    .expression_attribute_names("#st", "status")
+                    .expression_attribute_values(":sp", s(partition))
+                    .expression_attribute_values(":ss", s(list_sort_key(c.created_ms, &c.id)))
+                    .expression_attribute_values(":st", s(c.status.as_str()))
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => put += 1,
+                    Err(e) if super::is_conditional_failure(&e) => {}
+                    Err(e) => return Err(fail("UpdateItem(reindex)", e)),
+                }
+            }
+            Ok(put)
         })
     }
 }

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use super::{MemoryStore, ready};
 use crate::store::{
-    BoxFuture, CommentRecord, CommentStatus, ListPosition, ModerationLists, SessionRecord,
-    Sessions, StoreResult,
+    BoxFuture, CommentRecord, CommentStatus, ConsoleIndex, ListPosition, ModerationLists,
+    SessionRecord, Sessions, StoreResult,
 };
 
 /// Sign-in links by nonce (with their expiry), links issued per hour, and
@@ -128,5 +128,12 @@ impl ModerationLists for MemoryStore {
             list.truncate(limit);
             list
         })))
+    }
+}
+
+impl ConsoleIndex for MemoryStore {
+    /// The lists read the comments themselves: nothing is ever outside them.
+    fn reindex_comments(&self, _now_ms: u64) -> BoxFuture<'_, StoreResult<usize>> {
+        ready(Ok(0))
     }
 }
