@@ -4,7 +4,7 @@
 //! together; the queue and the published list come from the sparse index,
 //! in order, paged, never short because of what they leave out.
 
-use rust_aws::store::{ConsoleIndex, DAY_MS, Decision, PENDING_TTL_MS, SessionRecord};
+use rust_aws::store::{DAY_MS, Decision, PENDING_TTL_MS, SessionRecord};
 
 use super::*;
 
