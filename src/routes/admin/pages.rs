@@ -266,7 +266,12 @@ fn item_html(
     for (action, label, class) in actions {
         let _ = write!(
             buttons,
-            "<button class=\"{class}\" name=\"one\" value=\"{action}:{id}\" aria-describedby=\"who-{id}\">{label}</button>"
+            "<button{class} name=\"one\" value=\"{action}:{id}\" aria-describedby=\"who-{id}\">{label}</button>",
+            class = if class.is_empty() {
+                String::new()
+            } else {
+                format!(" class=\"{class}\"")
+            }
         );
     }
     format!(
@@ -420,6 +425,17 @@ pub(crate) fn published(
     signed_in(frame, Section::Published, csrf, &heading, notice, &inner)
 }
 
+/// What an outbox entry mails, as the owner would name it.
+fn kind_label(kind: crate::store::MailKind) -> &'static str {
+    use crate::store::MailKind;
+    match kind {
+        MailKind::Contact => "Contact message",
+        MailKind::Comment => "Moderation mail",
+        MailKind::Confirm => "Reply-notification confirmation",
+        MailKind::Reply => "Reply notification",
+    }
+}
+
 /// The mail not delivered yet.
 pub(crate) fn outbox(
     frame: &Frame,
@@ -458,9 +474,10 @@ pub(crate) fn outbox(
             };
             let _ = write!(
                 inner,
-                "<tr><td>{kind}</td><td>{stored}</td><td>{attempts}</td><td class=\"mono\">{error}</td><td>{state}</td>\
+                "<tr><td>{what}</td><td>{stored}</td><td>{attempts}</td><td class=\"mono\">{error}</td><td>{state}</td>\
 <td><button name=\"retry\" value=\"{kind}:{id}\">Retry now</button></td></tr>",
                 kind = i.entry.kind.as_str(),
+                what = kind_label(i.entry.kind),
                 stored = time(i.created_ms, now_ms),
                 attempts = i.attempts,
                 error = escape_html(i.last_error.as_deref().unwrap_or("—")),
