@@ -511,12 +511,16 @@ pub(crate) async fn sign_in_link(
     let place = place(state, info);
     let q = query(req);
     let token = token_of(&q).unwrap_or("");
-    if let Err(e) = SignIn::verify(token, &state.config.keys.console, ids::now_ms() / 1000) {
-        return match e {
-            auth::LinkError::Invalid => Refusal::LinkInvalid,
-            auth::LinkError::Expired => Refusal::LinkExpired,
-        }
-        .page(&place);
+    let now = ids::now_ms();
+    let link = match SignIn::verify(token, &state.config.keys.console, now / 1000) {
+        Ok(link) => link,
+        Err(auth::LinkError::Invalid) => return Refusal::LinkInvalid.page(&place),
+        Err(auth::LinkError::Expired) => return Refusal::LinkExpired.page(&place),
+    };
+    match state.store.sign_in_usable(&link.nonce, now).await {
+        Ok(true) => {}
+        Ok(false) => return Refusal::LinkUsed.page(&place),
+        Err(e) => return Refusal::from(e).page(&place),
     }
     let inner = format!(
         "<p>Press the button to sign in on this device. The session lasts 12 hours.</p>\

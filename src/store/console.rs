@@ -40,6 +40,15 @@ pub trait Sessions: Send + Sync {
         limit: u32,
     ) -> BoxFuture<'a, StoreResult<bool>>;
 
+    /// Whether sign-in link `nonce` is issued, unused and unexpired: what
+    /// the link's page says before its button is pressed (a read only, so a
+    /// scanner that opens the link uses nothing up).
+    fn sign_in_usable<'a>(
+        &'a self,
+        nonce: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>>;
+
     /// Uses up sign-in link `nonce` and starts `session`, together (one
     /// transaction): `false`, and no session, when the link was used
     /// already, has expired, or was never issued.

@@ -197,7 +197,13 @@ async fn signed_out_the_console_is_one_button_and_the_link_signs_in_once() {
     }
     assert!(!set.contains("Domain"), "{set}");
 
-    // Single use: the second press is a 409, and sets no cookie.
+    // Single use: the link's page now says so, and a second press is a
+    // 409 that sets no cookie.
+    let opened = app
+        .send(get(&format!("/admin/sign-in?token={token}"), None))
+        .await;
+    assert_eq!(opened.status, 409);
+    assert!(opened.body.contains("has been used already"));
     let again = app
         .send(own_post("/admin/sign-in", &[("token", &token)], None))
         .await;
@@ -248,6 +254,10 @@ async fn tampered_expired_and_unissued_links_start_no_session() {
         assert!(pressed.header("set-cookie").is_none());
     }
     // Genuinely signed, never mailed (no record): refused as used.
+    let opened = app
+        .send(get(&format!("/admin/sign-in?token={never_issued}"), None))
+        .await;
+    assert_eq!(opened.status, 409);
     let pressed = app
         .send(own_post(
             "/admin/sign-in",
@@ -756,4 +766,15 @@ async fn the_sign_in_link_follows_public_url() {
         .send(own_post("/admin/link", &[], None).header("origin", API))
         .await;
     assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn http_apis_cookies_array_carries_the_session_as_a_header_would() {
+    let app = spawn_app(&[]);
+    let (cookie, _) = sign_in(&app).await;
+    // HTTP API (payload 2.0) sends cookies in `cookies`, not in a header.
+    let mut e = get("/admin", None);
+    e.0["cookies"] = json!(["theme=dark", cookie]);
+    let page = app.send(e).await;
+    assert!(page.body.contains("Sign out everywhere"), "{}", page.body);
 }

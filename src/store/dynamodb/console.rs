@@ -94,6 +94,20 @@ impl Sessions for DynamoStore {
         })
     }
 
+    fn sign_in_usable<'a>(
+        &'a self,
+        nonce: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            let item = self.get(sign_in_key(nonce)).await?;
+            Ok(item
+                .as_ref()
+                .and_then(|i| get_n(i, "expires_ms"))
+                .is_some_and(|e| e > now_ms))
+        })
+    }
+
     fn start_session<'a>(
         &'a self,
         nonce: &'a str,

@@ -38,6 +38,16 @@ impl Sessions for MemoryStore {
         })))
     }
 
+    fn sign_in_usable<'a>(
+        &'a self,
+        nonce: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(self.with(|s| {
+            s.console.links.get(nonce).is_some_and(|e| *e > now_ms)
+        })))
+    }
+
     fn start_session<'a>(
         &'a self,
         nonce: &'a str,

@@ -78,8 +78,16 @@ async fn a_link_starts_one_session_only_before_it_expires(store: Subject) {
             .await
             .unwrap()
     );
+    assert!(store.sign_in_usable(&nonce, now).await.unwrap());
+    assert!(
+        store.sign_in_usable(&nonce, now).await.unwrap(),
+        "looking uses nothing up"
+    );
+    assert!(!store.sign_in_usable(&nonce, now + 900_000).await.unwrap());
+    assert!(!store.sign_in_usable(&new_id(), now).await.unwrap());
     let first = session(now);
     assert!(store.start_session(&nonce, &first, now).await.unwrap());
+    assert!(!store.sign_in_usable(&nonce, now).await.unwrap(), "used");
     assert_eq!(
         store.get_session(&first.id_hash, now).await.unwrap(),
         Some(first.clone())
