@@ -778,3 +778,32 @@ async fn http_apis_cookies_array_carries_the_session_as_a_header_would() {
     let page = app.send(e).await;
     assert!(page.body.contains("Sign out everywhere"), "{}", page.body);
 }
+
+#[tokio::test]
+async fn behind_a_rest_api_stage_every_link_and_redirect_keeps_the_stage() {
+    let app = spawn_app(&[]);
+    let staged = |method: &str, path: &str| {
+        let mut v = crate::support::events::fixture("apigw-v1-rest-staged.json");
+        v["httpMethod"] = json!(method);
+        v["path"] = json!(format!("/Prod{path}"));
+        v["resource"] = json!(path);
+        v["body"] = serde_json::Value::Null;
+        v["headers"]["origin"] = json!("https://f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com");
+        v["multiValueHeaders"] = json!({});
+        v
+    };
+    let page = app.invoke(&staged("GET", "/admin").to_string()).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("action=\"/Prod/admin/link\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("href=\"/Prod/admin/console.css\""));
+    let asked = app.invoke(&staged("POST", "/admin/link").to_string()).await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    assert_eq!(asked.header("location"), Some("/Prod/admin?note=link-sent"));
+    assert!(mailed_link(&app).starts_with(
+        "https://f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com/Prod/admin/sign-in?token="
+    ));
+}

@@ -13,7 +13,7 @@ use crate::store::{CommentRecord, OutboxItem};
 
 /// The console pages' policy: the stylesheet from the function, forms to
 /// itself, no script at all, no framing.
-pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Where the pages are: the API's path prefix (a REST API stage, or empty)
 /// and the site's name.
