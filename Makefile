@@ -32,7 +32,7 @@ test-blackbox: build ## the release bootstrap through the Runtime API against mo
 test-browser: ## the widget and the example site in headless Chromium (needs ci/install.d/60-browser.sh)
 	cargo build --bin bootstrap
 	[ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
-	cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec widget.test.mjs
+	cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec widget.test.mjs console.test.mjs
 
 build: ## the release bootstrap for this machine (the root package: what ships)
 	cargo build --release

@@ -111,6 +111,8 @@ enum Command {
               value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,
     },
+    /// Put comments stored before the web console into its lists (once, after upgrading)
+    Reindex,
     /// Put parked mail back in line and run the function's redelivery now
     Redeliver {
         /// The function to run it (default: the --stack's FunctionName output);
@@ -537,6 +539,18 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
             Ok(ExitCode::SUCCESS)
         }
         Command::Redeliver { .. } => unreachable!("run() handles it"),
+        Command::Reindex => {
+            let spinner = progress(None, "reading the table");
+            let put = store.reindex_comments(now).await?;
+            spinner.finish_and_clear();
+            if cli.json {
+                return print_json(&serde_json::json!({ "reindexed": put }));
+            }
+            out(&format!(
+                "Put {put} comment(s) stored before the console into its queue and published list."
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Erase { email } => {
             let bar = progress(None, "erasing");
             let erased = ops::erase(store, email, now, &|| bar.tick()).await?;

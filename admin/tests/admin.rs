@@ -134,6 +134,19 @@ fn id(n: u8) -> String {
 // ---- moderation --------------------------------------------------------
 
 #[tokio::test]
+async fn reindex_puts_nothing_twice_and_says_how_many() {
+    let (table, store) = new_table().await;
+    let c = comment(&id(1), "/reindex/", None, CommentStatus::Pending);
+    store.put_comment(&c, 0).await.unwrap();
+    // Written by this version: already in the console's index.
+    assert_eq!(
+        json(&table, &["reindex"]),
+        serde_json::json!({"reindexed": 0})
+    );
+    assert!(ok(&table, &["reindex"]).contains("Put 0 comment(s)"));
+}
+
+#[tokio::test]
 async fn approving_from_the_command_records_the_mails_the_approval_implies() {
     let (table, store) = new_table().await;
     let post = "/2026/11/mail/";

@@ -34,6 +34,8 @@ pub struct Keys {
     /// Hashes email addresses where only "the same address" must be told
     /// (the once-a-day confirmation limit), so the address is not stored.
     pub address: [u8; 32],
+    /// Signs the owner console's sign-in links and its CSRF tokens.
+    pub console: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -51,6 +53,7 @@ impl Keys {
             cursor: hmac(secret, b"rust-aws/v1/list-cursor"),
             notify: hmac(secret, b"rust-aws/v1/notify-links"),
             address: hmac(secret, b"rust-aws/v1/address-hash"),
+            console: hmac(secret, b"rust-aws/v1/owner-console"),
         }
     }
 
@@ -73,6 +76,7 @@ mod tests {
         assert_ne!(a.ip, a.cursor);
         assert_ne!(a.notify, a.moderation);
         assert_ne!(a.address, a.ip);
+        assert_ne!(a.console, a.moderation);
     }
 
     #[test]

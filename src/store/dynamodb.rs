@@ -22,6 +22,7 @@
 
 mod admin;
 mod comments;
+mod console;
 mod contacts;
 mod item;
 mod limits;

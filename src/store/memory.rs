@@ -1,5 +1,7 @@
 //! The embedded store: what `cargo run` uses, with the same rules as DynamoDB.
 
+mod console;
+
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -73,6 +75,8 @@ struct State {
     /// The subscriptions that joined each day's subscription of a mailbox,
     /// by that one's comment id.
     joins: HashMap<String, Vec<String>>,
+    /// The owner console's sign-in links and sessions.
+    console: console::ConsoleState,
 }
 
 /// The in-memory [`Store`](super::Store); state lives as long as the process.

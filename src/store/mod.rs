@@ -8,9 +8,12 @@
 //! adapters keep the same rules (README.md, "Data and the table design"): expiry
 //! is checked on every read, since DynamoDB deletes expired items late.
 
+mod console;
 #[cfg(feature = "aws")]
 pub mod dynamodb;
 pub mod memory;
+
+pub use console::{ConsoleIndex, ModerationLists, SessionRecord, Sessions};
 
 use async_trait::async_trait;
 use std::borrow::Cow;
@@ -219,10 +222,21 @@ pub trait Subscriptions: Send + Sync {
 
 /// Every capability the function uses, as one object: what
 /// [`crate::config::state::State`] holds. Any type with them all is a `Store`.
-pub trait Store: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions {}
+pub trait Store:
+    RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + Sessions + ModerationLists
+{
+}
 
 impl<T> Store for T where
-    T: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + ?Sized
+    T: RateLimits
+        + MailBudget
+        + Contacts
+        + Comments
+        + Outbox
+        + Subscriptions
+        + Sessions
+        + ModerationLists
+        + ?Sized
 {
 }
 
@@ -264,7 +278,7 @@ impl Expired {
 ///
 /// Moderation goes through [`Comments::decide`], as the mailed links do.
 #[async_trait]
-pub trait AdminStore: Store {
+pub trait AdminStore: Store + ConsoleIndex {
     /// Every comment, or those of `post`, in any status, oldest first.
     /// On DynamoDB a Scan: the owner's occasional read, never the function's.
     async fn all_comments(

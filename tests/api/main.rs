@@ -20,6 +20,7 @@ mod support {
 mod helpers;
 
 // The route table's resources.
+mod admin;
 mod comments;
 mod contact;
 mod embed;

@@ -7,6 +7,7 @@
 //! on its own and on the native binary only).
 
 mod chaos;
+mod console;
 mod replies;
 
 use std::time::{Duration, Instant};

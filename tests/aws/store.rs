@@ -39,6 +39,7 @@ macro_rules! conformance {
 
 mod admin;
 mod comments;
+mod console;
 mod contacts;
 mod mail_budget;
 mod outbox;

@@ -720,6 +720,16 @@ impl Function {
                             .or_insert_with(|| joined.join(", "));
                     }
                 }
+                // Payload 2.0 answers carry `Set-Cookie` in `cookies`.
+                let cookies: Vec<&str> = v["cookies"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                if !cookies.is_empty() {
+                    headers.insert("set-cookie".into(), cookies.join(", "));
+                }
                 let body = v["body"].as_str().unwrap_or_default();
                 let body = if v["isBase64Encoded"].as_bool() == Some(true) {
                     use base64::Engine;

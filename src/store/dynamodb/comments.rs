@@ -8,13 +8,14 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, KeysAndAttributes, TransactWriteItem, Update,
 };
 
+use super::console;
 use super::item::{
     backoff, comment_from, comment_item, comment_key, count_key, fail, get_n, get_s, key,
     list_sort_key, n, notice_key, outbox_attrs, s, subscription_from, subscription_item,
     subscription_key,
 };
 use super::{DynamoStore, Item, Transacted};
-use crate::config::contract::table::{BY_POST, PK, TTL};
+use crate::config::contract::table::{BY_POST, BY_STATUS, PK, TTL};
 use crate::domain::{
     CONFIRMATIONS_PER_SOURCE_A_DAY, CommentRecord, CommentStatus, DAY_MS, Decided, Decision,
     JOINED_TTL_MS, ListPosition, MailKind, REJECTED_TTL_MS,
@@ -78,9 +79,14 @@ impl DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(comment_key(&current.id)))
                     .update_expression(format!(
-                        "SET #st = :new, {} = :lp, {} = :ls REMOVE {TTL}",
-                        BY_POST.1, BY_POST.2
+                        "SET #st = :new, {} = :lp, {} = :ls, {} = :sp, {} = :ss REMOVE {TTL}",
+                        BY_POST.1, BY_POST.2, BY_STATUS.1, BY_STATUS.2
                     ))
+                    .expression_attribute_values(":sp", s(console::APPROVED))
+                    .expression_attribute_values(
+                        ":ss",
+                        s(list_sort_key(current.created_ms, &current.id)),
+                    )
                     .expression_attribute_values(":new", s(CommentStatus::Approved.as_str()))
                     .expression_attribute_values(":lp", s(post_key(&current.post)))
                     .expression_attribute_values(
@@ -112,8 +118,8 @@ impl DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(comment_key(&current.id)))
                     .update_expression(format!(
-                        "SET #st = :new, {TTL} = :exp REMOVE {}, {}",
-                        BY_POST.1, BY_POST.2
+                        "SET #st = :new, {TTL} = :exp REMOVE {}, {}, {}, {}",
+                        BY_POST.1, BY_POST.2, BY_STATUS.1, BY_STATUS.2
                     ))
                     .expression_attribute_values(":new", s(CommentStatus::Rejected.as_str()))
                     .expression_attribute_values(":exp", n((now_ms + REJECTED_TTL_MS) / 1000))

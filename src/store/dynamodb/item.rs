@@ -21,7 +21,7 @@ pub(super) fn n(v: u64) -> AttributeValue {
 }
 
 pub(super) fn fail<E: std::error::Error + Send + Sync + 'static>(
-    op: &'static str,
+    op: impl Into<std::borrow::Cow<'static, str>>,
     e: E,
 ) -> StoreError {
     StoreError::caused_by(op, e)
@@ -217,6 +217,7 @@ pub(super) fn comment_item(r: &CommentRecord) -> Item {
     item.insert("body".into(), s(&r.body));
     item.insert("created_ms".into(), n(r.created_ms));
     item.insert("status".into(), s(r.status.as_str()));
+    super::console::status_attrs(&mut item, r.status, r.created_ms, &r.id);
     item.insert("ip_hash".into(), s(&r.ip_hash));
     item.insert("links_base".into(), s(&r.links_base));
     if r.notify {

@@ -5,6 +5,7 @@
 //! One module per resource beside it; handlers take what they need from
 //! [`State`] and the [`RequestInfo`], never from the router.
 
+pub(crate) mod admin;
 pub(crate) mod comment;
 pub(crate) mod contact;
 pub(crate) mod moderate;
@@ -93,6 +94,58 @@ pub(crate) const TABLE: &[Route] = &[
         method: "GET",
         path: "/embed.css",
         handler: |_, _, r| Box::pin(std::future::ready(widget::STYLESHEET.respond(r.headers()))),
+    },
+    // The owner's console (routes/admin.rs). The Spam folder joins it with
+    // the spam issue (`GET /admin/spam`).
+    Route {
+        method: "GET",
+        path: "/admin",
+        handler: |s, i, r| Box::pin(async move { admin::home(s, i, &r).await }),
+    },
+    Route {
+        method: "POST",
+        path: "/admin/link",
+        handler: |s, i, r| Box::pin(admin::link(s, i, r)),
+    },
+    Route {
+        method: "GET",
+        path: "/admin/sign-in",
+        handler: |s, i, r| Box::pin(async move { admin::sign_in_link(s, i, &r).await }),
+    },
+    Route {
+        method: "POST",
+        path: "/admin/sign-in",
+        handler: |s, i, r| Box::pin(admin::sign_in(s, i, r)),
+    },
+    Route {
+        method: "POST",
+        path: "/admin/sign-out",
+        handler: |s, i, r| Box::pin(admin::sign_out(s, i, r)),
+    },
+    Route {
+        method: "POST",
+        path: "/admin/decide",
+        handler: |s, i, r| Box::pin(admin::decide(s, i, r)),
+    },
+    Route {
+        method: "GET",
+        path: "/admin/published",
+        handler: |s, i, r| Box::pin(async move { admin::published(s, i, &r).await }),
+    },
+    Route {
+        method: "GET",
+        path: "/admin/outbox",
+        handler: |s, i, r| Box::pin(async move { admin::outbox(s, i, &r).await }),
+    },
+    Route {
+        method: "POST",
+        path: "/admin/outbox",
+        handler: |s, i, r| Box::pin(admin::retry(s, i, r)),
+    },
+    Route {
+        method: "GET",
+        path: "/admin/console.css",
+        handler: |_, _, r| Box::pin(std::future::ready(admin::STYLESHEET.respond(r.headers()))),
     },
 ];
 

@@ -157,29 +157,9 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
     if !info.deadline.has(crate::web::deadline::STORE_WRITE) {
         return Refusal::Unavailable.page();
     }
-    match state
-        .store
-        .decide(&token.comment_id, token.action, ids::now_ms())
-        .await
-    {
+    match apply(state, info, &token.comment_id, token.action).await {
         Ok(Decided::Done) => {
             let (_, done) = verb(token.action);
-            tracing::info!(comment_id = %token.comment_id, action = token.action.as_str(), request_id = %info.request_id, "comment moderated");
-            if token.action == Decision::Approve {
-                match state
-                    .store
-                    .get_comment(&token.comment_id, ids::now_ms())
-                    .await
-                {
-                    Ok(Some(comment)) => {
-                        crate::outbox::published(state, &comment, &info.deadline).await;
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %Chain(&e), "approved comment not read back; no reply notifications for it");
-                    }
-                }
-            }
             page(
                 StatusCode::OK,
                 &format!("Comment {done}"),
@@ -193,4 +173,35 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
             Refusal::Unavailable.page()
         }
     }
+}
+
+/// Makes a moderation decision, whoever asks (a mailed link's button, the
+/// owner's console): the store's one transaction, then, for an approval,
+/// the mails it recorded, delivered now where the request has time.
+pub(crate) async fn apply(
+    state: &State,
+    info: &RequestInfo,
+    comment_id: &str,
+    action: Decision,
+) -> Result<Decided, crate::store::StoreError> {
+    let decided = state
+        .store
+        .decide(comment_id, action, ids::now_ms())
+        .await?;
+    if decided != Decided::Done {
+        return Ok(decided);
+    }
+    tracing::info!(comment_id = %comment_id, action = action.as_str(), request_id = %info.request_id, "comment moderated");
+    if action == Decision::Approve {
+        match state.store.get_comment(comment_id, ids::now_ms()).await {
+            Ok(Some(comment)) => {
+                crate::outbox::published(state, &comment, &info.deadline).await;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %Chain(&e), "approved comment not read back; no reply notifications for it");
+            }
+        }
+    }
+    Ok(decided)
 }

@@ -44,7 +44,7 @@ pub(crate) static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
 });
 
 impl Asset {
-    fn new(source: &str, content_type: &'static str) -> Self {
+    pub(crate) fn new(source: &str, content_type: &'static str) -> Self {
         let body = compact(source);
         let digest = Sha256::digest(body.as_bytes());
         let etag = HeaderValue::from_str(&format!("\"{}\"", ids::hex(&digest[..12])))
