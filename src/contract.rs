@@ -63,8 +63,11 @@ pub mod table {
     pub(crate) const BY_POST: (&str, &str, &str) = ("by_post", "list_pk", "list_sk");
     /// Sparse index holding only items whose mail is still undelivered.
     pub const OUTBOX: (&str, &str, &str) = ("outbox", "outbox_pk", "outbox_sk");
+    /// Sparse index holding only approved comments, all in one partition by
+    /// time: the site-wide feed, newest first.
+    pub(crate) const FEED: (&str, &str, &str) = ("feed", "feed_pk", "feed_sk");
     /// Every global secondary index as `(name, hash key, range key)`.
-    pub const INDEXES: &[(&str, &str, &str)] = &[BY_POST, OUTBOX];
+    pub const INDEXES: &[(&str, &str, &str)] = &[BY_POST, OUTBOX, FEED];
 }
 
 /// CloudWatch embedded-metric namespace and names the function emits.

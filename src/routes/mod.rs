@@ -7,6 +7,7 @@
 
 pub(crate) mod comment;
 pub(crate) mod contact;
+pub(crate) mod feed;
 pub(crate) mod moderate;
 pub(crate) mod subscription;
 pub(crate) mod widget;
@@ -58,6 +59,11 @@ pub(crate) const TABLE: &[Route] = &[
         method: "GET",
         path: "/comment/count",
         handler: |s, i, r| Box::pin(async move { json(i, comment::count(s, &r).await) }),
+    },
+    Route {
+        method: "GET",
+        path: "/comment/feed",
+        handler: |s, i, r| Box::pin(async move { json(i, feed::atom(s, i, &r).await) }),
     },
     Route {
         method: "GET",

@@ -3,7 +3,7 @@
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
 //! | contact message | `CONTACT#<id>` | `CONTACT` | `outbox_*` while undelivered; `expires_at` 90 days after delivery |
-//! | comment | `COMMENT#<id>` | `COMMENT` | `list_pk`/`list_sk` only while approved (index `by_post`); `outbox_*` while its mail is undelivered |
+//! | comment | `COMMENT#<id>` | `COMMENT` | `list_pk`/`list_sk` and `feed_pk`/`feed_sk` only while approved (indexes `by_post`, `feed`); `outbox_*` while its mail is undelivered |
 //! | approved count | `POST#<hash of post>` | `COUNT` | `approved`, changed in the same transaction as the status |
 //! | rate counter | `RATE#<route>#<ip hash>#<minute>` | `RATE` | `hits`, expires minutes later |
 //! | mail budget | `MAILCAP#<hour>` (owner mail), `MAILCAP#visitor#<hour>` (visitor mail) | `MAILCAP` | `used` (mails sent), expires hours later |
@@ -40,7 +40,9 @@ use super::{
     StoreError, StoreResult, Subscription, Subscriptions, by_age, post_key,
 };
 use crate::aws::{LazyClient, Sdk};
-use crate::contract::table::{BY_POST, OUTBOX, PK, SK, TTL};
+use crate::contract::table::{BY_POST, FEED, OUTBOX, PK, SK, TTL};
+
+mod feed;
 
 /// The [`Store`](super::Store) on a DynamoDB table.
 #[derive(Debug)]
@@ -537,11 +539,12 @@ impl DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(comment_key(&current.id)))
                     .update_expression(format!(
-                        "SET #st = :new, {} = :lp, {} = :ls REMOVE {TTL}",
-                        BY_POST.1, BY_POST.2
+                        "SET #st = :new, {} = :lp, {} = :ls, {} = :fp, {} = :ls REMOVE {TTL}",
+                        BY_POST.1, BY_POST.2, FEED.1, FEED.2
                     ))
                     .expression_attribute_values(":new", s(CommentStatus::Approved.as_str()))
                     .expression_attribute_values(":lp", s(post_key(&current.post)))
+                    .expression_attribute_values(":fp", s(feed::PARTITION))
                     .expression_attribute_values(
                         ":ls",
                         s(list_sort_key(current.created_ms, &current.id)),
@@ -571,8 +574,8 @@ impl DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(comment_key(&current.id)))
                     .update_expression(format!(
-                        "SET #st = :new, {TTL} = :exp REMOVE {}, {}",
-                        BY_POST.1, BY_POST.2
+                        "SET #st = :new, {TTL} = :exp REMOVE {}, {}, {}, {}",
+                        BY_POST.1, BY_POST.2, FEED.1, FEED.2
                     ))
                     .expression_attribute_values(":new", s(CommentStatus::Rejected.as_str()))
                     .expression_attribute_values(":exp", n((now_ms + REJECTED_TTL_MS) / 1000))
@@ -947,6 +950,7 @@ impl Comments for DynamoStore {
             }
             item.insert(BY_POST.1.into(), s(post_key(&r.post)));
             item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
+            feed::index(&mut item, r.created_ms, &r.id);
             let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
             // Ids are 128 random bits: the item already being there means an
             // earlier attempt of this same call was applied (its answer lost).
@@ -1621,6 +1625,7 @@ impl AdminStore for DynamoStore {
             item.insert("links_base".into(), s(&r.links_base));
             item.insert(BY_POST.1.into(), s(post_key(&r.post)));
             item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
+            feed::index(&mut item, r.created_ms, &r.id);
             let items = vec![self.put_absent(item)?, self.count_update(&r.post, 1)?];
             match self.transact(items).await? {
                 Transacted::Done => Ok(true),

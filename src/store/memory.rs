@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+mod feed;
+
 use super::{
     AdminStore, BoxFuture, CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS,
     CommentRecord, CommentStatus, Comments, Confirmed, ContactRecord, Contacts, DAY_MS, Decided,

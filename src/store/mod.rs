@@ -1,6 +1,6 @@
 //! Persistence behind small capability traits, one per kind of data
 //! ([`RateLimits`], [`MailBudget`], [`Contacts`], [`Comments`], [`Outbox`],
-//! [`Subscriptions`]; [`Store`] is all of them): DynamoDB in production, memory
+//! [`Subscriptions`], [`Feeds`]; [`Store`] is all of them): DynamoDB in production, memory
 //! locally. A caller takes the capability it uses, and the conformance suite
 //! (tests/aws/store/) states each trait's rules and holds both adapters to them.
 //!
@@ -10,7 +10,10 @@
 
 #[cfg(feature = "aws")]
 pub mod dynamodb;
+mod feed;
 pub mod memory;
+
+pub use feed::Feeds;
 
 use std::fmt;
 
@@ -229,10 +232,13 @@ pub trait Subscriptions: Send + Sync {
 
 /// Every capability the function uses, as one object: what
 /// [`crate::state::State`] holds. Any type with them all is a `Store`.
-pub trait Store: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions {}
+pub trait Store:
+    RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + Feeds
+{
+}
 
 impl<T> Store for T where
-    T: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + ?Sized
+    T: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + Feeds + ?Sized
 {
 }
 

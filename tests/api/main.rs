@@ -23,6 +23,7 @@ mod helpers;
 mod comments;
 mod contact;
 mod embed;
+mod feed;
 mod moderation;
 mod replies;
 

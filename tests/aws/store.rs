@@ -41,6 +41,7 @@ macro_rules! conformance {
 mod admin;
 mod comments;
 mod contacts;
+mod feeds;
 mod mail_budget;
 mod outbox;
 mod rate_limits;
