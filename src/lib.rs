@@ -29,6 +29,7 @@ pub mod replies;
 pub mod request;
 pub mod respond;
 mod routes;
+pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod store;
