@@ -107,6 +107,9 @@ enum Command {
               value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,
     },
+    /// Give comments approved before the site-wide feed's index existed
+    /// their place in it (once, after upgrading a stack; safe to repeat)
+    Reindex,
     /// Put parked mail back in line and run the function's redelivery now
     Redeliver {
         /// The function to run it (default: the --stack's FunctionName output);
@@ -546,6 +549,16 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
             Ok(ExitCode::SUCCESS)
         }
         Command::Redeliver { .. } => unreachable!("run() handles it"),
+        Command::Reindex => {
+            let indexed = store.index_feed().await?;
+            if cli.json {
+                return print_json(&serde_json::json!({ "indexed": indexed }));
+            }
+            out(&format!(
+                "Indexed {indexed} approved comment(s) for the site-wide feed."
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Erase { email } => {
             let bar = progress(None, "erasing");
             let erased = ops::erase(store, email, now, &|| bar.tick()).await?;

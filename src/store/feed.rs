@@ -15,3 +15,12 @@ pub trait Feeds: Send + Sync {
         limit: usize,
     ) -> BoxFuture<'a, StoreResult<Vec<CommentRecord>>>;
 }
+
+/// The owner's side of the `feed` index (the `rust-aws reindex` command).
+pub trait FeedIndex: Send + Sync {
+    /// Gives every approved comment without them its `feed` index keys (those
+    /// approved before the index existed); returns how many it gave. Safe to
+    /// run again, and beside the function: a comment no longer approved is
+    /// left alone.
+    fn index_feed(&self) -> BoxFuture<'_, StoreResult<u64>>;
+}

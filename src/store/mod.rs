@@ -13,7 +13,7 @@ pub mod dynamodb;
 mod feed;
 pub mod memory;
 
-pub use feed::Feeds;
+pub use feed::{FeedIndex, Feeds};
 
 use std::fmt;
 
@@ -279,7 +279,7 @@ impl Expired {
 /// that the function's `dyn Store` does not carry them into `bootstrap`.
 ///
 /// Moderation goes through [`Comments::decide`], as the mailed links do.
-pub trait AdminStore: Store {
+pub trait AdminStore: Store + FeedIndex {
     /// Every comment, or those of `post`, in any status, oldest first.
     /// On DynamoDB a Scan: the owner's occasional read, never the function's.
     fn all_comments<'a>(

@@ -10,9 +10,14 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::{DynamoStore, Item, comment_from, fail, list_sort_key, post_key, s};
-use crate::contract::table::{BY_POST, FEED};
-use crate::store::{BoxFuture, CommentRecord, Feeds, StoreResult};
+use super::{
+    DynamoStore, Item, comment_from, fail, get_n, get_s, is_conditional_failure, list_sort_key,
+    post_key, s,
+};
+use crate::contract::table::{BY_POST, FEED, PK, SK};
+use crate::store::{
+    BoxFuture, CommentRecord, CommentStatus, Expired, FeedIndex, Feeds, StoreResult,
+};
 
 /// The one partition of the `feed` index.
 pub(super) const PARTITION: &str = "APPROVED";
@@ -68,6 +73,54 @@ impl Feeds for DynamoStore {
             }
             found.truncate(limit);
             Ok(found)
+        })
+    }
+}
+
+impl FeedIndex for DynamoStore {
+    fn index_feed(&self) -> BoxFuture<'_, StoreResult<u64>> {
+        Box::pin(async move {
+            let approved = self
+                .scan_type(
+                    "comment",
+                    &[("status", CommentStatus::Approved.as_str().to_owned())],
+                    Expired::Include,
+                )
+                .await?;
+            let mut indexed = 0;
+            for item in approved.iter().filter(|i| !i.contains_key(FEED.1)) {
+                let (Some(pk), Some(created_ms)) = (get_s(item, PK), get_n(item, "created_ms"))
+                else {
+                    continue;
+                };
+                let Some(id) = pk.strip_prefix("COMMENT#") else {
+                    continue;
+                };
+                let result = self
+                    .client()
+                    .await
+                    .update_item()
+                    .table_name(&self.table)
+                    .key(PK, s(&pk))
+                    .key(SK, s("COMMENT"))
+                    .update_expression("SET #fp = :fp, #fs = :fs")
+                    // Decided otherwise since the Scan: leave it unindexed.
+                    .condition_expression("#st = :approved")
+                    .expression_attribute_names("#fp", FEED.1)
+                    .expression_attribute_names("#fs", FEED.2)
+                    .expression_attribute_names("#st", "status")
+                    .expression_attribute_values(":fp", s(PARTITION))
+                    .expression_attribute_values(":fs", s(list_sort_key(created_ms, id)))
+                    .expression_attribute_values(":approved", s(CommentStatus::Approved.as_str()))
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => indexed += 1,
+                    Err(e) if is_conditional_failure(&e) => {}
+                    Err(e) => return Err(fail("UpdateItem(feed)", e)),
+                }
+            }
+            Ok(indexed)
         })
     }
 }

@@ -1,7 +1,7 @@
 //! [`Feeds`] on the embedded store.
 
 use super::{MemoryStore, ready};
-use crate::store::{BoxFuture, CommentRecord, CommentStatus, Feeds, StoreResult};
+use crate::store::{BoxFuture, CommentRecord, CommentStatus, FeedIndex, Feeds, StoreResult};
 
 impl Feeds for MemoryStore {
     fn latest_approved<'a>(
@@ -23,5 +23,13 @@ impl Feeds for MemoryStore {
             latest.truncate(limit);
             latest
         })))
+    }
+}
+
+/// The embedded store reads its feeds from the comments themselves: there is
+/// no index to fill.
+impl FeedIndex for MemoryStore {
+    fn index_feed(&self) -> BoxFuture<'_, StoreResult<u64>> {
+        ready(Ok(0))
     }
 }

@@ -126,3 +126,58 @@ async fn a_feed_is_whole_whatever_the_items_sizes(store: Subject) {
         );
     }
 }
+
+/// A table written before the `feed` index existed: its approved comments
+/// have no `feed` keys until `rust-aws reindex` (`FeedIndex::index_feed`)
+/// gives them theirs, once, and never to one decided otherwise since.
+#[tokio::test]
+async fn reindexing_puts_comments_approved_before_the_feed_index_in_the_site_feed() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    use crate::support::runtime::{create_table, sdk};
+    let table = format!("feed-reindex-{}", new_id());
+    create_table(&table).await;
+    let config = sdk().await;
+    let store: Subject = Arc::new(DynamoStore::new(
+        &Sdk::with_config(config.clone()),
+        table.clone(),
+    ));
+    let raw = aws_sdk_dynamodb::Client::new(&config);
+    let now = now_ms();
+    let (old, rejected) = (
+        comment(&post(), now - 20, CommentStatus::Approved),
+        comment(&post(), now - 10, CommentStatus::Approved),
+    );
+    for c in [&old, &rejected] {
+        store.put_comment(c, c.created_ms).await.unwrap();
+        raw.update_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S(format!("COMMENT#{}", c.id)))
+            .key("sk", AttributeValue::S("COMMENT".into()))
+            .update_expression("REMOVE feed_pk, feed_sk")
+            .send()
+            .await
+            .unwrap();
+    }
+    store
+        .decide(&rejected.id, Decision::Reject, now)
+        .await
+        .unwrap();
+    assert!(store.latest_approved(None, 50).await.unwrap().is_empty());
+
+    assert_eq!(store.index_feed().await.unwrap(), 1);
+    assert_eq!(
+        ids(&store.latest_approved(None, 50).await.unwrap()),
+        [old.id.as_str()]
+    );
+    assert_eq!(
+        store.index_feed().await.unwrap(),
+        0,
+        "a second run finds none"
+    );
+    assert_eq!(
+        super::memory().index_feed().await.unwrap(),
+        0,
+        "the memory store has no index to fill"
+    );
+}
