@@ -97,13 +97,17 @@ B, ROOT, ARM = os.environ["B"], os.environ["ROOT"], os.environ["ARM"]
 # The venv's own path (a symlink): resolved, Python would not find the venv.
 py = os.path.join(os.environ["PY"], "bin", "python")
 # lambda_model: also measured with TLS endpoints and a memory size's CPU share.
+# The peers take their key from the environment, as the product did before
+# it read its secrets from Secrets Manager at init (SECRETS_ARN; one more
+# call, measured in the product's init).
+peer_key = {"SECRET_KEY": "bench-peer-key-0123456789abcdef-0123456789"}
 progs = [
     {"name": "product", "cmd": [f"{ROOT}/target/release/bootstrap"], "lambda_model": True},
     {"name": "floor", "cmd": [f"{ROOT}/target/release/examples/floor"], "lambda_model": True},
     {"name": "python", "cmd": [py, "-m", "awslambdaric", "handler.handler"], "lambda_model": True,
      "cwd": f"{B}/python-task",
      "env": {"LAMBDA_TASK_ROOT": f"{B}/python-task", "PYTHONPATH": f"{B}/python-task",
-             "_HANDLER": "handler.handler"}},
+             "_HANDLER": "handler.handler", **peer_key}},
 ]
 # Start-up variants: the shipped binary with one setting as it was before
 # the start-up work of bench/startup.md (the platform's trust store; aws-config's default chains, which it
@@ -132,7 +136,7 @@ if os.environ["node_ok"] == "1":
     progs.append({"name": "node", "cmd": [shutil.which("node"), f"{B}/node/runtime.mjs"],
                   "lambda_model": True,
                   "cwd": f"{B}/node", "env": {"LAMBDA_TASK_ROOT": f"{B}/node",
-                                              "_HANDLER": "handler.handler"}})
+                                              "_HANDLER": "handler.handler", **peer_key}})
 if not os.environ["arm64_note"]:
     for name, path in (("product-arm64", f"{ROOT}/{ARM}/bootstrap"),
                        ("floor-arm64", f"{ROOT}/{ARM}/examples/floor")):

@@ -53,6 +53,8 @@ SES_ACTIONS = {"ses:SendEmail"}
 # Read at init to open the SES connection before the first event
 # (src/app/startup.rs, prepare): on the sender's own identity only.
 SES_WARM_ACTIONS = {"ses:GetEmailIdentity"}
+# Read once at init, on the function's own secret only (src/config/secrets.rs).
+SECRETS_ACTIONS = {"secretsmanager:GetSecretValue"}
 
 # Variables the code reads that the template deliberately leaves unset
 # (besides the local-only ones). Empty: every option is a stack parameter.
@@ -235,34 +237,13 @@ def check_env(tpl: dict, fid: str, fn: dict, contract: dict, errors: list[str]) 
     if "TABLE_NAME" in env and not (isinstance(env["TABLE_NAME"], dict) and env["TABLE_NAME"].get("Ref") in table_ids):
         errors.append("TABLE_NAME must be !Ref of the template's table")
 
-    secret = env.get("SECRET_KEY")
-    secret_ids = {
-        k for k, v in resources(tpl, "AWS::SecretsManager::Secret").items()
-        if "GenerateSecretString" in (v.get("Properties") or {})
-    }
-    m = None
-    if isinstance(secret, dict) and isinstance(secret.get("Fn::Sub"), str):
-        m = re.fullmatch(r"\{\{resolve:secretsmanager:\$\{(\w+)\}:SecretString\}\}", secret["Fn::Sub"])
-    if "SECRET_KEY" in env and not (m and m.group(1) in secret_ids):
-        errors.append(
-            "SECRET_KEY must be a {{resolve:secretsmanager:...}} dynamic reference to a generated "
-            f"AWS::SecretsManager::Secret of this template, is {secret!r}"
-        )
+    check_secrets(tpl, env, contract, errors)
     for pname, p in (tpl.get("Parameters") or {}).items():
         # A third-party secret (the captcha provider's) cannot be generated:
         # it lives in a secret the owner creates, and only its ARN is passed.
         names_a_secret = pname.endswith("SecretArn") and "secretsmanager" in str(p.get("AllowedPattern", ""))
         if ("secret" in pname.lower() and not names_a_secret) or p.get("NoEcho"):
             errors.append(f"parameter {pname}: secrets are generated in Secrets Manager, not passed in")
-    captcha_secret = env.get("CAPTCHA_SECRET")
-    if captcha_secret is not None:
-        branch = (captcha_secret.get("Fn::If") or [None, None])[1] if isinstance(captcha_secret, dict) else None
-        sub = branch.get("Fn::Sub") if isinstance(branch, dict) else None
-        if not (isinstance(sub, str) and re.fullmatch(r"\{\{resolve:secretsmanager:\$\{\w+SecretArn\}:SecretString\}\}", sub)):
-            errors.append(
-                "CAPTCHA_SECRET must be an Fn::If whose set branch is a {{resolve:secretsmanager:${...SecretArn}:SecretString}} "
-                f"dynamic reference, is {captcha_secret!r}"
-            )
 
     origins = env.get("ALLOWED_ORIGINS")
     api_id, api = one(tpl, "AWS::Serverless::HttpApi", [])
@@ -276,6 +257,75 @@ def check_env(tpl: dict, fid: str, fn: dict, contract: dict, errors: list[str]) 
                 f"{api_id}: x-amazon-apigateway-cors.allowOrigins must be !Split [',', !Ref {origins['Ref']}] "
                 f"so API Gateway and the function allow the same origins, is {cors.get('allowOrigins')!r}"
             )
+
+
+# One entry of the function secret's JSON: "NAME":"{{resolve:secretsmanager:${Secret}:SecretString}}".
+SECRET_ENTRY = re.compile(r'"(\w+)":"([^"]*)"')
+RESOLVE = re.compile(r"\{\{resolve:secretsmanager:\$\{(\w+)\}:SecretString\}\}")
+
+
+def secret_text(value: Any) -> str:
+    """The function secret's SecretString as text: the literal parts of its
+    Fn::Join / Fn::Sub / both branches of each Fn::If, concatenated."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(secret_text(v) for v in value)
+    if isinstance(value, dict):
+        if "Fn::Sub" in value:
+            sub = value["Fn::Sub"]
+            return secret_text(sub[0] if isinstance(sub, list) else sub)
+        if "Fn::Join" in value:
+            return secret_text(value["Fn::Join"][1])
+        if "Fn::If" in value:
+            return secret_text(value["Fn::If"][1:])
+    return json.dumps(value)
+
+
+def check_secrets(tpl: dict, env: dict, contract: dict, errors: list[str]) -> None:
+    """The function's secrets reach it through SECRETS_ARN only: no secret
+    variable in its environment (lambda:GetFunctionConfiguration shows it),
+    SECRETS_ARN a !Ref of the template's secret, and that secret's JSON made
+    only of dynamic references: SECRET_KEY to a generated secret of the
+    template, a third party's to a *SecretArn parameter."""
+    secret_vars = set(contract.get("secrets") or [])
+    for n in sorted(secret_vars & set(env)):
+        errors.append(
+            f"template sets the secret variable {n} in the function's environment "
+            "(readable with lambda:GetFunctionConfiguration); it belongs in the SECRETS_ARN secret's JSON"
+        )
+    secrets = resources(tpl, "AWS::SecretsManager::Secret")
+    arn = env.get("SECRETS_ARN")
+    sid = arn.get("Ref") if isinstance(arn, dict) else None
+    if sid not in secrets:
+        errors.append(f"SECRETS_ARN must be !Ref of an AWS::SecretsManager::Secret of this template, is {arn!r}")
+        return
+    props = secrets[sid].get("Properties") or {}
+    if "GenerateSecretString" in props:
+        return
+    text = secret_text(props.get("SecretString"))
+    entries = SECRET_ENTRY.findall(text)
+    leftover = SECRET_ENTRY.sub("", text).strip("{},")
+    if leftover:
+        errors.append(f"{sid}: SecretString must be a JSON object of secret variables, has {leftover!r} besides")
+    generated = {k for k, v in secrets.items() if "GenerateSecretString" in (v.get("Properties") or {})}
+    params = tpl.get("Parameters") or {}
+    for name, value in entries:
+        m = RESOLVE.fullmatch(value)
+        if name not in secret_vars:
+            errors.append(f"{sid}: {name} is not a secret variable the code reads ({sorted(secret_vars)})")
+        if not m:
+            errors.append(
+                f"{sid}: {name} must be a {{{{resolve:secretsmanager:${{...}}:SecretString}}}} dynamic reference, "
+                f"never a value in the template, is {value!r}"
+            )
+        elif not (m.group(1) in generated or (m.group(1).endswith("SecretArn") and m.group(1) in params)):
+            errors.append(f"{sid}: {name} refers to {m.group(1)}, neither a generated secret nor a *SecretArn parameter")
+    key = dict(entries).get("SECRET_KEY")
+    if key is None:
+        errors.append(f"{sid}: the function secret's JSON has no SECRET_KEY, which the code requires on Lambda")
+    elif (m := RESOLVE.fullmatch(key)) and m.group(1) not in generated:
+        errors.append(f"{sid}: SECRET_KEY must come from a secret this template generates, comes from {m.group(1)}")
 
 
 def check_table(tpl: dict, contract: dict, errors: list[str]) -> None:
@@ -342,12 +392,16 @@ def check_iam(tpl: dict, fid: str, fn: dict, errors: list[str]) -> None:
             if "*" in a:
                 errors.append(f"{rid}: wildcard action {a}")
             elif not (a in DYNAMODB_ACTIONS or a in LOGS_ACTIONS or a in SES_ACTIONS
-                      or a in SES_WARM_ACTIONS):
+                      or a in SES_WARM_ACTIONS or a in SECRETS_ACTIONS):
                 errors.append(f"{rid}: action {a} is not one the function uses")
         if actions & DYNAMODB_ACTIONS:
             want = [{"Fn::GetAtt": [table_id, "Arn"]}, {"Fn::Sub": f"${{{table_id}.Arn}}/index/*"}]
             if sorted(map(json.dumps, res)) != sorted(map(json.dumps, want)):
                 errors.append(f"{rid}: DynamoDB actions must be on the table and its indexes only, are on {res}")
+        if actions & SECRETS_ACTIONS:
+            arn = function_env(fn, tpl).get("SECRETS_ARN")
+            if not (isinstance(arn, dict) and res == [arn]):
+                errors.append(f"{rid}: secretsmanager:GetSecretValue must be on the SECRETS_ARN secret only ({arn!r}), is on {res}")
         if actions & LOGS_ACTIONS and res != [{"Fn::GetAtt": [log_id, "Arn"]}]:
             errors.append(f"{rid}: log actions must be on the function's log group only, are on {res}")
         if actions & SES_WARM_ACTIONS:
@@ -368,7 +422,7 @@ def check_iam(tpl: dict, fid: str, fn: dict, errors: list[str]) -> None:
                     f"{sender!r}, condition is {s.get('Condition')!r}"
                 )
     check_visitor_mail(rid, role, fn, tpl, errors)
-    for a in sorted((DYNAMODB_ACTIONS | LOGS_ACTIONS | SES_ACTIONS) - granted):
+    for a in sorted((DYNAMODB_ACTIONS | LOGS_ACTIONS | SES_ACTIONS | SECRETS_ACTIONS) - granted):
         errors.append(f"{rid}: the function needs {a}, which the role does not grant")
 
 
@@ -707,6 +761,11 @@ def role_policy(t: dict, name: str) -> dict:
     return next(p for p in pols if p["PolicyName"] == name)["PolicyDocument"]["Statement"]
 
 
+def function_secret(t: dict) -> list:
+    """The parts of the function secret's SecretString (its Fn::Join list)."""
+    return t["Resources"]["FunctionSecrets"]["Properties"]["SecretString"]["Fn::Join"][1]
+
+
 def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict, readme: str, sources: dict[str, str]) -> int:
     """Each mutation must be reported with a message containing the given text."""
     base_digest = FINAL_FROM.match(
@@ -761,6 +820,21 @@ def self_test(tpl: dict, contract: dict, dockerfile: str, base_image: dict, read
         ("captcha secret in clear", t_mut(lambda t: env(t).__setitem__("CAPTCHA_SECRET", {"Ref": "Captcha"})), "CAPTCHA_SECRET"),
         ("captcha secret as a parameter", t_mut(lambda t: t["Parameters"].__setitem__(
             "CaptchaSecret", {"Type": "String", "Default": "", "NoEcho": True})), "parameter CaptchaSecret"),
+        ("proxy secret in the environment", t_mut(lambda t: env(t).__setitem__("TRUSTED_PROXY_SECRET", "y" * 48)),
+         "secret variable TRUSTED_PROXY_SECRET"),
+        ("SECRETS_ARN not the template's secret", t_mut(lambda t: env(t).__setitem__(
+            "SECRETS_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x")), "SECRETS_ARN must be"),
+        ("a secret's value written in the template", t_mut(lambda t: function_secret(t)[0].__setitem__(
+            "Fn::Sub", '{"SECRET_KEY":"' + "k" * 64 + '"')), "dynamic reference"),
+        ("SECRET_KEY from a passed-in secret", t_mut(lambda t: function_secret(t)[0].__setitem__(
+            "Fn::Sub", '{"SECRET_KEY":"{{resolve:secretsmanager:${CaptchaSecretArn}:SecretString}}"')),
+         "SECRET_KEY must come from a secret this template generates"),
+        ("function secret without SECRET_KEY", t_mut(lambda t: function_secret(t).pop(0)), "no SECRET_KEY"),
+        ("GetSecretValue on every secret", t_mut(lambda t: role_policy(t, "secrets")[0].__setitem__("Resource", "*")),
+         "GetSecretValue must be on the SECRETS_ARN secret"),
+        ("no GetSecretValue grant", t_mut(lambda t: t["Resources"]["FunctionRole"]["Properties"]["Policies"].remove(
+            next(p for p in t["Resources"]["FunctionRole"]["Properties"]["Policies"] if p["PolicyName"] == "secrets"))),
+         "needs secretsmanager:GetSecretValue"),
         ("owner without sender", t_mut(lambda t: env(t).pop("SENDER_EMAIL")), "OWNER_EMAIL without SENDER_EMAIL"),
         ("owner may be left empty", t_mut(lambda t: t["Parameters"]["OwnerEmail"].__setitem__("Default", "")),
          "parameter OwnerEmail feeds OWNER_EMAIL"),

@@ -344,6 +344,7 @@ impl Bench {
         let tls_env = [
             ("AWS_ENDPOINT_URL_DYNAMODB", tls.dynamodb.clone()),
             ("AWS_ENDPOINT_URL_SESV2", tls.ses.clone()),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", tls.secrets.clone()),
             ("SSL_CERT_FILE", ca.clone()),
             ("AWS_CA_BUNDLE", ca.clone()),
             ("NODE_EXTRA_CA_CERTS", ca),

@@ -19,6 +19,7 @@ fn main() {
     let out = serde_json::json!({
         "routes": routes,
         "env": vars,
+        "secrets": contract::SECRET_VARS,
         "table": {"pk": table::PK, "sk": table::SK, "ttl": table::TTL, "indexes": indexes},
         // The function timeout the local request budget stands in for.
         "function_timeout_s": rust_aws::web::deadline::FUNCTION_TIMEOUT.as_secs(),

@@ -4,21 +4,22 @@
 use std::process::ExitCode;
 
 use rust_aws::app::{local, startup};
-use rust_aws::config::Config;
 use rust_aws::web::request;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     startup::init_telemetry();
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    let startup::Started {
+        app,
+        on_lambda,
+        port,
+    } = match startup::start(|name| std::env::var(name).ok()).await {
+        Ok(started) => started,
         Err(e) => {
             startup::report_config_error(&e).await;
             return ExitCode::FAILURE;
         }
     };
-    let (on_lambda, port) = (config.on_lambda, config.port);
-    let app = startup::build_app(config).await;
     let result = if on_lambda {
         // lambda_http::run, with request::defuse before lambda_http's own
         // event conversion (which panics on what only a direct Invoke sends).

@@ -111,7 +111,8 @@ enum Command {
               value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,
     },
-    /// Put comments stored before the web console into its lists (once, after upgrading)
+    /// Put comments stored before the web console and the site-wide feed into
+    /// their index (once, after upgrading a stack; safe to repeat)
     Reindex,
     /// Put parked mail back in line and run the function's redelivery now
     Redeliver {
@@ -547,7 +548,7 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                 return print_json(&serde_json::json!({ "reindexed": put }));
             }
             out(&format!(
-                "Put {put} comment(s) stored before the console into its queue and published list."
+                "Put {put} comment(s) stored before the console into its queue, published list and the site-wide feed."
             ))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -251,6 +251,33 @@ async fn pending_lists_the_queue_oldest_first_and_approve_publishes_and_counts()
 }
 
 #[tokio::test]
+async fn reindex_puts_comments_approved_before_the_feed_index_in_the_site_feed() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use rust_aws::store::Feeds;
+    let (table, store) = new_table().await;
+    let post = unique("/reindex/");
+    for n in [1, 2] {
+        let c = comment(&id(n), &post, None, CommentStatus::Approved);
+        assert!(store.import_comment(&c).await.unwrap());
+    }
+    // As a table written before the index: no index keys on the first.
+    aws_sdk_dynamodb::Client::new(&sdk().await)
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(format!("COMMENT#{}", id(1))))
+        .key("sk", AttributeValue::S("COMMENT".into()))
+        .update_expression("REMOVE status_pk, status_sk")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(store.latest_approved(None, 50).await.unwrap().len(), 1);
+
+    assert_eq!(json(&table, &["reindex"])["reindexed"], 1);
+    assert_eq!(store.latest_approved(None, 50).await.unwrap().len(), 2);
+    assert!(ok(&table, &["reindex"]).contains("Put 0 comment(s)"));
+}
+
+#[tokio::test]
 async fn show_prints_every_field_but_the_ip_hash() {
     let (table, store) = new_table().await;
     let mut c = comment(

@@ -29,38 +29,143 @@ pub async fn build_app(config: Config) -> App {
         "this build has no AWS adapters nor HTTPS client (feature `aws`)"
     );
     #[cfg(feature = "aws")]
-    let sdk = needs_aws.then(crate::config::aws::Sdk::new);
-
-    #[cfg(feature = "aws")]
-    let dynamo = match &config.store {
-        StoreKind::DynamoDb { table } => Some(Arc::new(crate::store::dynamodb::DynamoStore::new(
-            sdk.as_ref().expect("made above"),
-            table.clone(),
-        ))),
-        StoreKind::Memory => None,
-    };
-    #[cfg(feature = "aws")]
-    let ses = config.owner_email.as_ref().map(|_| {
-        Arc::new(crate::mail::ses::SesMailer::new(
-            sdk.as_ref().expect("made above"),
-        ))
-    });
+    let adapters = Adapters::new(
+        needs_aws.then(crate::config::aws::Sdk::new).as_ref(),
+        &config.store,
+        config.owner_email.is_some(),
+    );
     #[cfg(feature = "aws")]
     if config.on_lambda {
-        prepare(dynamo.as_deref(), ses.as_deref(), config.sender()).await;
+        prepare(
+            adapters.dynamo.as_deref(),
+            adapters.ses.as_deref(),
+            config.sender(),
+        )
+        .await;
     }
+    #[cfg(not(feature = "aws"))]
+    let adapters = Adapters::default();
+    assemble(config, adapters)
+}
 
+/// Reads the configuration from `env` and builds the app. With `SECRETS_ARN`
+/// set, the secrets come from that Secrets Manager secret, read by one
+/// `GetSecretValue` while the store and mailer warm up (on Lambda), so the
+/// read costs init no time of its own when the warm-ups take longer; without
+/// it, from `env` (src/config/secrets.rs says which is allowed where).
+pub async fn start(env: impl Fn(&str) -> Option<String>) -> Result<Started, ConfigError> {
+    let on_lambda = env("AWS_LAMBDA_RUNTIME_API").is_some_and(|v| !v.trim().is_empty());
+    let Some(arn) = crate::config::secrets::arn(&env)? else {
+        let config = Config::from_lookup(env)?;
+        return Ok(Started::of(&config, build_app(config.clone()).await));
+    };
+    crate::config::secrets::check_environment(&env, on_lambda)?;
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = arn;
+        Err(ConfigError {
+            variable: crate::config::secrets::SECRETS_ARN,
+            message: "this build has no AWS SDK (feature `aws`)".into(),
+        })
+    }
+    #[cfg(feature = "aws")]
+    {
+        // What the adapters need is no secret: the store and the mail
+        // settings, read as the configuration reads them; the configuration
+        // is validated whole once the secrets are in.
+        let store = crate::config::store_kind(&env)?;
+        let get = |name: &str| {
+            env(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let (owner, sender) = (get("OWNER_EMAIL"), get("SENDER_EMAIL"));
+        let sdk = crate::config::aws::Sdk::new();
+        let adapters = Adapters::new(Some(&sdk), &store, owner.is_some());
+        let warm = async {
+            if on_lambda {
+                let sender = sender.as_deref().unwrap_or("rust-aws@localhost");
+                prepare(adapters.dynamo.as_deref(), adapters.ses.as_deref(), sender).await;
+            }
+        };
+        let (secrets, ()) = tokio::join!(crate::config::secrets::fetch(&sdk, &arn), warm);
+        let secrets = secrets?;
+        tracing::info!(?secrets, "secrets read from Secrets Manager");
+        let config =
+            Config::from_lookup(crate::config::secrets::lookup(&env, &secrets, on_lambda))?;
+        Ok(Started::of(&config, assemble(config.clone(), adapters)))
+    }
+}
+
+/// What `bootstrap` runs: the app, and where.
+#[derive(Debug)]
+pub struct Started {
+    /// The service.
+    pub app: App,
+    /// Under a Lambda Runtime API (else the local server).
+    pub on_lambda: bool,
+    /// The local server's port.
+    pub port: u16,
+}
+
+impl Started {
+    fn of(config: &Config, app: App) -> Self {
+        Self {
+            app,
+            on_lambda: config.on_lambda,
+            port: config.port,
+        }
+    }
+}
+
+/// The AWS adapters a configuration names, built (not yet used).
+#[derive(Default)]
+struct Adapters {
+    #[cfg(feature = "aws")]
+    dynamo: Option<Arc<crate::store::dynamodb::DynamoStore>>,
+    #[cfg(feature = "aws")]
+    ses: Option<Arc<crate::mail::ses::SesMailer>>,
+}
+
+#[cfg(feature = "aws")]
+impl Adapters {
+    fn new(sdk: Option<&crate::config::aws::Sdk>, store: &StoreKind, mail: bool) -> Self {
+        let dynamo = match store {
+            StoreKind::DynamoDb { table } => {
+                Some(Arc::new(crate::store::dynamodb::DynamoStore::new(
+                    sdk.expect("an SDK for a DynamoDB store"),
+                    table.clone(),
+                )))
+            }
+            StoreKind::Memory => None,
+        };
+        let ses = mail.then(|| {
+            Arc::new(crate::mail::ses::SesMailer::new(
+                sdk.expect("an SDK for the SES mailer"),
+            ))
+        });
+        Self { dynamo, ses }
+    }
+}
+
+/// The app over `config` with `adapters` (their clients shared, so what
+/// init warmed is what the requests use).
+fn assemble(config: Config, adapters: Adapters) -> App {
+    #[cfg(feature = "aws")]
+    let Adapters { dynamo, ses } = adapters;
+    #[cfg(not(feature = "aws"))]
+    let _ = adapters;
     let store: Arc<dyn Store> = match &config.store {
         StoreKind::Memory => Arc::new(MemoryStore::new()),
         #[cfg(feature = "aws")]
-        StoreKind::DynamoDb { .. } => dynamo.expect("made above"),
+        StoreKind::DynamoDb { .. } => dynamo.expect("built for this configuration"),
         #[cfg(not(feature = "aws"))]
         StoreKind::DynamoDb { .. } => unreachable!("checked above"),
     };
     let mailer: Arc<dyn Mailer> = match &config.owner_email {
         None => Arc::new(LogMailer),
         #[cfg(feature = "aws")]
-        Some(_) => ses.expect("made above"),
+        Some(_) => ses.expect("built for this configuration"),
         #[cfg(not(feature = "aws"))]
         Some(_) => unreachable!("checked above"),
     };

@@ -24,7 +24,8 @@ const fn var(name: &'static str, required_on_lambda: bool, local_only: bool) -> 
     }
 }
 
-/// Every variable `Config::from_env` reads.
+/// Every variable the configuration reads from the function's environment
+/// (the secrets are [`SECRET_VARS`]).
 pub const ENV_VARS: &[EnvVar] = &[
     var("STORE", false, true),
     var("TABLE_NAME", true, false),
@@ -34,21 +35,36 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("ALLOWED_ORIGINS", true, false),
     var("MODERATION", false, false),
     var("MODERATION_LINK_DAYS", false, false),
-    var("SECRET_KEY", true, false),
+    var("SECRETS_ARN", true, false),
     var("PUBLIC_URL", false, false),
     var("RATE_LIMIT_PER_MINUTE", false, false),
     var("TRUSTED_PROXY_HOPS", false, false),
-    var("TRUSTED_PROXY_SECRET", false, false),
     var("HONEYPOT_FIELD", false, false),
     var("MAIL_PER_HOUR", false, false),
     var("AVATARS", false, false),
     var("CAPTCHA", false, false),
-    var("CAPTCHA_SECRET", false, false),
     var("CAPTCHA_VERIFY_URL", false, false),
     var("SITE_URL", false, false),
     var("VISITOR_MAIL_PER_HOUR", false, false),
     var("AWS_ENDPOINT_URL", false, true),
     var("PORT", false, true),
+];
+
+/// The variables that hold secrets. A deployed function reads them from the
+/// JSON object of the Secrets Manager secret `SECRETS_ARN` names, never from
+/// its environment (`src/config/secrets.rs`); locally the environment serves. The
+/// spam and alert keys are listed ahead of the code that reads them, so the
+/// secret's shape does not change when they come.
+pub const SECRET_VARS: &[&str] = &[
+    "SECRET_KEY",
+    "TRUSTED_PROXY_SECRET",
+    "CAPTCHA_SECRET",
+    "AKISMET_KEY",
+    "ALERT_WEBHOOK_URL",
+    "ALERT_WEBHOOK_SECRET",
+    "SLACK_WEBHOOK_URL",
+    "DISCORD_WEBHOOK_URL",
+    "TELEGRAM_BOT_TOKEN",
 ];
 
 /// The DynamoDB single-table schema the store uses.

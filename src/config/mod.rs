@@ -6,6 +6,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod contract;
+pub mod secrets;
 pub mod state;
 
 use std::fmt;
@@ -256,6 +257,44 @@ fn captcha(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Captcha>, Con
     }))
 }
 
+/// `STORE` and `TABLE_NAME`: where data lives. Read before the rest when
+/// the secrets are still on their way (`startup::start`), by the same rules.
+pub(crate) fn store_kind(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<StoreKind, ConfigError> {
+    let get = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let on_lambda = get("AWS_LAMBDA_RUNTIME_API").is_some();
+    Ok(
+        match (
+            get("STORE").map(|s| s.to_ascii_lowercase()).as_deref(),
+            get("TABLE_NAME"),
+        ) {
+            (Some("memory"), _) => StoreKind::Memory,
+            (Some("dynamodb") | None, Some(table)) => StoreKind::DynamoDb { table },
+            (Some("dynamodb"), None) => {
+                return Err(err("TABLE_NAME", "is required when STORE=dynamodb"));
+            }
+            (None, None) if on_lambda => {
+                return Err(err(
+                    "TABLE_NAME",
+                    "is required on Lambda (set STORE=memory explicitly for an emulator)",
+                ));
+            }
+            (None, None) => StoreKind::Memory,
+            (Some(other), _) => {
+                return Err(err(
+                    "STORE",
+                    format!("must be dynamodb or memory, got {other:?}"),
+                ));
+            }
+        },
+    )
+}
+
 impl Config {
     /// The address mail is sent from: `SENDER_EMAIL`, or a placeholder for
     /// the local mailers, which never send.
@@ -279,31 +318,7 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
         let on_lambda = get("AWS_LAMBDA_RUNTIME_API").is_some();
-
-        let table = get("TABLE_NAME");
-        let store = match (
-            get("STORE").map(|s| s.to_ascii_lowercase()).as_deref(),
-            table,
-        ) {
-            (Some("memory"), _) => StoreKind::Memory,
-            (Some("dynamodb") | None, Some(table)) => StoreKind::DynamoDb { table },
-            (Some("dynamodb"), None) => {
-                return Err(err("TABLE_NAME", "is required when STORE=dynamodb"));
-            }
-            (None, None) if on_lambda => {
-                return Err(err(
-                    "TABLE_NAME",
-                    "is required on Lambda (set STORE=memory explicitly for an emulator)",
-                ));
-            }
-            (None, None) => StoreKind::Memory,
-            (Some(other), _) => {
-                return Err(err(
-                    "STORE",
-                    format!("must be dynamodb or memory, got {other:?}"),
-                ));
-            }
-        };
+        let store = store_kind(&lookup)?;
 
         let owner_email = get("OWNER_EMAIL")
             .map(|v| {
@@ -324,6 +339,18 @@ impl Config {
             return Err(err(
                 "OWNER_EMAIL",
                 "is required on Lambda with STORE=dynamodb (without it mail, with visitors' addresses and live moderation links, would be written to the logs)",
+            ));
+        }
+        // A deployed function's secrets come from Secrets Manager, never from
+        // its environment, which `lambda:GetFunctionConfiguration` reveals
+        // (src/config/secrets.rs); an emulator (STORE=memory) may use the environment.
+        if on_lambda
+            && matches!(store, StoreKind::DynamoDb { .. })
+            && get(crate::config::secrets::SECRETS_ARN).is_none()
+        {
+            return Err(err(
+                crate::config::secrets::SECRETS_ARN,
+                "is required on Lambda with STORE=dynamodb: the ARN of the Secrets Manager secret whose JSON object holds SECRET_KEY and the other secrets (template.yaml makes it); the function's environment is readable by anyone allowed lambda:GetFunctionConfiguration",
             ));
         }
         if owner_email.is_some() && sender_email.is_none() {
@@ -357,7 +384,7 @@ impl Config {
             None if on_lambda => {
                 return Err(err(
                     "SECRET_KEY",
-                    "is required on Lambda (at least 32 bytes)",
+                    "is required on Lambda (at least 32 bytes): a key of the JSON secret SECRETS_ARN names",
                 ));
             }
             None => Keys::random(),
@@ -474,6 +501,10 @@ mod tests {
         ("SENDER_EMAIL", "noreply@example.com"),
         ("ALLOWED_ORIGINS", "https://blog.example.com"),
         ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+        (
+            "SECRETS_ARN",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rust-aws-AbCdEf",
+        ),
     ];
 
     fn lambda_without(name: &str) -> Vec<(&'static str, &'static str)> {
@@ -656,8 +687,9 @@ mod tests {
             assert!(
                 crate::config::contract::ENV_VARS
                     .iter()
-                    .any(|v| v.name == name),
-                "{name} missing from contract::ENV_VARS"
+                    .any(|v| v.name == name)
+                    || crate::config::contract::SECRET_VARS.contains(&name.as_str()),
+                "{name} missing from contract::ENV_VARS and SECRET_VARS"
             );
         }
     }

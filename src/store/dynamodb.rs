@@ -3,7 +3,7 @@
 //! | item | pk | sk | notes |
 //! |---|---|---|---|
 //! | contact message | `CONTACT#<id>` | `CONTACT` | `outbox_*` while undelivered; `expires_at` 90 days after delivery |
-//! | comment | `COMMENT#<id>` | `COMMENT` | `list_pk`/`list_sk` only while approved (index `by_post`); `outbox_*` while its mail is undelivered |
+//! | comment | `COMMENT#<id>` | `COMMENT` | `list_pk`/`list_sk` and `feed_pk`/`feed_sk` only while approved (indexes `by_post`, `feed`); `outbox_*` while its mail is undelivered |
 //! | approved count | `POST#<hash of post>` | `COUNT` | `approved`, changed in the same transaction as the status |
 //! | rate counter | `RATE#<route>#<ip hash>#<minute>` | `RATE` | `hits`, expires minutes later |
 //! | mail budget | `MAILCAP#<hour>` (owner mail), `MAILCAP#visitor#<hour>` (visitor mail) | `MAILCAP` | `used` (mails sent), expires hours later |
@@ -24,6 +24,7 @@ mod admin;
 mod comments;
 mod console;
 mod contacts;
+mod feed;
 mod item;
 mod limits;
 mod outbox;

@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+mod feed;
+
 use super::{
     AdminStore, Comments, Contacts, Expired, MailBudget, Outbox, RateLimits, RateWindow,
     StoreResult, Subscriptions, by_age,

@@ -1,6 +1,6 @@
 //! Persistence behind small capability traits, one per kind of data
 //! ([`RateLimits`], [`MailBudget`], [`Contacts`], [`Comments`], [`Outbox`],
-//! [`Subscriptions`]; [`Store`] is all of them): DynamoDB in production, memory
+//! [`Subscriptions`], [`Feeds`]; [`Store`] is all of them): DynamoDB in production, memory
 //! locally. A caller takes the capability it uses, and the conformance suite
 //! (tests/aws/store/) states each trait's rules and holds both adapters to them.
 //!
@@ -11,9 +11,11 @@
 mod console;
 #[cfg(feature = "aws")]
 pub mod dynamodb;
+mod feed;
 pub mod memory;
 
 pub use console::{ConsoleIndex, ModerationLists, SessionRecord, Sessions};
+pub use feed::Feeds;
 
 use async_trait::async_trait;
 use std::borrow::Cow;
@@ -223,7 +225,15 @@ pub trait Subscriptions: Send + Sync {
 /// Every capability the function uses, as one object: what
 /// [`crate::config::state::State`] holds. Any type with them all is a `Store`.
 pub trait Store:
-    RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + Sessions + ModerationLists
+    RateLimits
+    + MailBudget
+    + Contacts
+    + Comments
+    + Outbox
+    + Subscriptions
+    + Sessions
+    + ModerationLists
+    + Feeds
 {
 }
 
@@ -236,6 +246,7 @@ impl<T> Store for T where
         + Subscriptions
         + Sessions
         + ModerationLists
+        + Feeds
         + ?Sized
 {
 }

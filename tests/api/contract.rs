@@ -51,6 +51,10 @@ fn every_variable_required_on_lambda_is_enforced_there() {
         ("SENDER_EMAIL", "noreply@example.com"),
         ("ALLOWED_ORIGINS", "*"),
         ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+        (
+            "SECRETS_ARN",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rust-aws-AbCdEf",
+        ),
     ];
     let lookup = |skip: &str| {
         let vars: Vec<_> = base
@@ -66,5 +70,7 @@ fn every_variable_required_on_lambda_is_enforced_there() {
     for var in ENV_VARS.iter().filter(|v| v.required_on_lambda) {
         assert_eq!(lookup(var.name).unwrap_err().variable, var.name);
     }
+    // SECRET_KEY, a key of the secret, is required there too.
+    assert_eq!(lookup("SECRET_KEY").unwrap_err().variable, "SECRET_KEY");
     let _ = Keys::derive(b"unused");
 }

@@ -24,6 +24,7 @@ mod admin;
 mod comments;
 mod contact;
 mod embed;
+mod feed;
 mod moderation;
 mod replies;
 

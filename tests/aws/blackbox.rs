@@ -9,12 +9,13 @@
 mod chaos;
 mod console;
 mod replies;
+mod secrets;
 
 use std::time::{Duration, Instant};
 
 use crate::support::events::{Event, comment, contact, fixture};
 use crate::support::runtime::{
-    Function, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, sdk, sent_mail,
+    Function, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, moto_url, sdk, sent_mail,
     verify_identity,
 };
 use rust_aws::domain::Decision;
@@ -463,7 +464,7 @@ async fn an_ses_failure_still_answers_202_and_the_scheduled_run_delivers_it_once
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_variable_stops_start_up_and_is_posted_as_an_init_error() {
     let mut env = lambda_env("unused");
-    env.retain(|(k, _)| k != "SECRET_KEY");
+    env.retain(|(k, _)| k != "SECRETS_ARN");
     let mut f = Function::start(&env).await;
     let status = f.wait_exit(Duration::from_secs(20)).expect("exits");
     assert!(!status.success());
@@ -475,10 +476,10 @@ async fn a_missing_variable_stops_start_up_and_is_posted_as_an_init_error() {
         posted["errorMessage"]
             .as_str()
             .unwrap()
-            .contains("SECRET_KEY"),
+            .contains("SECRETS_ARN"),
         "{posted}"
     );
-    assert!(f.logs().contains("SECRET_KEY"));
+    assert!(f.logs().contains("SECRETS_ARN"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -492,9 +493,13 @@ async fn a_store_that_never_answers_gets_503_with_retry_after_in_time() {
             held.push(s);
         }
     });
+    // The secret is read at init from moto; the store is what never answers.
     let f = function_with(
         "black-hole",
-        &[("AWS_ENDPOINT_URL", format!("http://{addr}").as_str())],
+        &[
+            ("AWS_ENDPOINT_URL", format!("http://{addr}").as_str()),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_url()),
+        ],
     )
     .await;
     let started = Instant::now();
@@ -692,12 +697,16 @@ async fn a_stopped_store_gets_503_with_retry_after_at_once() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    // The secret is read at init from moto; the store is what is down.
     let f = function_with(
         "stopped",
-        &[(
-            "AWS_ENDPOINT_URL",
-            format!("http://127.0.0.1:{port}").as_str(),
-        )],
+        &[
+            (
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{port}").as_str(),
+            ),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_url()),
+        ],
     )
     .await;
     let started = Instant::now();

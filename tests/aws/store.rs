@@ -41,6 +41,7 @@ mod admin;
 mod comments;
 mod console;
 mod contacts;
+mod feeds;
 mod mail_budget;
 mod outbox;
 mod rate_limits;

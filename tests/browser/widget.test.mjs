@@ -383,6 +383,41 @@ test("load more pages past the first fifty, in German, after a failed first load
   await context.close();
 });
 
+test("a link to a comment scrolls to it once rendered, past the first page; the feed link", { timeout: TEST_TIMEOUT_MS }, async () => {
+  // The German post's 55 comments (the test before): the newest is on the second page.
+  const list = await (await fetch(`${api}/comment?post=${encodeURIComponent(GERMAN_POST)}&limit=100`)).json();
+  const newest = list.comments.at(-1);
+  assert.equal(newest.body, "Kommentar Nummer 55");
+  const context = await newContext();
+  const page = await context.newPage();
+  await page.goto(`${site}${GERMAN_POST}#comment-${newest.id}`);
+  const target = page.locator(`#comment-${newest.id}`);
+  await target.waitFor();
+  await waitFor("the comment to be focused", () => page.evaluate(() => document.activeElement.id).then((id) => id == `comment-${newest.id}`));
+  assert.ok(await target.evaluate((n) => { const r = n.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }), "scrolled into view");
+
+  const feed = page.locator(".rac-feed");
+  assert.equal(await feed.textContent(), "Kommentar-Feed (Atom)");
+  const href = await feed.getAttribute("href");
+  assert.equal(href, `${api}/comment/feed?post=${encodeURIComponent(GERMAN_POST)}`);
+  const res = await fetch(href);
+  assert.equal(res.headers.get("content-type"), "application/atom+xml; charset=utf-8");
+  assert.match(await res.text(), /<content type="text">Kommentar Nummer 55<\/content>/);
+  // data-feed="off" hides it.
+  const hidden = await page.evaluate(async () => {
+    const box = Object.assign(document.createElement("div"), { className: "x" });
+    box.dataset.rustAwsComments = "";
+    box.dataset.post = "/no-feed/";
+    box.dataset.feed = "off";
+    document.body.append(box);
+    window.rustAws.init();
+    return box.querySelector(".rac-feed") == null && box.querySelector(".rac-list") != null;
+  });
+  assert.ok(hidden, "no feed link with data-feed=off");
+  assertClean(context);
+  await context.close();
+});
+
 test("the index page shows each post's count", { timeout: TEST_TIMEOUT_MS }, async () => {
   const context = await newContext();
   const page = await context.newPage();

@@ -146,6 +146,7 @@ fn wait_for_port(port: u16, failure: &str) {
 pub struct TlsEndpoints {
     pub dynamodb: String,
     pub ses: String,
+    pub secrets: String,
     pub ca_file: PathBuf,
 }
 
@@ -162,17 +163,17 @@ pub fn moto_tls() -> &'static TlsEndpoints {
             .next()
             .and_then(|p| p.parse().ok())
             .expect("moto's URL ends in its port");
-        let (dynamodb, ses) = (free_port(), free_port());
+        let (dynamodb, ses, secrets) = (free_port(), free_port(), free_port());
         let ca_file =
             std::env::temp_dir().join(format!("rust-aws-test-ca-{}.pem", std::process::id()));
         let _ = std::fs::remove_file(&ca_file);
         let front = repo_root().join("tests/support/tls_front.py");
         watched(&format!(
-            "python3 '{}' '{}' {upstream} {dynamodb} {ses}",
+            "python3 '{}' '{}' {upstream} {dynamodb} {ses} {secrets}",
             front.display(),
             ca_file.display()
         ));
-        for port in [dynamodb, ses] {
+        for port in [dynamodb, ses, secrets] {
             wait_for_port(
                 port,
                 "the TLS front did not start (it needs python3-cryptography, which moto brings)",
@@ -182,6 +183,7 @@ pub fn moto_tls() -> &'static TlsEndpoints {
         TlsEndpoints {
             dynamodb: format!("https://127.0.0.1:{dynamodb}"),
             ses: format!("https://127.0.0.1:{ses}"),
+            secrets: format!("https://127.0.0.1:{secrets}"),
             ca_file,
         }
     })
@@ -614,12 +616,48 @@ impl Drop for Function {
     }
 }
 
-/// The environment a deployed function gets, pointed at moto.
+/// Creates a Secrets Manager secret in moto holding `value`; returns its ARN.
+pub async fn create_secret(value: &str) -> String {
+    let client = aws_sdk_secretsmanager::Client::new(&sdk().await);
+    client
+        .create_secret()
+        .name(format!("rust-aws-{}", rust_aws::domain::ids::new_id()))
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .expect("moto answers the new secret's ARN")
+}
+
+/// The secret a deployed function reads its secrets from (`SECRETS_ARN`),
+/// holding `{"SECRET_KEY": SECRET}`: made in moto once per test process.
+pub fn secrets_arn() -> &'static str {
+    static ARN: OnceLock<String> = OnceLock::new();
+    ARN.get_or_init(|| {
+        moto_url(); // here, so a missing moto skips the tier as everywhere else
+        // Its own thread and runtime: callers may be inside a runtime already.
+        std::thread::spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(create_secret(
+                    &serde_json::json!({ "SECRET_KEY": SECRET }).to_string(),
+                ))
+        })
+        .join()
+        .expect("the secret is made")
+    })
+}
+
+/// The environment a deployed function gets, pointed at moto: its secrets
+/// in Secrets Manager ([`secrets_arn`]), none in the environment.
 pub fn lambda_env(table: &str) -> Vec<(String, String)> {
     [
         ("TABLE_NAME", table),
         ("ALLOWED_ORIGINS", "https://blog.example.com"),
-        ("SECRET_KEY", SECRET),
+        ("SECRETS_ARN", secrets_arn()),
         ("OWNER_EMAIL", OWNER),
         ("SENDER_EMAIL", SENDER),
         ("SITE_NAME", "Example Blog"),

@@ -7,8 +7,8 @@ It makes a throwaway certificate authority and a server certificate for
 CA_FILE (the functions trust it through SSL_CERT_FILE, AWS_CA_BUNDLE or
 NODE_EXTRA_CA_CERTS), then listens on each PORT and forwards every decrypted
 connection to moto's plain HTTP port UPSTREAM. Several ports stand for several
-endpoints: DynamoDB and SES are two hosts on AWS, so a function opens (and
-pays for) one connection to each, and so it must here.
+endpoints: DynamoDB, SES and Secrets Manager are three hosts on AWS, so a
+function opens (and pays for) one connection to each, and so it must here.
 
 The key is ECDSA P-256 and TLS 1.3 is preferred, as AWS endpoints offer.
 Runs outside the function's CPU share: its own cost is moto's side of the wire.

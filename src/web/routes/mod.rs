@@ -8,6 +8,7 @@
 pub(crate) mod admin;
 pub(crate) mod comment;
 pub(crate) mod contact;
+pub(crate) mod feed;
 pub(crate) mod moderate;
 pub(crate) mod subscription;
 pub(crate) mod widget;
@@ -59,6 +60,11 @@ pub(crate) const TABLE: &[Route] = &[
         method: "GET",
         path: "/comment/count",
         handler: |s, i, r| Box::pin(async move { json(i, comment::count(s, &r).await) }),
+    },
+    Route {
+        method: "GET",
+        path: "/comment/feed",
+        handler: |s, i, r| Box::pin(async move { json(i, feed::atom(s, i, &r).await) }),
     },
     Route {
         method: "GET",

@@ -25,7 +25,7 @@
       badEmail: "Enter a valid email address.", badUrl: "Enter a web address starting with http:// or https://.",
       captcha: "Please complete the challenge.", rateLimited: "Too many submissions. Try again in {n} seconds.",
       busy: "The service is busy. Try again in a moment.", network: "The server could not be reached.",
-      failed: "Something went wrong. Please try again.",
+      failed: "Something went wrong. Please try again.", feed: "Comments feed (Atom)",
       count: { zero: "No comments", one: "{n} comment", other: "{n} comments" },
     },
     de: {
@@ -45,6 +45,7 @@
       rateLimited: "Zu viele Einsendungen. Bitte in {n} Sekunden erneut versuchen.",
       busy: "Der Dienst ist ausgelastet. Bitte gleich erneut versuchen.",
       network: "Der Server ist nicht erreichbar.", failed: "Etwas ist schiefgegangen. Bitte erneut versuchen.",
+      feed: "Kommentar-Feed (Atom)",
       count: { zero: "Keine Kommentare", one: "{n} Kommentar", other: "{n} Kommentare" },
     },
   };
@@ -244,6 +245,12 @@
     status.setAttribute("role", "status");
     root.classList.add("rac");
     root.replaceChildren(list, more, status, form);
+    if (root.dataset.feed != "off") {
+      const feed = el("a", "rac-feed", S.feed);
+      feed.href = API + "/comment/feed?post=" + encodeURIComponent(post);
+      feed.type = "application/atom+xml";
+      status.after(feed);
+    }
 
     function render(c, waiting) {
       const li = el("li", "rac-comment" + (waiting ? " rac-pending" : ""));
@@ -381,7 +388,21 @@
       }, resetCaptcha);
     };
 
-    load();
+    // A link to one comment (a feed entry's): once it is rendered, scroll to
+    // it, loading further pages while it is not there yet (lists are oldest
+    // first, feeds newest first).
+    const target = /^#comment-/.test(location.hash) && decodeURIComponent(location.hash.slice(1));
+    (async () => {
+      await load();
+      for (let pages = 0; target && pages < 20; pages++) {
+        const n = document.getElementById(target);
+        if (n && root.contains(n)) {
+          n.scrollIntoView({ block: "start" });
+          return n.focus({ preventScroll: true });
+        }
+        if (!cursor || !(await load())) return;
+      }
+    })();
   }
 
   function counts(spans) {

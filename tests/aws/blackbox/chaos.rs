@@ -147,6 +147,8 @@ async fn under_faults_every_accepted_submission_is_kept_and_mailed_at_least_once
     let mut env = lambda_env(&table);
     env.retain(|(k, _)| k != "AWS_ENDPOINT_URL" && k != "RATE_LIMIT_PER_MINUTE");
     env.push(("AWS_ENDPOINT_URL".into(), proxy.url.clone()));
+    // The secret is read once at init, straight from moto: the faults are the store's and SES's.
+    env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), moto_url().into()));
     env.push(("RATE_LIMIT_PER_MINUTE".into(), "100000".into()));
     env.push(("MAIL_PER_HOUR".into(), "100000".into()));
     let mut fns = Vec::new();
@@ -414,6 +416,7 @@ async fn a_slow_store_gets_503_before_the_deadline_and_nothing_half_done() {
     let mut env = lambda_env(&table);
     env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
     env.push(("AWS_ENDPOINT_URL".into(), proxy.url.clone()));
+    env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), moto_url().into()));
     let f = Function::start(&env).await;
     // A 4 s invocation: after the rate-limit call (1.2 s) too little is left
     // to start the write (3.5 s), so the answer is a 503, in time.
