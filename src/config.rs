@@ -101,6 +101,10 @@ pub struct Config {
     pub(crate) site_url: Option<String>,
     /// Cap on mails to visitors per hour.
     pub(crate) visitor_mail_per_hour: u32,
+    /// The spam rules and Akismet.
+    pub spam: crate::spam::SpamConfig,
+    /// The owner's alert channels.
+    pub alerts: crate::alerts::Alerts,
     /// Running under a Lambda Runtime API.
     pub on_lambda: bool,
     /// Local server port.
@@ -123,6 +127,8 @@ impl fmt::Debug for Config {
             .field("captcha", &self.captcha)
             .field("site_url", &self.site_url)
             .field("visitor_mail_per_hour", &self.visitor_mail_per_hour)
+            .field("spam", &self.spam)
+            .field("alerts", &self.alerts)
             .field("on_lambda", &self.on_lambda)
             .finish_non_exhaustive()
     }
@@ -412,6 +418,8 @@ impl Config {
                 }
             })
             .transpose()?;
+        let spam = crate::spam::from_lookup(&get, site_url.as_deref())?;
+        let alerts = crate::alerts::from_lookup(&get)?;
 
         Ok(Self {
             store,
@@ -436,6 +444,8 @@ impl Config {
             captcha,
             site_url,
             visitor_mail_per_hour: number(&get, "VISITOR_MAIL_PER_HOUR", 200, 1, 1_000_000)?,
+            spam,
+            alerts,
             on_lambda,
             port: number(&get, "PORT", 3000, 1, 65535)?,
         })

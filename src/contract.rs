@@ -47,6 +47,18 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("CAPTCHA_VERIFY_URL", false, false),
     var("SITE_URL", false, false),
     var("VISITOR_MAIL_PER_HOUR", false, false),
+    var("SPAM_MAX_LINKS", false, false),
+    var("SPAM_BLOCKLIST", false, false),
+    var("AKISMET_KEY", false, false),
+    var("AKISMET_URL", false, false),
+    var("ALERT_WEBHOOK_URL", false, false),
+    var("ALERT_WEBHOOK_SECRET", false, false),
+    var("SLACK_WEBHOOK_URL", false, false),
+    var("DISCORD_WEBHOOK_URL", false, false),
+    var("TELEGRAM_BOT_TOKEN", false, false),
+    var("TELEGRAM_CHAT_ID", false, false),
+    var("TELEGRAM_API_URL", false, false),
+    var("ALERTS_PER_HOUR", false, false),
     var("AWS_ENDPOINT_URL", false, true),
     var("PORT", false, true),
 ];
@@ -63,8 +75,10 @@ pub mod table {
     pub(crate) const BY_POST: (&str, &str, &str) = ("by_post", "list_pk", "list_sk");
     /// Sparse index holding only items whose mail is still undelivered.
     pub const OUTBOX: (&str, &str, &str) = ("outbox", "outbox_pk", "outbox_sk");
+    /// Sparse index holding only the spam folder, newest first by verdict time.
+    pub const SPAM: (&str, &str, &str) = ("spam", "spam_pk", "spam_sk");
     /// Every global secondary index as `(name, hash key, range key)`.
-    pub const INDEXES: &[(&str, &str, &str)] = &[BY_POST, OUTBOX];
+    pub const INDEXES: &[(&str, &str, &str)] = &[BY_POST, OUTBOX, SPAM];
 }
 
 /// CloudWatch embedded-metric namespace and names the function emits.
@@ -75,6 +89,8 @@ pub mod metrics {
     pub const MAIL_UNDELIVERED: &str = "MailUndelivered";
     /// Count of mails given up on after too many attempts (parked in the outbox).
     pub const MAIL_PARKED: &str = "MailParked";
+    /// Count of submissions Akismet called blatant spam, dropped unstored.
+    pub const SPAM_DISCARDED: &str = "SpamDiscarded";
     /// The one dimension, set to `AWS_LAMBDA_FUNCTION_NAME`.
     pub const DIMENSION: &str = "FunctionName";
 }

@@ -9,6 +9,7 @@
 // in admin/, the tests and the fuzz targets) is `pub(crate)`, so the compiler reports dead code.
 #![warn(unreachable_pub)]
 
+pub mod alerts;
 pub mod app;
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -25,10 +26,12 @@ pub mod keys;
 pub mod local;
 pub mod mail;
 pub mod notify;
+mod outbound;
 pub mod replies;
 pub mod request;
 pub mod respond;
 mod routes;
+pub mod spam;
 pub mod startup;
 pub mod state;
 pub mod store;

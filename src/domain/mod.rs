@@ -7,6 +7,7 @@ mod comment;
 mod contact;
 mod email;
 pub(crate) mod model;
+pub(crate) mod spam;
 mod text;
 mod weburl;
 

@@ -11,9 +11,10 @@ use crate::domain::{FieldCode, FieldError, NewComment, SingleLine};
 use crate::error::ApiError;
 use crate::intake::{Fields, MediaType};
 use crate::state::State;
-use crate::store::{CLAIM_MARGIN_MS, CommentRecord, CommentStatus, MailKind, OutboxEntry};
+use crate::spam::{self, Verdict};
+use crate::store::{CLAIM_MARGIN_MS, CommentRecord, CommentStatus, Held, MailKind, OutboxEntry};
 use crate::submit::{Form, Submission};
-use crate::{cursor, ids, notify, replies, respond};
+use crate::{alerts, cursor, ids, notify, replies, respond};
 
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: usize = 50;
@@ -90,7 +91,7 @@ impl Form for CommentForm {
             notify: comment.notify,
             mailbox: None,
         };
-        let record = CommentRecord {
+        let mut record = CommentRecord {
             // The key of the day's limits, kept only while notifications are
             // on: without it the store subscribes no one.
             mailbox: record
@@ -100,6 +101,24 @@ impl Form for CommentForm {
                 .map(|email| replies::mailbox_key(state, email)),
             ..record
         };
+        if !sub.deadline.has(crate::deadline::STORE_WRITE) {
+            tracing::warn!("too little time left to store the submission; answering 503");
+            return Err(ApiError::Unavailable);
+        }
+        // The verdict: spam is held back, answered exactly as ham would be.
+        let held = Held::Comment(record.clone());
+        let verdict = spam::screen(state, &held, &sub.visitor, &sub.deadline).await?;
+        if matches!(verdict, Verdict::Spam(_) | Verdict::Discard) {
+            if !sub.deadline.has(crate::deadline::STORE_WRITE) {
+                return Err(ApiError::Unavailable);
+            }
+            spam::hold(state, held, verdict).await?;
+            return Ok(created(&record.id, &record.post, record.status));
+        }
+        if verdict == Verdict::Unchecked {
+            // No verdict: the owner decides, whatever MODERATION says.
+            record.status = CommentStatus::Pending;
+        }
         if !sub.deadline.has(crate::deadline::STORE_WRITE) {
             tracing::warn!("too little time left to store the submission; answering 503");
             return Err(ApiError::Unavailable);
@@ -124,6 +143,13 @@ impl Form for CommentForm {
         // Published at once (MODERATION=off): the store recorded the mails
         // that implies with the comment; they go now if time allows.
         notify::published(state, &record, &sub.deadline).await;
+        alerts::announce(
+            state,
+            &record.id,
+            &alerts::comment_event(state, &record),
+            &sub.deadline,
+        )
+        .await;
         Ok(created(&record.id, &record.post, record.status))
     }
 

@@ -8,9 +8,10 @@ use crate::domain::{ContactMessage, FieldError};
 use crate::error::ApiError;
 use crate::intake::Fields;
 use crate::state::State;
-use crate::store::{CLAIM_MARGIN_MS, ContactRecord, MailKind, OutboxEntry};
+use crate::spam::{self, Verdict};
+use crate::store::{CLAIM_MARGIN_MS, ContactRecord, Held, MailKind, OutboxEntry};
 use crate::submit::{Form, Submission};
-use crate::{ids, notify, respond};
+use crate::{alerts, ids, notify, respond};
 
 /// The 202 body.
 pub(crate) fn accepted(id: &str) -> Response<Body> {
@@ -50,6 +51,21 @@ impl Form for ContactForm {
             tracing::warn!("too little time left to store the submission; answering 503");
             return Err(ApiError::Unavailable);
         }
+        // The verdict: spam is held back, answered exactly as ham would be;
+        // an unchecked message is delivered (the owner reads it anyway).
+        let held = Held::Contact(record);
+        let verdict = spam::screen(state, &held, &sub.visitor, &sub.deadline).await?;
+        if matches!(verdict, Verdict::Spam(_) | Verdict::Discard) {
+            let answer = accepted(held.id());
+            if !sub.deadline.has(crate::deadline::STORE_WRITE) {
+                return Err(ApiError::Unavailable);
+            }
+            spam::hold(state, held, verdict).await?;
+            return Ok(answer);
+        }
+        let Held::Contact(record) = held else {
+            unreachable!("held as a contact message just above")
+        };
         state
             .store
             .put_contact(&record, sub.deadline.epoch_ms() + CLAIM_MARGIN_MS)
@@ -67,6 +83,8 @@ impl Form for ContactForm {
             0,
         )
         .await;
+        let event = alerts::contact_event(state, &record, &sub.links_base);
+        alerts::announce(state, &record.id, &event, &sub.deadline).await;
         Ok(accepted(&record.id))
     }
 

@@ -20,6 +20,8 @@
 //! returns the entries that are due, longest-waiting first; `outbox_attempts`,
 //! `outbox_error` and `claim_until` sit beside them on the record's item.
 
+mod spam;
+
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
@@ -101,6 +103,8 @@ fn mail_cap_key(cap: MailCap, hour: u64) -> Item {
     match cap {
         MailCap::Owner => key(format!("MAILCAP#{hour}"), "MAILCAP"),
         MailCap::Visitor => key(format!("MAILCAP#visitor#{hour}"), "MAILCAP"),
+        MailCap::Alerts => key(format!("MAILCAP#alerts#{hour}"), "MAILCAP"),
+        MailCap::Feedback => key(format!("MAILCAP#feedback#{hour}"), "MAILCAP"),
     }
 }
 
@@ -110,6 +114,8 @@ fn entry_key(entry: &OutboxEntry) -> Item {
         MailKind::Comment => comment_key(&entry.id),
         MailKind::Confirm => subscription_key(&entry.id),
         MailKind::Reply => notice_key(&entry.id),
+        MailKind::Alert(channel) => key(format!("ALERT#{}#{}", channel.as_str(), entry.id), "ALERT"),
+        MailKind::Feedback => key(format!("FEEDBACK#{}", entry.id), "FEEDBACK"),
     }
 }
 
@@ -146,6 +152,10 @@ fn live(item: &Item, now_ms: u64) -> bool {
 const WAITING_OWNER: &str = "OUTBOX";
 /// The outbox partition of visitor mail waiting for an attempt.
 const WAITING_VISITOR: &str = "OUTBOX#visitor";
+/// The outbox partition of owner alerts waiting for an attempt.
+const WAITING_ALERTS: &str = "OUTBOX#alerts";
+/// The outbox partition of corrections for Akismet waiting for an attempt.
+const WAITING_FEEDBACK: &str = "OUTBOX#feedback";
 /// A comment id no comment has (ids are hex): the key init reads to open
 /// the connection (`DynamoStore::warm`).
 const NO_SUCH_ID: &str = "warm-up";
@@ -155,6 +165,8 @@ fn waiting(cap: MailCap) -> &'static str {
     match cap {
         MailCap::Owner => WAITING_OWNER,
         MailCap::Visitor => WAITING_VISITOR,
+        MailCap::Alerts => WAITING_ALERTS,
+        MailCap::Feedback => WAITING_FEEDBACK,
     }
 }
 /// The outbox partition of entries given up on.
@@ -1164,8 +1176,9 @@ impl Outbox for DynamoStore {
                         other => other,
                     }
                 }
-                MailKind::Reply => {
-                    // Nothing is kept of a notification once it went out.
+                MailKind::Reply | MailKind::Alert(_) | MailKind::Feedback => {
+                    // Nothing is kept of a notification, an alert or a
+                    // correction once it went out.
                     return self
                         .client()
                         .await
@@ -1209,6 +1222,8 @@ impl Outbox for DynamoStore {
             // Both waiting partitions by next attempt, then the parked.
             let mut items = self.outbox_query(WAITING_OWNER, None, limit).await?;
             items.extend(self.outbox_query(WAITING_VISITOR, None, limit).await?);
+            items.extend(self.outbox_query(WAITING_ALERTS, None, limit).await?);
+            items.extend(self.outbox_query(WAITING_FEEDBACK, None, limit).await?);
             items.sort_by_key(|item| get_s(item, OUTBOX.2));
             items.truncate(limit);
             items.extend(self.outbox_query(PARKED, None, limit).await?);

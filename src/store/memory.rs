@@ -1,5 +1,7 @@
 //! The embedded store: what `cargo run` uses, with the same rules as DynamoDB.
 
+mod spam;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -7,7 +9,7 @@ use super::{
     AdminStore, BoxFuture, CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS,
     CommentRecord, CommentStatus, Comments, Confirmed, ContactRecord, Contacts, DAY_MS, Decided,
     Decision, Deferral, Expired, JOINED_TTL_MS, ListPosition, MailBudget, MailCap, MailKind,
-    Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateLimits, RateWindow,
+    Outbox, OutboxEntry, OutboxItem, OutboundCall, PENDING_TTL_MS, SpamItem, REJECTED_TTL_MS, RateLimits, RateWindow,
     StoreResult, Subscription, Subscriptions, by_age,
 };
 
@@ -69,6 +71,12 @@ struct State {
     /// The subscriptions that joined each day's subscription of a mailbox,
     /// by that one's comment id.
     joins: HashMap<String, Vec<String>>,
+    /// The spam folder, by id.
+    spam: HashMap<String, SpamItem>,
+    /// Keyed hashes of recent bodies, with when each was first seen.
+    bodies: HashMap<String, u64>,
+    /// Alerts and corrections for Akismet not yet delivered.
+    outbound: HashMap<OutboxEntry, (OutboundCall, Meta)>,
 }
 
 /// The in-memory [`Store`](super::Store); state lives as long as the process.
@@ -334,6 +342,10 @@ impl Outbox for MemoryStore {
             MailKind::Reply => {
                 s.notices.remove(&entry.id);
             }
+            // Nor of an alert or a correction.
+            MailKind::Alert(_) | MailKind::Feedback => {
+                s.outbound.remove(entry);
+            }
         });
         ready(Ok(()))
     }
@@ -580,10 +592,12 @@ impl State {
             };
             (entry, m)
         });
+        let outbound = self.outbound.iter().map(|(e, (_, m))| (e.clone(), m));
         contacts
             .chain(comments)
             .chain(confirms)
             .chain(replies)
+            .chain(outbound)
             .filter(|(_, m)| m.undelivered)
     }
 
@@ -593,6 +607,9 @@ impl State {
             MailKind::Comment => self.comments.get_mut(&entry.id).map(|(_, m)| m),
             MailKind::Confirm => self.subscriptions.get_mut(&entry.id).map(|(_, m)| m),
             MailKind::Reply => self.notices.get_mut(&entry.id).map(|(_, m)| m),
+            MailKind::Alert(_) | MailKind::Feedback => {
+                self.outbound.get_mut(entry).map(|(_, m)| m)
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod memory;
 use std::fmt;
 
 pub use crate::domain::model::*;
+pub use crate::domain::spam::*;
 
 pub use crate::BoxFuture;
 
@@ -227,12 +228,86 @@ pub trait Subscriptions: Send + Sync {
     fn unsubscribe<'a>(&'a self, comment_id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
 }
 
+/// The spam folder (PRODUCT.md, "Spam defence"): what a spam verdict holds
+/// back for [`SPAM_TTL_MS`], listed newest first by one `Query` on a sparse
+/// index, and the recent bodies the duplicate rule compares with.
+pub trait SpamFolder: Send + Sync {
+    /// Records that a body with keyed hash `key` was submitted at `now_ms`;
+    /// `true` when the same key was recorded within
+    /// [`DUPLICATE_WINDOW_MS`] before (then the first time stays the one
+    /// the window counts from).
+    fn seen_body<'a>(&'a self, key: &'a str, now_ms: u64) -> BoxFuture<'a, StoreResult<bool>>;
+
+    /// Puts an item in the folder; one already there with its id stays
+    /// as it is (a retried write).
+    fn put_spam<'a>(&'a self, item: &'a SpamItem) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// One item of the folder (an expired one is absent).
+    fn get_spam<'a>(
+        &'a self,
+        id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<SpamItem>>>;
+
+    /// Up to `limit` items of the folder, newest first, after `after` (the
+    /// last item of the previous page). The page is full unless the folder
+    /// has no more.
+    fn list_spam<'a>(
+        &'a self,
+        after: Option<SpamPosition>,
+        limit: usize,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Vec<SpamItem>>>;
+
+    /// "Not spam": takes item `id` out of the folder and stores its record
+    /// again in the normal flow, in one transaction: a comment as pending
+    /// with its moderation mail due, a contact message undelivered with its
+    /// mail due; with `feedback` (the correction for Akismet) in the outbox.
+    /// `None` when the folder has no such item.
+    fn release_spam<'a>(
+        &'a self,
+        id: &'a str,
+        feedback: Option<&'a OutboundCall>,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<SpamItem>>>;
+}
+
+/// Outbound calls waiting in the outbox beside the mail: owner alerts and
+/// corrections for Akismet. Their claims, failures, backoff and parking are
+/// the [`Outbox`]'s, under their own hourly caps; a delivered one is deleted.
+pub trait OutboundQueue: Send + Sync {
+    /// Stores calls in the outbox, due at once, claimed until
+    /// `claim_until_ms` (0: unclaimed). A call already stored stays as it is.
+    fn put_outbound<'a>(
+        &'a self,
+        calls: &'a [OutboundCall],
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<()>>;
+
+    /// The payload of a stored call; `None` once it was delivered.
+    fn get_outbound<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+    ) -> BoxFuture<'a, StoreResult<Option<String>>>;
+}
+
 /// Every capability the function uses, as one object: what
 /// [`crate::state::State`] holds. Any type with them all is a `Store`.
-pub trait Store: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions {}
+pub trait Store:
+    RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + SpamFolder + OutboundQueue
+{
+}
 
 impl<T> Store for T where
-    T: RateLimits + MailBudget + Contacts + Comments + Outbox + Subscriptions + ?Sized
+    T: RateLimits
+        + MailBudget
+        + Contacts
+        + Comments
+        + Outbox
+        + Subscriptions
+        + SpamFolder
+        + OutboundQueue
+        + ?Sized
 {
 }
 

@@ -1,0 +1,129 @@
+//! The spam folder and the outbound queue of [`MemoryStore`].
+
+use super::super::{
+    BoxFuture, CommentStatus, DUPLICATE_WINDOW_MS, Held, OutboundCall, OutboundQueue, OutboxEntry,
+    SpamFolder, SpamItem, SpamPosition, StoreResult,
+};
+use super::{Meta, MemoryStore, ready};
+
+impl SpamFolder for MemoryStore {
+    fn seen_body<'a>(&'a self, key: &'a str, now_ms: u64) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(self.with(|s| match s.bodies.get(key) {
+            Some(&first) if first + DUPLICATE_WINDOW_MS > now_ms => true,
+            _ => {
+                s.bodies.insert(key.to_owned(), now_ms);
+                false
+            }
+        })))
+    }
+
+    fn put_spam<'a>(&'a self, item: &'a SpamItem) -> BoxFuture<'a, StoreResult<()>> {
+        self.with(|s| {
+            s.spam
+                .entry(item.held.id().to_owned())
+                .or_insert_with(|| item.clone());
+        });
+        ready(Ok(()))
+    }
+
+    fn get_spam<'a>(
+        &'a self,
+        id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<SpamItem>>> {
+        ready(Ok(self.with(|s| {
+            s.spam
+                .get(id)
+                .filter(|i| i.expires_ms() > now_ms)
+                .cloned()
+        })))
+    }
+
+    fn list_spam<'a>(
+        &'a self,
+        after: Option<SpamPosition>,
+        limit: usize,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Vec<SpamItem>>> {
+        ready(Ok(self.with(|s| {
+            let mut items: Vec<SpamItem> = s
+                .spam
+                .values()
+                .filter(|i| i.expires_ms() > now_ms)
+                .filter(|i| {
+                    after
+                        .as_ref()
+                        .is_none_or(|(ms, id)| (i.marked_ms, i.held.id()) < (*ms, id.as_str()))
+                })
+                .cloned()
+                .collect();
+            // Newest first, as the index reads backwards: time, then id.
+            items.sort_by(|a, b| (b.marked_ms, b.held.id()).cmp(&(a.marked_ms, a.held.id())));
+            items.truncate(limit);
+            items
+        })))
+    }
+
+    fn release_spam<'a>(
+        &'a self,
+        id: &'a str,
+        feedback: Option<&'a OutboundCall>,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<Option<SpamItem>>> {
+        ready(Ok(self.with(|s| {
+            let item = s.spam.get(id).filter(|i| i.expires_ms() > now_ms)?.clone();
+            let taken = match &item.held {
+                Held::Comment(c) => s.comments.contains_key(&c.id),
+                Held::Contact(m) => s.contacts.contains_key(&m.id),
+            };
+            if taken {
+                return None;
+            }
+            s.spam.remove(id);
+            match &item.held {
+                Held::Comment(c) => {
+                    let mut c = c.clone();
+                    c.status = CommentStatus::Pending;
+                    s.comments.insert(c.id.clone(), (c, Meta::new(now_ms, 0)));
+                }
+                Held::Contact(m) => {
+                    let mut m = m.clone();
+                    m.delivered = false;
+                    s.contacts.insert(m.id.clone(), (m, Meta::new(now_ms, 0)));
+                }
+            }
+            if let Some(call) = feedback {
+                s.outbound
+                    .entry(call.entry.clone())
+                    .or_insert_with(|| (call.clone(), Meta::new(now_ms, 0)));
+            }
+            Some(item)
+        })))
+    }
+}
+
+impl OutboundQueue for MemoryStore {
+    fn put_outbound<'a>(
+        &'a self,
+        calls: &'a [OutboundCall],
+        claim_until_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<()>> {
+        self.with(|s| {
+            for call in calls {
+                s.outbound
+                    .entry(call.entry.clone())
+                    .or_insert_with(|| (call.clone(), Meta::new(call.created_ms, claim_until_ms)));
+            }
+        });
+        ready(Ok(()))
+    }
+
+    fn get_outbound<'a>(
+        &'a self,
+        entry: &'a OutboxEntry,
+    ) -> BoxFuture<'a, StoreResult<Option<String>>> {
+        ready(Ok(self.with(|s| {
+            s.outbound.get(entry).map(|(c, _)| c.payload.clone())
+        })))
+    }
+}
