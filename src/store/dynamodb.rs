@@ -1263,11 +1263,13 @@ impl Outbox for DynamoStore {
                 // Waiting in either partition: the partition is the kind's
                 // own once the entry has been deferred or requeued.
                 .condition_expression(format!(
-                    "#op IN (:owner, :visitor) AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
+                    "#op IN (:owner, :visitor, :alerts, :feedback) AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
                 ))
                 .expression_attribute_names("#op", OUTBOX.1)
                 .expression_attribute_values(":owner", s(WAITING_OWNER))
                 .expression_attribute_values(":visitor", s(WAITING_VISITOR))
+                .expression_attribute_values(":alerts", s(WAITING_ALERTS))
+                .expression_attribute_values(":feedback", s(WAITING_FEEDBACK))
                 .expression_attribute_values(":until", n(until_ms))
                 .expression_attribute_values(":now", n(now_ms))
                 .return_values(ReturnValue::AllNew)

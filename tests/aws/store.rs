@@ -44,6 +44,7 @@ mod contacts;
 mod mail_budget;
 mod outbox;
 mod rate_limits;
+mod spam;
 mod subscriptions;
 
 /// A store under test: every capability, the owner's too.
