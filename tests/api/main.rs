@@ -15,16 +15,19 @@ mod support {
     pub mod events;
     pub mod memory;
     pub mod siteverify;
+    pub mod stubs;
 }
 
 mod helpers;
 
 // The route table's resources.
+mod alerts;
 mod comments;
 mod contact;
 mod embed;
 mod moderation;
 mod replies;
+mod spam;
 
 // What the routes share.
 mod http;
