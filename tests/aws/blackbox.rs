@@ -8,6 +8,7 @@
 
 mod chaos;
 mod replies;
+mod spam;
 
 use std::time::{Duration, Instant};
 
