@@ -410,7 +410,12 @@ pub async fn published(state: &State, comment: &CommentRecord, deadline: &Deadli
 
 /// Records a deferral; if the store does not answer, the claim lapses and a
 /// later run retries without the record (the attempt is not counted).
-pub(crate) async fn record(state: &State, entry: &OutboxEntry, deferral: &Deferral, deadline: &Deadline) {
+pub(crate) async fn record(
+    state: &State,
+    entry: &OutboxEntry,
+    deferral: &Deferral,
+    deadline: &Deadline,
+) {
     if !matches!(
         deadline.run(state.store.defer(entry, deferral)).await,
         Some(Ok(()))

@@ -99,7 +99,10 @@ mod transport {
     ) -> Result<Answer, Failed> {
         let mut request = http::Request::post(url)
             .header(http::header::CONTENT_TYPE, content_type)
-            .header(http::header::USER_AGENT, concat!("rust-aws/", env!("CARGO_PKG_VERSION")));
+            .header(
+                http::header::USER_AGENT,
+                concat!("rust-aws/", env!("CARGO_PKG_VERSION")),
+            );
         for (name, value) in headers {
             request = request.header(*name, value.as_str());
         }

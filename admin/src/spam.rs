@@ -22,7 +22,11 @@ fn parse_cursor(text: &str) -> Result<(u64, String), Failure> {
     text.split_once('-')
         .and_then(|(ms, id)| Some((ms.parse().ok()?, id.to_owned())))
         .filter(|(_, id)| !id.is_empty())
-        .ok_or_else(|| Failure(format!("--after {text:?} is not a cursor this command printed")))
+        .ok_or_else(|| {
+            Failure(format!(
+                "--after {text:?} is not a cursor this command printed"
+            ))
+        })
 }
 
 fn item_json(item: &SpamItem, now: u64) -> serde_json::Value {

@@ -116,7 +116,10 @@ pub(crate) fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Alert
             ));
         }
         (None, Some(_)) => {
-            return Err(err("ALERT_WEBHOOK_URL", "is required with ALERT_WEBHOOK_SECRET"));
+            return Err(err(
+                "ALERT_WEBHOOK_URL",
+                "is required with ALERT_WEBHOOK_SECRET",
+            ));
         }
     };
     let slack = get("SLACK_WEBHOOK_URL")
@@ -129,7 +132,10 @@ pub(crate) fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Alert
     let telegram = match (get("TELEGRAM_BOT_TOKEN"), get("TELEGRAM_CHAT_ID")) {
         (None, None) => {
             if api.is_some() {
-                return Err(err("TELEGRAM_API_URL", "is set but TELEGRAM_BOT_TOKEN is not"));
+                return Err(err(
+                    "TELEGRAM_API_URL",
+                    "is set but TELEGRAM_BOT_TOKEN is not",
+                ));
             }
             None
         }
@@ -160,10 +166,16 @@ pub(crate) fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Alert
             })
         }
         (Some(_), None) => {
-            return Err(err("TELEGRAM_CHAT_ID", "is required with TELEGRAM_BOT_TOKEN"));
+            return Err(err(
+                "TELEGRAM_CHAT_ID",
+                "is required with TELEGRAM_BOT_TOKEN",
+            ));
         }
         (None, Some(_)) => {
-            return Err(err("TELEGRAM_BOT_TOKEN", "is required with TELEGRAM_CHAT_ID"));
+            return Err(err(
+                "TELEGRAM_BOT_TOKEN",
+                "is required with TELEGRAM_CHAT_ID",
+            ));
         }
     };
     let per_hour = match get("ALERTS_PER_HOUR") {
@@ -172,7 +184,12 @@ pub(crate) fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Alert
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| err("ALERTS_PER_HOUR", format!("must be 1 to 1000000, got {v:?}")))?,
+            .ok_or_else(|| {
+                err(
+                    "ALERTS_PER_HOUR",
+                    format!("must be 1 to 1000000, got {v:?}"),
+                )
+            })?,
     };
     Ok(Alerts {
         webhook,
@@ -323,7 +340,10 @@ fn call_for(state: &State, kind: MailKind, payload: &str, now_ms: u64) -> Option
         }
         MailKind::Alert(Channel::Slack) => {
             let url = alerts.slack.as_ref()?;
-            Some(json_call(url, json!({"text": slack_escape(&chat_text(&event))})))
+            Some(json_call(
+                url,
+                json!({"text": slack_escape(&chat_text(&event))}),
+            ))
         }
         MailKind::Alert(Channel::Discord) => {
             let url = alerts.discord.as_ref()?;
@@ -353,7 +373,8 @@ fn call_for(state: &State, kind: MailKind, payload: &str, now_ms: u64) -> Option
                 "spam" => Correction::Spam,
                 _ => return None,
             };
-            let fields: Vec<(String, String)> = serde_json::from_value(event.get("fields")?.clone()).ok()?;
+            let fields: Vec<(String, String)> =
+                serde_json::from_value(event.get("fields")?.clone()).ok()?;
             Some(Call {
                 url: akismet::endpoint(ak, method.method()),
                 content_type: "application/x-www-form-urlencoded",
@@ -389,11 +410,16 @@ pub(crate) async fn announce(state: &State, id: &str, event: &Value, deadline: &
         .store
         .put_outbound(&calls, deadline.epoch_ms() + CLAIM_MARGIN_MS);
     if !matches!(deadline.run(stored).await, Some(Ok(()))) {
-        tracing::warn!(id, "could not store the alerts of a new item; none will be sent");
+        tracing::warn!(
+            id,
+            "could not store the alerts of a new item; none will be sent"
+        );
         return;
     }
     let one = |channel: Channel| {
-        let call = calls.iter().find(|c| c.entry.kind == MailKind::Alert(channel));
+        let call = calls
+            .iter()
+            .find(|c| c.entry.kind == MailKind::Alert(channel));
         async move {
             if let Some(call) = call {
                 deliver(state, &call.entry, deadline, 0).await;
@@ -467,8 +493,12 @@ pub(crate) async fn deliver(
         )
         .await;
     let error = match sent {
-        Some(Ok(a)) if entry.kind == MailKind::Feedback && akismet::accepted(a.status, &a.body) => None,
-        Some(Ok(a)) if entry.kind == MailKind::Feedback => Some(format!("refused (HTTP {})", a.status)),
+        Some(Ok(a)) if entry.kind == MailKind::Feedback && akismet::accepted(a.status, &a.body) => {
+            None
+        }
+        Some(Ok(a)) if entry.kind == MailKind::Feedback => {
+            Some(format!("refused (HTTP {})", a.status))
+        }
         Some(Ok(a)) if (200..300).contains(&a.status) => None,
         Some(Ok(a)) => Some(format!("HTTP {}", a.status)),
         // The class only: the client's text may name the host.
@@ -477,7 +507,9 @@ pub(crate) async fn deliver(
     };
     let Some(error) = error else {
         if !matches!(
-            deadline.run(state.store.mark_delivered(entry, ids::now_ms())).await,
+            deadline
+                .run(state.store.mark_delivered(entry, ids::now_ms()))
+                .await,
             Some(Ok(()))
         ) {
             tracing::warn!(kind, id = %entry.id, "alert sent but not marked delivered");
@@ -528,18 +560,28 @@ mod tests {
         assert!(a.channels().is_empty());
         assert_eq!(a.per_hour, 100);
         assert_eq!(
-            alerts(&[("ALERT_WEBHOOK_URL", "https://h.example/x")]).unwrap_err().variable,
+            alerts(&[("ALERT_WEBHOOK_URL", "https://h.example/x")])
+                .unwrap_err()
+                .variable,
             "ALERT_WEBHOOK_SECRET"
         );
         assert_eq!(
-            alerts(&[("TELEGRAM_BOT_TOKEN", "123:abc")]).unwrap_err().variable,
+            alerts(&[("TELEGRAM_BOT_TOKEN", "123:abc")])
+                .unwrap_err()
+                .variable,
             "TELEGRAM_CHAT_ID"
         );
         let a = alerts(&[
             ("ALERT_WEBHOOK_URL", "https://hooks.example.org/a"),
             ("ALERT_WEBHOOK_SECRET", "0123456789abcdef"),
-            ("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/secretpart"),
-            ("DISCORD_WEBHOOK_URL", "http://127.0.0.1:9/api/webhooks/1/tok"),
+            (
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T/B/secretpart",
+            ),
+            (
+                "DISCORD_WEBHOOK_URL",
+                "http://127.0.0.1:9/api/webhooks/1/tok",
+            ),
             ("TELEGRAM_BOT_TOKEN", "123456:ABC-secret"),
             ("TELEGRAM_CHAT_ID", "-100123"),
             ("ALERTS_PER_HOUR", "7"),
@@ -547,15 +589,24 @@ mod tests {
         .unwrap();
         assert_eq!(a.channels(), Channel::ALL.to_vec());
         let shown = format!("{a:?}");
-        for secret in ["hooks.example", "secretpart", "tok", "ABC-secret", "0123456789"] {
+        for secret in [
+            "hooks.example",
+            "secretpart",
+            "tok",
+            "ABC-secret",
+            "0123456789",
+        ] {
             assert!(!shown.contains(secret), "{shown}");
         }
     }
 
     #[test]
     fn a_plain_http_endpoint_is_refused_unless_loopback_and_never_echoed() {
-        let e = alerts(&[("SLACK_WEBHOOK_URL", "http://hooks.slack.com/services/T/B/secretpart")])
-            .unwrap_err();
+        let e = alerts(&[(
+            "SLACK_WEBHOOK_URL",
+            "http://hooks.slack.com/services/T/B/secretpart",
+        )])
+        .unwrap_err();
         assert_eq!(e.variable, "SLACK_WEBHOOK_URL");
         assert!(!e.message.contains("secretpart"));
         assert!(alerts(&[("SLACK_WEBHOOK_URL", "not a url")]).is_err());
@@ -575,6 +626,9 @@ mod tests {
         assert_eq!(excerpt("a\n\n b\tc"), "a b c");
         let long = "x".repeat(500);
         assert_eq!(excerpt(&long).chars().count(), EXCERPT_CHARS);
-        assert_eq!(slack_escape("<!channel> & <http://x|y>"), "&lt;!channel&gt; &amp; &lt;http://x|y&gt;");
+        assert_eq!(
+            slack_escape("<!channel> & <http://x|y>"),
+            "&lt;!channel&gt; &amp; &lt;http://x|y&gt;"
+        );
     }
 }

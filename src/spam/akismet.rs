@@ -101,9 +101,9 @@ pub(crate) fn interpret(status: u16, pro_tip: Option<&str>, body: &[u8]) -> Chec
         }
         Ok("true") => Checked::Spam,
         Ok("false") => Checked::Ham,
-        Ok("invalid") => {
-            Checked::Unknown("comment-check refused the call (invalid): check AKISMET_KEY and SITE_URL".into())
-        }
+        Ok("invalid") => Checked::Unknown(
+            "comment-check refused the call (invalid): check AKISMET_KEY and SITE_URL".into(),
+        ),
         _ => Checked::Unknown("comment-check answered something other than true or false".into()),
     }
 }
@@ -111,8 +111,10 @@ pub(crate) fn interpret(status: u16, pro_tip: Option<&str>, body: &[u8]) -> Chec
 /// Whether a correction's answer says it was taken.
 pub(crate) fn accepted(status: u16, body: &[u8]) -> bool {
     status == 200
-        && std::str::from_utf8(body)
-            .is_ok_and(|b| b.trim().starts_with("Thanks for making the web a better place"))
+        && std::str::from_utf8(body).is_ok_and(|b| {
+            b.trim()
+                .starts_with("Thanks for making the web a better place")
+        })
 }
 
 #[cfg(test)]

@@ -21,8 +21,8 @@ use crate::config::ConfigError;
 use crate::deadline::Deadline;
 use crate::state::State;
 use crate::store::{
-    ContactRecord, Held, MailKind, OutboundCall, OutboxEntry, SpamItem, Store,
-    StoreError, StoreResult,
+    ContactRecord, Held, MailKind, OutboundCall, OutboxEntry, SpamItem, Store, StoreError,
+    StoreResult,
 };
 use akismet::{Akismet, Checked, Correction};
 
@@ -153,7 +153,8 @@ pub fn blocked(blocklist: &[String], texts: &[&str]) -> bool {
             text.match_indices(entry.as_str()).any(|(i, m)| {
                 let before = text[..i].chars().next_back();
                 let after = text[i + m.len()..].chars().next();
-                !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
             })
         })
     })
@@ -195,7 +196,11 @@ pub fn item_fields(held: &Held, site_url: Option<&str>) -> Vec<(String, String)>
         Held::Comment(c) => {
             add(
                 "comment_type",
-                if c.parent.is_some() { "reply" } else { "comment" },
+                if c.parent.is_some() {
+                    "reply"
+                } else {
+                    "comment"
+                },
             );
             if let (Some(site), true) = (site_url, c.post.starts_with('/')) {
                 add("permalink", &format!("{site}{}", c.post));
@@ -330,7 +335,10 @@ pub(crate) async fn hold(state: &State, held: Held, verdict: Verdict) -> StoreRe
             tracing::info!(kind = item.held.kind(), id = %item.held.id(), reason, "held as spam");
         }
         Verdict::Discard => {
-            tracing::info!(kind = held.kind(), "discarded as blatant spam (Akismet's pro-tip)");
+            tracing::info!(
+                kind = held.kind(),
+                "discarded as blatant spam (Akismet's pro-tip)"
+            );
             crate::notify::emit_metric(crate::contract::metrics::SPAM_DISCARDED);
         }
         Verdict::Ham | Verdict::Unchecked => {}
@@ -340,7 +348,12 @@ pub(crate) async fn hold(state: &State, held: Held, verdict: Verdict) -> StoreRe
 
 /// The correction for Akismet about `held`, as an outbox call: sent by the
 /// function when it has `AKISMET_KEY`, dropped otherwise.
-pub fn feedback(held: &Held, correction: Correction, site_url: Option<&str>, now_ms: u64) -> OutboundCall {
+pub fn feedback(
+    held: &Held,
+    correction: Correction,
+    site_url: Option<&str>,
+    now_ms: u64,
+) -> OutboundCall {
     let payload = json!({
         "correction": correction.as_str(),
         "fields": item_fields(held, site_url),
@@ -359,7 +372,7 @@ pub fn feedback(held: &Held, correction: Correction, site_url: Option<&str>, now
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condemned {
     /// Taken down into the spam folder, with a correction for Akismet.
-    Done(SpamItem),
+    Done(Box<SpamItem>),
     /// It is in the spam folder already.
     Already,
     /// No such comment.
@@ -370,7 +383,11 @@ pub enum Condemned {
 /// put in the folder, the correction recorded, then removed from the flow
 /// as a deletion removes it (its count, subscription and notices). Each step
 /// is idempotent: a run cut short is finished by running it again.
-pub async fn condemn<S: Store + ?Sized>(store: &S, id: &str, now_ms: u64) -> StoreResult<Condemned> {
+pub async fn condemn<S: Store + ?Sized>(
+    store: &S,
+    id: &str,
+    now_ms: u64,
+) -> StoreResult<Condemned> {
     let Some(comment) = store.get_comment(id, now_ms).await? else {
         return Ok(if store.get_spam(id, now_ms).await?.is_some() {
             Condemned::Already
@@ -389,12 +406,16 @@ pub async fn condemn<S: Store + ?Sized>(store: &S, id: &str, now_ms: u64) -> Sto
     store
         .decide(id, crate::store::Decision::Delete, now_ms)
         .await?;
-    Ok(Condemned::Done(item))
+    Ok(Condemned::Done(Box::new(item)))
 }
 
 /// "Not spam" (the owner's `rust-aws ham ID`): back into the normal flow
 /// with a correction for Akismet; `None` when the folder has no such item.
-pub async fn release<S: Store + ?Sized>(store: &S, id: &str, now_ms: u64) -> StoreResult<Option<SpamItem>> {
+pub async fn release<S: Store + ?Sized>(
+    store: &S,
+    id: &str,
+    now_ms: u64,
+) -> StoreResult<Option<SpamItem>> {
     let Some(item) = store.get_spam(id, now_ms).await? else {
         return Ok(None);
     };
@@ -444,14 +465,31 @@ mod tests {
     #[test]
     fn configuration_defaults_and_mistakes_are_named() {
         let c = cfg(&[], None).unwrap();
-        assert_eq!((c.max_links, c.blocklist.len(), c.akismet.is_none()), (2, 0, true));
+        assert_eq!(
+            (c.max_links, c.blocklist.len(), c.akismet.is_none()),
+            (2, 0, true)
+        );
         let c = cfg(&[("SPAM_BLOCKLIST", " Casino, ,spam.EXAMPLE ")], None).unwrap();
         assert_eq!(c.blocklist, list(&["casino", "spam.example"]));
-        assert_eq!(cfg(&[("SPAM_MAX_LINKS", "x")], None).unwrap_err().variable, "SPAM_MAX_LINKS");
-        assert_eq!(cfg(&[("AKISMET_KEY", "abc")], None).unwrap_err().variable, "SITE_URL");
-        assert_eq!(cfg(&[("AKISMET_URL", "http://x")], None).unwrap_err().variable, "AKISMET_URL");
+        assert_eq!(
+            cfg(&[("SPAM_MAX_LINKS", "x")], None).unwrap_err().variable,
+            "SPAM_MAX_LINKS"
+        );
+        assert_eq!(
+            cfg(&[("AKISMET_KEY", "abc")], None).unwrap_err().variable,
+            "SITE_URL"
+        );
+        assert_eq!(
+            cfg(&[("AKISMET_URL", "http://x")], None)
+                .unwrap_err()
+                .variable,
+            "AKISMET_URL"
+        );
         let c = cfg(
-            &[("AKISMET_KEY", "abc123"), ("AKISMET_URL", "http://127.0.0.1:1/")],
+            &[
+                ("AKISMET_KEY", "abc123"),
+                ("AKISMET_URL", "http://127.0.0.1:1/"),
+            ],
             Some("https://blog.example.org"),
         )
         .unwrap();

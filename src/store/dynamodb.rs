@@ -114,7 +114,9 @@ fn entry_key(entry: &OutboxEntry) -> Item {
         MailKind::Comment => comment_key(&entry.id),
         MailKind::Confirm => subscription_key(&entry.id),
         MailKind::Reply => notice_key(&entry.id),
-        MailKind::Alert(channel) => key(format!("ALERT#{}#{}", channel.as_str(), entry.id), "ALERT"),
+        MailKind::Alert(channel) => {
+            key(format!("ALERT#{}#{}", channel.as_str(), entry.id), "ALERT")
+        }
         MailKind::Feedback => key(format!("FEEDBACK#{}", entry.id), "FEEDBACK"),
     }
 }

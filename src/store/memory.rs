@@ -9,8 +9,8 @@ use super::{
     AdminStore, BoxFuture, CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS,
     CommentRecord, CommentStatus, Comments, Confirmed, ContactRecord, Contacts, DAY_MS, Decided,
     Decision, Deferral, Expired, JOINED_TTL_MS, ListPosition, MailBudget, MailCap, MailKind,
-    Outbox, OutboxEntry, OutboxItem, OutboundCall, PENDING_TTL_MS, SpamItem, REJECTED_TTL_MS, RateLimits, RateWindow,
-    StoreResult, Subscription, Subscriptions, by_age,
+    OutboundCall, Outbox, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, RateLimits,
+    RateWindow, SpamItem, StoreResult, Subscription, Subscriptions, by_age,
 };
 
 #[derive(Debug, Clone)]
@@ -607,9 +607,7 @@ impl State {
             MailKind::Comment => self.comments.get_mut(&entry.id).map(|(_, m)| m),
             MailKind::Confirm => self.subscriptions.get_mut(&entry.id).map(|(_, m)| m),
             MailKind::Reply => self.notices.get_mut(&entry.id).map(|(_, m)| m),
-            MailKind::Alert(_) | MailKind::Feedback => {
-                self.outbound.get_mut(entry).map(|(_, m)| m)
-            }
+            MailKind::Alert(_) | MailKind::Feedback => self.outbound.get_mut(entry).map(|(_, m)| m),
         }
     }
 }

@@ -58,7 +58,9 @@ impl Channels {
 }
 
 async fn run_redelivery(app: &TestApp) -> Value {
-    let reply = app.invoke(&fixture("eventbridge-scheduled.json").to_string()).await;
+    let reply = app
+        .invoke(&fixture("eventbridge-scheduled.json").to_string())
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.json()["redelivery"].clone()
 }
@@ -84,7 +86,10 @@ async fn a_new_comment_is_alerted_once_on_every_channel_in_its_format() {
     assert_eq!(event["id"], id.as_str());
     assert_eq!(event["post"], "/2026/11/p/");
     assert_eq!(event["author"], "Bob");
-    assert_eq!(event["excerpt"], "Great <b>write-up</b> & thanks second line");
+    assert_eq!(
+        event["excerpt"],
+        "Great <b>write-up</b> & thanks second line"
+    );
     assert_eq!(event["status"], "pending");
     assert!(event["console"].as_str().unwrap().ends_with("/admin/"));
     // The body is what was signed: another key does not verify it.
@@ -93,7 +98,10 @@ async fn a_new_comment_is_alerted_once_on_every_channel_in_its_format() {
     let slack = ch.slack.calls()[0].json();
     let text = slack["text"].as_str().unwrap();
     assert!(text.contains("New comment on /2026/11/p/ by Bob"), "{text}");
-    assert!(text.contains("&lt;b&gt;write-up&lt;/b&gt; &amp; thanks"), "{text}");
+    assert!(
+        text.contains("&lt;b&gt;write-up&lt;/b&gt; &amp; thanks"),
+        "{text}"
+    );
 
     let discord = ch.discord.calls()[0].json();
     assert!(discord["content"].as_str().unwrap().contains("by Bob"));
@@ -102,7 +110,12 @@ async fn a_new_comment_is_alerted_once_on_every_channel_in_its_format() {
     let tg = &ch.telegram.calls()[0];
     assert_eq!(tg.path, format!("/bot{BOT_TOKEN}/sendMessage"));
     assert_eq!(tg.json()["chat_id"], "-1001234");
-    assert!(tg.json()["text"].as_str().unwrap().contains("awaiting approval"));
+    assert!(
+        tg.json()["text"]
+            .as_str()
+            .unwrap()
+            .contains("awaiting approval")
+    );
 
     // Delivered: nothing waits, and a run sends nothing again.
     assert!(app.store.list_outbox(10).await.unwrap().is_empty());
@@ -114,7 +127,12 @@ async fn a_new_comment_is_alerted_once_on_every_channel_in_its_format() {
 async fn a_contact_message_is_alerted_with_its_subject() {
     let ch = Channels::start(Behaviour::Service).await;
     let app = ch.app(&[]);
-    assert_eq!(app.send(Event::post_json("/contact", &contact())).await.status, 202);
+    assert_eq!(
+        app.send(Event::post_json("/contact", &contact()))
+            .await
+            .status,
+        202
+    );
     let event = verify_webhook(WEBHOOK_SECRET, &ch.webhook.calls()[0]).unwrap();
     assert_eq!(event["type"], "contact.received");
     assert_eq!(event["subject"], "Hello");
@@ -147,7 +165,12 @@ async fn spam_is_alerted_nowhere() {
 async fn a_failing_channel_holds_back_no_other_and_is_retried_alone_until_parked() {
     let ch = Channels::start(Behaviour::Status(500)).await;
     let app = ch.app(&[]);
-    assert_eq!(app.send(Event::post_json("/comment", &comment("/p/"))).await.status, 201);
+    assert_eq!(
+        app.send(Event::post_json("/comment", &comment("/p/")))
+            .await
+            .status,
+        201
+    );
     assert_eq!(ch.counts(), [1, 1, 1, 1]);
     assert_eq!(app.mailer.sent().len(), 1);
     let waiting = app.store.list_outbox(10).await.unwrap();
@@ -156,7 +179,11 @@ async fn a_failing_channel_holds_back_no_other_and_is_retried_alone_until_parked
     assert_eq!(waiting[0].last_error.as_deref(), Some("HTTP 500"));
     // The next run retries Slack alone: no other channel, no mail, twice.
     let run = run_redelivery(&app).await;
-    assert_eq!((run["found"].as_u64(), run["deferred"].as_u64()), (Some(1), Some(1)), "{run}");
+    assert_eq!(
+        (run["found"].as_u64(), run["deferred"].as_u64()),
+        (Some(1), Some(1)),
+        "{run}"
+    );
     assert_eq!(ch.counts(), [1, 2, 1, 1]);
     assert_eq!(app.mailer.sent().len(), 1);
     // Backing off now: not due at the next run.
@@ -166,8 +193,19 @@ async fn a_failing_channel_holds_back_no_other_and_is_retried_alone_until_parked
     for _ in 0..rust_aws::notify::MAX_ATTEMPTS {
         let state = &app.state;
         let deadline = rust_aws::deadline::Deadline::after(std::time::Duration::from_secs(8));
-        if let Ok(Some(attempts)) = app.store.claim(&entry, rust_aws::ids::now_ms(), deadline_ms()).await {
-            rust_aws::notify::deliver(state, &entry, rust_aws::notify::Loaded::No, &deadline, attempts).await;
+        if let Ok(Some(attempts)) = app
+            .store
+            .claim(&entry, rust_aws::ids::now_ms(), deadline_ms())
+            .await
+        {
+            rust_aws::notify::deliver(
+                state,
+                &entry,
+                rust_aws::notify::Loaded::No,
+                &deadline,
+                attempts,
+            )
+            .await;
         }
     }
     let listed = app.store.list_outbox(10).await.unwrap();
@@ -183,12 +221,21 @@ fn deadline_ms() -> u64 {
 async fn alerts_have_their_own_hourly_cap_and_wait_for_the_next_hour() {
     let ch = Channels::start(Behaviour::Service).await;
     let app = ch.app(&[("ALERTS_PER_HOUR", "2")]);
-    assert_eq!(app.send(Event::post_json("/comment", &comment("/p/"))).await.status, 201);
+    assert_eq!(
+        app.send(Event::post_json("/comment", &comment("/p/")))
+            .await
+            .status,
+        201
+    );
     // Four channels, two slots: two sent, two wait.
     assert_eq!(ch.counts().iter().sum::<usize>(), 2);
     let waiting = app.store.list_outbox(10).await.unwrap();
     assert_eq!(waiting.len(), 2);
-    assert!(waiting.iter().all(|w| w.last_error.as_deref() == Some("hourly cap reached")));
+    assert!(
+        waiting
+            .iter()
+            .all(|w| w.last_error.as_deref() == Some("hourly cap reached"))
+    );
     assert!(waiting.iter().all(|w| w.attempts == 0));
     // Mail has its own cap: it went.
     assert_eq!(app.mailer.sent().len(), 1);
@@ -206,8 +253,17 @@ async fn a_slow_channel_costs_the_visitor_at_most_the_send_timeout_and_the_other
         ("SLACK_WEBHOOK_URL", &slack_url),
     ]);
     let started = std::time::Instant::now();
-    assert_eq!(app.send(Event::post_json("/comment", &comment("/p/"))).await.status, 201);
-    assert!(started.elapsed() < std::time::Duration::from_secs(6), "{:?}", started.elapsed());
+    assert_eq!(
+        app.send(Event::post_json("/comment", &comment("/p/")))
+            .await
+            .status,
+        201
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(slack.calls().len(), 1);
     let waiting = app.store.list_outbox(10).await.unwrap();
     assert_eq!(waiting.len(), 1);

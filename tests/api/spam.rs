@@ -53,12 +53,18 @@ async fn too_many_links_is_spam_answered_as_ham_and_nothing_is_mailed_or_publish
     for moderation in ["pre", "off"] {
         let app = spawn_app(&[("MODERATION", moderation)]);
         let ham = app
-            .send(Event::post_json("/comment", &comment_by("Ann", "Two links: https://a.example www.b.example")))
+            .send(Event::post_json(
+                "/comment",
+                &comment_by("Ann", "Two links: https://a.example www.b.example"),
+            ))
             .await;
         let spam = app
             .send(Event::post_json(
                 "/comment",
-                &comment_by("Bot", "https://a.example https://b.example http://c.example"),
+                &comment_by(
+                    "Bot",
+                    "https://a.example https://b.example http://c.example",
+                ),
             ))
             .await;
         // Exactly the answer ham gets: status, shape, headers.
@@ -95,7 +101,10 @@ async fn a_blocklisted_word_or_domain_is_spam_in_any_field_of_either_form() {
     assert_eq!(app.send(Event::post_json("/comment", &c)).await.status, 201);
     let mut c2 = comment_by("Ann", "Looks fine.");
     c2["url"] = json!("https://www.spam-domain.example/win");
-    assert_eq!(app.send(Event::post_json("/comment", &c2)).await.status, 201);
+    assert_eq!(
+        app.send(Event::post_json("/comment", &c2)).await.status,
+        201
+    );
     let mut m = contact();
     m["subject"] = json!("Casino offer");
     let reply = app.send(Event::post_json("/contact", &m)).await;
@@ -113,7 +122,10 @@ async fn a_blocklisted_word_or_domain_is_spam_in_any_field_of_either_form() {
 async fn the_same_body_again_within_a_day_is_spam_whatever_its_case_and_spacing() {
     let app = spawn_app(&[("RATE_LIMIT_PER_MINUTE", "100")]);
     let first = comment_by("Ann", "Nice post!");
-    assert_eq!(app.send(Event::post_json("/comment", &first)).await.status, 201);
+    assert_eq!(
+        app.send(Event::post_json("/comment", &first)).await.status,
+        201
+    );
     let again = comment_by("Other", "  NICE POST!  ");
     let r = app
         .send(Event::post_json("/comment", &again).source_ip("192.0.2.77"))
@@ -141,11 +153,17 @@ async fn akismet_gets_the_documented_fields_and_its_true_is_spam() {
         .header("referer", "https://blog.example.com/2026/11/p/");
     assert_eq!(app.send(ham).await.status, 201);
     let spam = comment_by(AKISMET_SPAM_AUTHOR, "Buy now.");
-    assert_eq!(app.send(Event::post_json("/comment", &spam)).await.status, 201);
+    assert_eq!(
+        app.send(Event::post_json("/comment", &spam)).await.status,
+        201
+    );
     let calls = stub.calls_to("/1.1/comment-check");
     assert_eq!(calls.len(), 2);
     let c = &calls[0];
-    assert_eq!(c.content_type.as_deref(), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        c.content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
     for (field, value) in [
         ("api_key", KEY),
         ("blog", "https://blog.example.com"),
@@ -168,7 +186,14 @@ async fn akismet_gets_the_documented_fields_and_its_true_is_spam() {
     assert_eq!(held[0].reason, "akismet");
     // The address was sent, never stored.
     let ip = c.field("user_ip").unwrap();
-    let stored = format!("{:?}", app.store.comments().iter().map(|r| &r.ip_hash).collect::<Vec<_>>());
+    let stored = format!(
+        "{:?}",
+        app.store
+            .comments()
+            .iter()
+            .map(|r| &r.ip_hash)
+            .collect::<Vec<_>>()
+    );
     assert!(!stored.contains(&ip));
 }
 
@@ -183,8 +208,16 @@ async fn a_reply_and_a_contact_message_have_their_akismet_types() {
         .clone();
     let mut reply = comment_by("Bob", "A reply.");
     reply["parent"] = parent;
-    assert_eq!(app.send(Event::post_json("/comment", &reply)).await.status, 201);
-    assert_eq!(app.send(Event::post_json("/contact", &contact())).await.status, 202);
+    assert_eq!(
+        app.send(Event::post_json("/comment", &reply)).await.status,
+        201
+    );
+    assert_eq!(
+        app.send(Event::post_json("/contact", &contact()))
+            .await
+            .status,
+        202
+    );
     let types: Vec<_> = stub
         .calls_to("/1.1/comment-check")
         .iter()
@@ -198,7 +231,10 @@ async fn a_discard_pro_tip_stores_nothing_and_answers_as_ham() {
     let stub = Stub::start(Behaviour::Service).await;
     let app = akismet_app(&stub.url, &[]);
     let r = app
-        .send(Event::post_json("/comment", &comment_by(AKISMET_DISCARD_AUTHOR, "Blatant.")))
+        .send(Event::post_json(
+            "/comment",
+            &comment_by(AKISMET_DISCARD_AUTHOR, "Blatant."),
+        ))
         .await;
     assert_eq!(r.status, 201);
     assert_eq!(r.json()["status"], "pending");
@@ -232,15 +268,29 @@ async fn akismet_slow_down_or_odd_leaves_items_unchecked_for_the_owner_even_with
         let r = app
             .send(Event::post_json("/comment", &comment_by("Ann", "Hello.")))
             .await;
-        assert!(started.elapsed() < Duration::from_millis(2_400), "{behaviour:?}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_millis(2_400),
+            "{behaviour:?}: {:?}",
+            started.elapsed()
+        );
         assert_eq!(r.status, 201, "{behaviour:?}");
         // Not published: it waits for the owner, who is mailed.
         assert_eq!(r.json()["status"], "pending", "{behaviour:?}");
         let stored = app.store.comments();
         assert_eq!(stored[0].status, CommentStatus::Pending);
-        assert!(list(&app, "post=/2026/11/p/").await.json()["comments"].as_array().unwrap().is_empty());
+        assert!(
+            list(&app, "post=/2026/11/p/").await.json()["comments"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
         // A contact message is delivered.
-        assert_eq!(app.send(Event::post_json("/contact", &contact())).await.status, 202);
+        assert_eq!(
+            app.send(Event::post_json("/contact", &contact()))
+                .await
+                .status,
+            202
+        );
         assert_eq!(app.mailer.sent().len(), 2, "{behaviour:?}");
         assert!(folder(&app).await.is_empty());
         if let Some(stub) = stub {
@@ -263,7 +313,10 @@ async fn not_spam_puts_an_item_through_the_normal_flow_and_tells_akismet() {
     let stub = Stub::start(Behaviour::Service).await;
     let app = akismet_app(&stub.url, &[]);
     let r = app
-        .send(Event::post_json("/comment", &comment_by(AKISMET_SPAM_AUTHOR, "Actually fine.")))
+        .send(Event::post_json(
+            "/comment",
+            &comment_by(AKISMET_SPAM_AUTHOR, "Actually fine."),
+        ))
         .await;
     let id = r.json()["id"].as_str().unwrap().to_owned();
     let mut m = contact();
@@ -280,7 +333,12 @@ async fn not_spam_puts_an_item_through_the_normal_flow_and_tells_akismet() {
                 .unwrap()
                 .is_some()
         );
-        assert!(rust_aws::spam::release(app.store.as_ref(), id, now_ms()).await.unwrap().is_none());
+        assert!(
+            rust_aws::spam::release(app.store.as_ref(), id, now_ms())
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
     let run = run_redelivery(&app).await;
     assert_eq!(run["sent"], 4, "{run}");
@@ -291,8 +349,14 @@ async fn not_spam_puts_an_item_through_the_normal_flow_and_tells_akismet() {
     let hams = stub.calls_to("/1.1/submit-ham");
     assert_eq!(hams.len(), 2);
     assert_eq!(hams[0].field("api_key").as_deref(), Some(KEY));
-    assert_eq!(hams[0].field("blog").as_deref(), Some("https://blog.example.com"));
-    let authors: Vec<_> = hams.iter().map(|c| c.field("comment_author").unwrap()).collect();
+    assert_eq!(
+        hams[0].field("blog").as_deref(),
+        Some("https://blog.example.com")
+    );
+    let authors: Vec<_> = hams
+        .iter()
+        .map(|c| c.field("comment_author").unwrap())
+        .collect();
     assert_eq!(authors, [AKISMET_SPAM_AUTHOR, AKISMET_SPAM_AUTHOR]);
     assert!(folder(&app).await.is_empty());
     // Sent once: a later run sends nothing again.
@@ -312,39 +376,60 @@ async fn spam_on_a_published_comment_takes_it_down_and_tells_akismet() {
         .unwrap()
         .to_owned();
     assert_eq!(listed(&app).await, 1);
-    let done = rust_aws::spam::condemn(app.store.as_ref(), &id, now_ms()).await.unwrap();
+    let done = rust_aws::spam::condemn(app.store.as_ref(), &id, now_ms())
+        .await
+        .unwrap();
     assert!(matches!(done, Condemned::Done(_)));
     assert_eq!(
-        rust_aws::spam::condemn(app.store.as_ref(), &id, now_ms()).await.unwrap(),
+        rust_aws::spam::condemn(app.store.as_ref(), &id, now_ms())
+            .await
+            .unwrap(),
         Condemned::Already
     );
     assert_eq!(
-        rust_aws::spam::condemn(app.store.as_ref(), "nope", now_ms()).await.unwrap(),
+        rust_aws::spam::condemn(app.store.as_ref(), "nope", now_ms())
+            .await
+            .unwrap(),
         Condemned::NotFound
     );
     assert_eq!(listed(&app).await, 0);
-    let count = app.send(Event::v2("GET", "/comment/count?post=/2026/11/p/")).await.json();
+    let count = app
+        .send(Event::v2("GET", "/comment/count?post=/2026/11/p/"))
+        .await
+        .json();
     assert_eq!(count["counts"]["/2026/11/p/"], 0);
     assert_eq!(folder(&app).await[0].reason, "owner");
     let run = run_redelivery(&app).await;
     assert_eq!(run["sent"], 1, "{run}");
     let spams = stub.calls_to("/1.1/submit-spam");
     assert_eq!(spams.len(), 1);
-    assert_eq!(spams[0].field("comment_content").as_deref(), Some("Sneaky."));
+    assert_eq!(
+        spams[0].field("comment_content").as_deref(),
+        Some("Sneaky.")
+    );
 }
 
 #[tokio::test]
 async fn without_akismet_a_correction_is_dropped_not_retried_forever() {
     let app = spawn_app(&[("RATE_LIMIT_PER_MINUTE", "100")]);
-    let c = comment_by("Ann", "https://a.example https://b.example https://c.example");
+    let c = comment_by(
+        "Ann",
+        "https://a.example https://b.example https://c.example",
+    );
     let id = app.send(Event::post_json("/comment", &c)).await.json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    rust_aws::spam::release(app.store.as_ref(), &id, now_ms()).await.unwrap().unwrap();
+    rust_aws::spam::release(app.store.as_ref(), &id, now_ms())
+        .await
+        .unwrap()
+        .unwrap();
     let run = run_redelivery(&app).await;
     assert_eq!(run["sent"], 1, "the moderation mail only: {run}");
     assert!(
-        rust_aws::store::Outbox::list_outbox(app.store.as_ref(), 10).await.unwrap().is_empty()
+        rust_aws::store::Outbox::list_outbox(app.store.as_ref(), 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

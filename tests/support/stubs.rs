@@ -118,7 +118,10 @@ impl Stub {
 
     /// The calls to one path.
     pub fn calls_to(&self, path: &str) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.path == path).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.path == path)
+            .collect()
     }
 }
 
@@ -139,7 +142,8 @@ pub fn verify_webhook(secret: &str, call: &Call) -> Result<serde_json::Value, St
         .map_err(|_| "signature is not hex")?;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(&call.body);
-    mac.verify_slice(&tag).map_err(|_| "signature does not match")?;
+    mac.verify_slice(&tag)
+        .map_err(|_| "signature does not match")?;
     let event: serde_json::Value = serde_json::from_slice(&call.body).map_err(|e| e.to_string())?;
     let ts = event["timestamp"].as_u64().ok_or("no timestamp")?;
     let now = std::time::SystemTime::now()
@@ -187,7 +191,11 @@ async fn answer(
     match behaviour {
         Behaviour::Status(s) => return respond(s, &[], "failure"),
         Behaviour::Nonsense => {
-            return respond(200, &[("content-type", "text/html")], "<html>Sign in to the Wi-Fi</html>");
+            return respond(
+                200,
+                &[("content-type", "text/html")],
+                "<html>Sign in to the Wi-Fi</html>",
+            );
         }
         Behaviour::Slow(d) => tokio::time::sleep(d).await,
         Behaviour::Service => {}
@@ -197,7 +205,10 @@ async fn answer(
         if call.field("api_key").is_none() || call.field("blog").is_none() {
             return respond(
                 200,
-                &[("x-akismet-debug-help", "Empty \"api_key\" or \"blog\" value")],
+                &[(
+                    "x-akismet-debug-help",
+                    "Empty \"api_key\" or \"blog\" value",
+                )],
                 "invalid",
             );
         }

@@ -4,7 +4,7 @@ use super::super::{
     BoxFuture, CommentStatus, DUPLICATE_WINDOW_MS, Held, OutboundCall, OutboundQueue, OutboxEntry,
     SpamFolder, SpamItem, SpamPosition, StoreResult,
 };
-use super::{Meta, MemoryStore, ready};
+use super::{MemoryStore, Meta, ready};
 
 impl SpamFolder for MemoryStore {
     fn seen_body<'a>(&'a self, key: &'a str, now_ms: u64) -> BoxFuture<'a, StoreResult<bool>> {
@@ -32,10 +32,7 @@ impl SpamFolder for MemoryStore {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Option<SpamItem>>> {
         ready(Ok(self.with(|s| {
-            s.spam
-                .get(id)
-                .filter(|i| i.expires_ms() > now_ms)
-                .cloned()
+            s.spam.get(id).filter(|i| i.expires_ms() > now_ms).cloned()
         })))
     }
 

@@ -51,10 +51,19 @@ impl Services {
             ("AKISMET_KEY", AKISMET_KEY.to_owned()),
             ("AKISMET_URL", self.akismet.url.clone()),
             ("SITE_URL", "https://blog.example.com".to_owned()),
-            ("ALERT_WEBHOOK_URL", format!("{}/hooks/owner", self.webhook.url)),
+            (
+                "ALERT_WEBHOOK_URL",
+                format!("{}/hooks/owner", self.webhook.url),
+            ),
             ("ALERT_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
-            ("SLACK_WEBHOOK_URL", format!("{}/services/{SLACK_SECRET}", self.slack.url)),
-            ("DISCORD_WEBHOOK_URL", format!("{}/api/webhooks/{DISCORD_SECRET}", self.discord.url)),
+            (
+                "SLACK_WEBHOOK_URL",
+                format!("{}/services/{SLACK_SECRET}", self.slack.url),
+            ),
+            (
+                "DISCORD_WEBHOOK_URL",
+                format!("{}/api/webhooks/{DISCORD_SECRET}", self.discord.url),
+            ),
             ("TELEGRAM_BOT_TOKEN", BOT_TOKEN.to_owned()),
             ("TELEGRAM_CHAT_ID", "-100777".to_owned()),
             ("TELEGRAM_API_URL", self.telegram.url.clone()),
@@ -68,20 +77,34 @@ impl Services {
 
     async fn function(&self, table: &str, extra: &[(&str, &str)]) -> Function {
         let env = self.env();
-        let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut vars: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         vars.extend_from_slice(extra);
         function_with(table, &vars).await
     }
 
     /// Alerts at each channel whose text carries `marker`.
     fn alerts(&self, marker: &str) -> [usize; 4] {
-        let n = |s: &Stub| s.calls().iter().filter(|c| c.text().contains(marker)).count();
-        [n(&self.webhook), n(&self.slack), n(&self.discord), n(&self.telegram)]
+        let n = |s: &Stub| {
+            s.calls()
+                .iter()
+                .filter(|c| c.text().contains(marker))
+                .count()
+        };
+        [
+            n(&self.webhook),
+            n(&self.slack),
+            n(&self.discord),
+            n(&self.telegram),
+        ]
     }
 }
 
 fn store(table: &str, config: &aws_config::SdkConfig) -> Arc<dyn AdminStore> {
-    Arc::new(DynamoStore::new(&Sdk::with_config(config.clone()), table.to_owned()))
+    Arc::new(DynamoStore::new(
+        &Sdk::with_config(config.clone()),
+        table.to_owned(),
+    ))
 }
 
 async fn owner_mails(marker: &str) -> Vec<String> {
@@ -94,7 +117,9 @@ async fn owner_mails(marker: &str) -> Vec<String> {
 }
 
 async fn published(f: &Function, post: &str) -> Vec<Value> {
-    let r = f.call(&Event::v2("GET", &format!("/comment?post={post}")).to_json()).await;
+    let r = f
+        .call(&Event::v2("GET", &format!("/comment?post={post}")).to_json())
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()["comments"].as_array().unwrap().clone()
 }
@@ -139,9 +164,17 @@ async fn spam_run() {
     for i in 0..5 {
         let mut c = comment(&post);
         c["name"] = json!(format!("Reader {i}"));
-        c["body"] = json!(mark(i, "A thoughtful comment, see https://docs.example.org:"));
+        c["body"] = json!(mark(
+            i,
+            "A thoughtful comment, see https://docs.example.org:"
+        ));
         let r = f.call(&Event::post_json("/comment", &c).to_json()).await;
-        assert_eq!((r.status, r.json()["status"].as_str()), (201, Some("approved")), "{}", r.body);
+        assert_eq!(
+            (r.status, r.json()["status"].as_str()),
+            (201, Some("approved")),
+            "{}",
+            r.body
+        );
         ham_ids.push(r.json()["id"].as_str().unwrap().to_owned());
         let mut m = contact();
         m["message"] = json!(mark(i, "A question about your post"));
@@ -151,16 +184,46 @@ async fn spam_run() {
     // 10 spam: 3 with too many links, 2 blocklisted, 2 duplicates, 3 Akismet's.
     let mut spam_ids = Vec::new();
     let spam_bodies: Vec<(Value, &str)> = vec![
-        (json!({"name": "Links", "body": mark(0, "https://a.example https://b.example https://c.example")}), "links"),
-        (json!({"name": "Links", "body": mark(1, "www.a.example www.b.example www.c.example www.d.example")}), "links"),
-        (json!({"name": "Links", "body": mark(2, "http://a.example http://b.example http://c.example")}), "links"),
-        (json!({"name": "Casino", "body": mark(3, "Best CASINO bonus")}), "blocklist"),
-        (json!({"name": "Pills", "url": "https://pills.example/buy", "body": mark(4, "Great post")}), "blocklist"),
-        (json!({"name": "Copy", "body": mark(0, "A thoughtful comment, see https://docs.example.org:").to_uppercase()}), "duplicate"),
-        (json!({"name": "Copy", "body": format!("  {}  ", mark(1, "A thoughtful comment, see https://docs.example.org:"))}), "duplicate"),
-        (json!({"name": AKISMET_SPAM_AUTHOR, "body": mark(5, "Nice site")}), "akismet"),
-        (json!({"name": AKISMET_SPAM_AUTHOR, "body": mark(6, "Nice site")}), "akismet"),
-        (json!({"name": AKISMET_SPAM_AUTHOR, "body": mark(7, "Nice site")}), "akismet"),
+        (
+            json!({"name": "Links", "body": mark(0, "https://a.example https://b.example https://c.example")}),
+            "links",
+        ),
+        (
+            json!({"name": "Links", "body": mark(1, "www.a.example www.b.example www.c.example www.d.example")}),
+            "links",
+        ),
+        (
+            json!({"name": "Links", "body": mark(2, "http://a.example http://b.example http://c.example")}),
+            "links",
+        ),
+        (
+            json!({"name": "Casino", "body": mark(3, "Best CASINO bonus")}),
+            "blocklist",
+        ),
+        (
+            json!({"name": "Pills", "url": "https://pills.example/buy", "body": mark(4, "Great post")}),
+            "blocklist",
+        ),
+        (
+            json!({"name": "Copy", "body": mark(0, "A thoughtful comment, see https://docs.example.org:").to_uppercase()}),
+            "duplicate",
+        ),
+        (
+            json!({"name": "Copy", "body": format!("  {}  ", mark(1, "A thoughtful comment, see https://docs.example.org:"))}),
+            "duplicate",
+        ),
+        (
+            json!({"name": AKISMET_SPAM_AUTHOR, "body": mark(5, "Nice site")}),
+            "akismet",
+        ),
+        (
+            json!({"name": AKISMET_SPAM_AUTHOR, "body": mark(6, "Nice site")}),
+            "akismet",
+        ),
+        (
+            json!({"name": AKISMET_SPAM_AUTHOR, "body": mark(7, "Nice site")}),
+            "akismet",
+        ),
     ];
     for (fields, _) in &spam_bodies {
         let mut c = comment(&post);
@@ -169,7 +232,12 @@ async fn spam_run() {
         }
         let r = f.call(&Event::post_json("/comment", &c).to_json()).await;
         // The answer ham gets.
-        assert_eq!((r.status, r.json()["status"].as_str()), (201, Some("approved")), "{}", r.body);
+        assert_eq!(
+            (r.status, r.json()["status"].as_str()),
+            (201, Some("approved")),
+            "{}",
+            r.body
+        );
         spam_ids.push(r.json()["id"].as_str().unwrap().to_owned());
     }
 
@@ -194,14 +262,25 @@ async fn spam_run() {
     for call in svc.webhook.calls() {
         verify_webhook(WEBHOOK_SECRET, &call).unwrap();
     }
-    assert_eq!(svc.akismet.calls_to("/1.1/comment-check").len(), 13, "every item the local rules let through");
+    assert_eq!(
+        svc.akismet.calls_to("/1.1/comment-check").len(),
+        13,
+        "every item the local rules let through"
+    );
 
     // The owner corrects two verdicts: one false positive, one false negative.
     let false_positive = &spam_ids[7];
     let false_negative = &ham_ids[4];
-    assert!(rust_aws::spam::release(db.as_ref(), false_positive, now_ms()).await.unwrap().is_some());
+    assert!(
+        rust_aws::spam::release(db.as_ref(), false_positive, now_ms())
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(matches!(
-        rust_aws::spam::condemn(db.as_ref(), false_negative, now_ms()).await.unwrap(),
+        rust_aws::spam::condemn(db.as_ref(), false_negative, now_ms())
+            .await
+            .unwrap(),
         rust_aws::spam::Condemned::Done(_)
     ));
     let run_counts = redeliver(&f).await;
@@ -209,18 +288,30 @@ async fn spam_run() {
     let after = seen(&db).await;
     assert_eq!(after.mails, 11, "the released comment's moderation mail");
     assert_eq!(after.alerts, [10, 10, 10, 10], "corrections alert no one");
-    assert_eq!(after.published, 4, "the condemned comment is down; the released one waits");
+    assert_eq!(
+        after.published, 4,
+        "the condemned comment is down; the released one waits"
+    );
     assert_eq!(after.folder, 10);
     let ham = svc.akismet.calls_to("/1.1/submit-ham");
     let spam = svc.akismet.calls_to("/1.1/submit-spam");
     assert_eq!((ham.len(), spam.len()), (1, 1));
-    assert_eq!(ham[0].field("comment_author").as_deref(), Some(AKISMET_SPAM_AUTHOR));
+    assert_eq!(
+        ham[0].field("comment_author").as_deref(),
+        Some(AKISMET_SPAM_AUTHOR)
+    );
     assert_eq!(ham[0].field("api_key").as_deref(), Some(AKISMET_KEY));
     assert_eq!(spam[0].field("comment_author").as_deref(), Some("Reader 4"));
-    let released = db.get_comment(false_positive, now_ms()).await.unwrap().unwrap();
+    let released = db
+        .get_comment(false_positive, now_ms())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(released.status, rust_aws::store::CommentStatus::Pending);
 
-    eprintln!("spam run {run}: 10 ham (5 comments, 5 contact messages) + 10 spam comments, MODERATION=off");
+    eprintln!(
+        "spam run {run}: 10 ham (5 comments, 5 contact messages) + 10 spam comments, MODERATION=off"
+    );
     eprintln!("  after the submissions: {before}");
     eprintln!("  after 1 `ham` + 1 `spam` correction and a redelivery run: {after}");
     eprintln!(
@@ -249,7 +340,12 @@ async fn a_failing_channel_neither_blocks_nor_duplicates_the_others_or_mail() {
     let marker = new_id();
     let mut m = contact();
     m["message"] = json!(format!("Channel test {marker}"));
-    assert_eq!(f.call(&Event::post_json("/contact", &m).to_json()).await.status, 202);
+    assert_eq!(
+        f.call(&Event::post_json("/contact", &m).to_json())
+            .await
+            .status,
+        202
+    );
     assert_eq!(svc.alerts(&marker), [1, 1, 1, 1]);
     assert_eq!(owner_mails(&marker).await.len(), 1);
     let r = redeliver(&f).await;
@@ -284,13 +380,25 @@ async fn spam_and_unchecked_items_behave_through_the_binary_and_the_logs_hold_no
     c["body"] = json!(format!("Unchecked {marker}"));
     let r = f.call(&Event::post_json("/comment", &c).to_json()).await;
     // Akismet unreachable: it waits for the owner although MODERATION=off.
-    assert_eq!((r.status, r.json()["status"].as_str()), (201, Some("pending")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.json()["status"].as_str()),
+        (201, Some("pending")),
+        "{}",
+        r.body
+    );
     assert!(published(&f, &post).await.is_empty());
     assert_eq!(owner_mails(&marker).await.len(), 1);
     c["body"] = json!(format!("casino {marker}"));
     let r = f.call(&Event::post_json("/comment", &c).to_json()).await;
-    assert_eq!((r.status, r.json()["status"].as_str()), (201, Some("approved")));
-    assert_eq!(owner_mails(&marker).await.len(), 1, "spam is mailed to no one");
+    assert_eq!(
+        (r.status, r.json()["status"].as_str()),
+        (201, Some("approved"))
+    );
+    assert_eq!(
+        owner_mails(&marker).await.len(),
+        1,
+        "spam is mailed to no one"
+    );
     assert_eq!(svc.alerts(&format!("casino {marker}")), [0, 0, 0, 0]);
     redeliver(&f).await;
 

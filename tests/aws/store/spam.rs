@@ -106,7 +106,10 @@ async fn released_spam_returns_to_the_flow_once_with_its_correction(store: Subje
     let now = now_ms();
     let c = comment(&post(), now, CommentStatus::Approved);
     let m = contact(now);
-    for item in [spam(Held::Comment(c.clone()), now), spam(Held::Contact(m.clone()), now)] {
+    for item in [
+        spam(Held::Comment(c.clone()), now),
+        spam(Held::Contact(m.clone()), now),
+    ] {
         store.put_spam(&item).await.unwrap();
         let call = rust_aws::spam::feedback(
             &item.held,
@@ -122,7 +125,10 @@ async fn released_spam_returns_to_the_flow_once_with_its_correction(store: Subje
         assert_eq!(store.get_spam(item.held.id(), now).await.unwrap(), None);
         // Released once only.
         assert_eq!(
-            store.release_spam(item.held.id(), Some(&call), now).await.unwrap(),
+            store
+                .release_spam(item.held.id(), Some(&call), now)
+                .await
+                .unwrap(),
             None
         );
         assert_eq!(
@@ -133,7 +139,10 @@ async fn released_spam_returns_to_the_flow_once_with_its_correction(store: Subje
     // The comment is pending, whatever it was, with its moderation mail due.
     let back = store.get_comment(&c.id, now).await.unwrap().unwrap();
     assert_eq!(back.status, CommentStatus::Pending);
-    assert_eq!((back.body.as_str(), back.created_ms), (c.body.as_str(), c.created_ms));
+    assert_eq!(
+        (back.body.as_str(), back.created_ms),
+        (c.body.as_str(), c.created_ms)
+    );
     let msg = store.get_contact(&m.id, now).await.unwrap().unwrap();
     assert!(!msg.delivered);
     let owner = store.due_outbox(MailCap::Owner, now, 10).await.unwrap();
@@ -142,8 +151,17 @@ async fn released_spam_returns_to_the_flow_once_with_its_correction(store: Subje
     let feedback = store.due_outbox(MailCap::Feedback, now, 10).await.unwrap();
     assert_eq!(feedback.len(), 2);
     // Not counted in the post: it is not published.
-    assert_eq!(store.count_approved(&[c.post.clone()]).await.unwrap(), vec![0]);
-    assert_eq!(store.release_spam(&new_id(), None, now).await.unwrap(), None);
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&c.post))
+            .await
+            .unwrap(),
+        vec![0]
+    );
+    assert_eq!(
+        store.release_spam(&new_id(), None, now).await.unwrap(),
+        None
+    );
 }
 
 async fn outbound_calls_wait_under_their_own_caps_and_go_once_sent(store: Subject) {
@@ -160,11 +178,29 @@ async fn outbound_calls_wait_under_their_own_caps_and_go_once_sent(store: Subjec
     // Claimed by the request that stores them: not claimable until then.
     store.put_outbound(&calls, now + 5_000).await.unwrap();
     store.put_outbound(&calls, now + 5_000).await.unwrap();
-    assert_eq!(store.claim(&calls[0].entry, now, now + 9_000).await.unwrap(), None);
+    assert_eq!(
+        store
+            .claim(&calls[0].entry, now, now + 9_000)
+            .await
+            .unwrap(),
+        None
+    );
     let due = store.due_outbox(MailCap::Alerts, now, 10).await.unwrap();
     assert_eq!(due.len(), 4);
-    assert!(store.due_outbox(MailCap::Owner, now, 10).await.unwrap().is_empty());
-    assert!(store.due_outbox(MailCap::Feedback, now, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .due_outbox(MailCap::Owner, now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .due_outbox(MailCap::Feedback, now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     for call in &calls {
         assert_eq!(
             store.get_outbound(&call.entry).await.unwrap(),
@@ -173,7 +209,13 @@ async fn outbound_calls_wait_under_their_own_caps_and_go_once_sent(store: Subjec
     }
     // One channel fails and backs off; the others are untouched.
     let later = now + 6_000;
-    assert_eq!(store.claim(&calls[1].entry, later, later + 5_000).await.unwrap(), Some(0));
+    assert_eq!(
+        store
+            .claim(&calls[1].entry, later, later + 5_000)
+            .await
+            .unwrap(),
+        Some(0)
+    );
     let deferral = rust_aws::store::Deferral {
         attempts: 1,
         next_attempt_ms: later + 60_000,
@@ -186,26 +228,72 @@ async fn outbound_calls_wait_under_their_own_caps_and_go_once_sent(store: Subjec
     assert!(!due.contains(&calls[1].entry));
     let listed = store.list_outbox(100).await.unwrap();
     let failed = listed.iter().find(|i| i.entry == calls[1].entry).unwrap();
-    assert_eq!((failed.attempts, failed.last_error.as_deref()), (1, Some("HTTP 500")));
+    assert_eq!(
+        (failed.attempts, failed.last_error.as_deref()),
+        (1, Some("HTTP 500"))
+    );
     // Sent: nothing of it is kept.
     store.mark_delivered(&calls[0].entry, later).await.unwrap();
     assert_eq!(store.get_outbound(&calls[0].entry).await.unwrap(), None);
-    assert_eq!(store.claim(&calls[0].entry, later, later + 1).await.unwrap(), None);
-    assert_eq!(store.due_outbox(MailCap::Alerts, later, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .claim(&calls[0].entry, later, later + 1)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .due_outbox(MailCap::Alerts, later, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     // The alert cap is its own.
     let hour = now / 3_600_000;
-    assert!(store.take_mail_slot(MailCap::Alerts, hour, 1).await.unwrap());
-    assert!(!store.take_mail_slot(MailCap::Alerts, hour, 1).await.unwrap());
+    assert!(
+        store
+            .take_mail_slot(MailCap::Alerts, hour, 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_mail_slot(MailCap::Alerts, hour, 1)
+            .await
+            .unwrap()
+    );
     assert!(store.take_mail_slot(MailCap::Owner, hour, 1).await.unwrap());
-    assert!(store.take_mail_slot(MailCap::Feedback, hour, 1).await.unwrap());
+    assert!(
+        store
+            .take_mail_slot(MailCap::Feedback, hour, 1)
+            .await
+            .unwrap()
+    );
 }
 
 async fn held_spam_is_not_a_comment_nor_a_contact_nor_in_the_outbox(store: Subject) {
     let now = now_ms();
     let c = comment(&post(), now, CommentStatus::Approved);
-    store.put_spam(&spam(Held::Comment(c.clone()), now)).await.unwrap();
+    store
+        .put_spam(&spam(Held::Comment(c.clone()), now))
+        .await
+        .unwrap();
     assert_eq!(store.get_comment(&c.id, now).await.unwrap(), None);
-    assert!(store.list_approved(&c.post, None, 10).await.unwrap().is_empty());
-    assert_eq!(store.count_approved(&[c.post.clone()]).await.unwrap(), vec![0]);
+    assert!(
+        store
+            .list_approved(&c.post, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .count_approved(std::slice::from_ref(&c.post))
+            .await
+            .unwrap(),
+        vec![0]
+    );
     assert!(store.list_outbox(100).await.unwrap().is_empty());
 }
