@@ -498,6 +498,9 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                         "created_at": rust_aws::ids::rfc3339(sub.created_ms),
                     })))?;
                 }
+                for item in &data.spam {
+                    out(&line(&crate::spam::item_json(item, now)))?;
+                }
             } else if *contacts {
                 let all = store.all_contacts(Expired::Skip { now_ms: now }).await?;
                 spinner.finish_and_clear();
@@ -594,6 +597,9 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                     out(&format!(
                         "  reply-notification subscription of comment {id}"
                     ))?;
+                }
+                for id in &erased.spam {
+                    out(&format!("  spam folder item {id}"))?;
                 }
                 for id in &erased.failed {
                     out(&format!(

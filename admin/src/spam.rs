@@ -29,10 +29,11 @@ fn parse_cursor(text: &str) -> Result<(u64, String), Failure> {
         })
 }
 
-fn item_json(item: &SpamItem, now: u64) -> serde_json::Value {
+pub(crate) fn item_json(item: &SpamItem, now: u64) -> serde_json::Value {
     let mut v = json!({
+        "type": "spam",
         "id": item.held.id(),
-        "type": item.held.kind(),
+        "held": item.held.kind(),
         "reason": item.reason,
         "marked_at": rust_aws::ids::rfc3339(item.marked_ms),
         "expires_at": rust_aws::ids::rfc3339(item.expires_ms()),

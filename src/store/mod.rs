@@ -259,6 +259,10 @@ pub trait SpamFolder: Send + Sync {
         now_ms: u64,
     ) -> BoxFuture<'a, StoreResult<Vec<SpamItem>>>;
 
+    /// Removes an item from the folder for good (an erasure, or the owner
+    /// emptying it); `false` when there was none.
+    fn delete_spam<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>>;
+
     /// "Not spam": takes item `id` out of the folder and stores its record
     /// again in the normal flow, in one transaction: a comment as pending
     /// with its moderation mail due, a contact message undelivered with its

@@ -239,6 +239,22 @@ impl SpamFolder for DynamoStore {
         })
     }
 
+    fn delete_spam<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            let out = self
+                .client()
+                .await
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(spam_key(id)))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                .send()
+                .await
+                .map_err(|e| fail("DeleteItem(spam)", e))?;
+            Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+        })
+    }
+
     fn release_spam<'a>(
         &'a self,
         id: &'a str,

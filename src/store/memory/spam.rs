@@ -61,6 +61,10 @@ impl SpamFolder for MemoryStore {
         })))
     }
 
+    fn delete_spam<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(self.with(|s| s.spam.remove(id).is_some())))
+    }
+
     fn release_spam<'a>(
         &'a self,
         id: &'a str,
