@@ -147,22 +147,20 @@ impl std::fmt::Display for Seen {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn spam_run() {
-    ready_mail().await;
-    let svc = Services::start(Behaviour::Service).await;
-    let table = table().await;
-    let f = svc.function(&table, &[("MODERATION", "off")]).await;
-    let config = sdk().await;
-    let db = store(&table, &config);
-    let run = new_id();
-    let post = format!("/run-{run}/");
+/// The run's submissions: 10 ham (5 comments, 5 contact messages) and 10
+/// spam comments (3 with too many links, 2 blocklisted, 2 repeats, 3 that
+/// Akismet calls spam), every answer checked to be what ham gets. Returns
+/// the ham comments' ids and the spam's ids with the rule expected to
+/// catch each.
+async fn submit_run(
+    f: &Function,
+    post: &str,
+    run: &str,
+) -> (Vec<String>, Vec<(String, &'static str)>) {
     let mark = |i: usize, what: &str| format!("{what} {i} of run {run}");
-
-    // 10 ham: 5 comments, 5 contact messages.
     let mut ham_ids = Vec::new();
     for i in 0..5 {
-        let mut c = comment(&post);
+        let mut c = comment(post);
         c["name"] = json!(format!("Reader {i}"));
         c["body"] = json!(mark(
             i,
@@ -181,8 +179,6 @@ async fn spam_run() {
         let r = f.call(&Event::post_json("/contact", &m).to_json()).await;
         assert_eq!(r.status, 202, "{}", r.body);
     }
-    // 10 spam: 3 with too many links, 2 blocklisted, 2 duplicates, 3 Akismet's.
-    let mut spam_ids = Vec::new();
     let spam_bodies: Vec<(Value, &str)> = vec![
         (
             json!({"name": "Links", "body": mark(0, "https://a.example https://b.example https://c.example")}),
@@ -225,8 +221,9 @@ async fn spam_run() {
             "akismet",
         ),
     ];
-    for (fields, _) in &spam_bodies {
-        let mut c = comment(&post);
+    let mut spam_ids = Vec::new();
+    for (fields, reason) in spam_bodies {
+        let mut c = comment(post);
         for (k, v) in fields.as_object().unwrap() {
             c[k] = v.clone();
         }
@@ -238,22 +235,45 @@ async fn spam_run() {
             "{}",
             r.body
         );
-        spam_ids.push(r.json()["id"].as_str().unwrap().to_owned());
+        spam_ids.push((r.json()["id"].as_str().unwrap().to_owned(), reason));
     }
+    (ham_ids, spam_ids)
+}
 
-    let seen = async |db: &Arc<dyn AdminStore>| Seen {
-        mails: owner_mails(&run).await.len(),
-        alerts: svc.alerts(&run),
-        published: published(&f, &post).await.len(),
-        folder: db.list_spam(None, 100, now_ms()).await.unwrap().len(),
-    };
-    let before = seen(&db).await;
+impl Services {
+    async fn seen(&self, f: &Function, db: &Arc<dyn AdminStore>, post: &str, run: &str) -> Seen {
+        Seen {
+            mails: owner_mails(run).await.len(),
+            alerts: self.alerts(run),
+            published: published(f, post).await.len(),
+            folder: db.list_spam(None, 100, now_ms()).await.unwrap().len(),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spam_run() {
+    ready_mail().await;
+    let svc = Services::start(Behaviour::Service).await;
+    let table = table().await;
+    let f = svc.function(&table, &[("MODERATION", "off")]).await;
+    let config = sdk().await;
+    let db = store(&table, &config);
+    let run = new_id();
+    let post = format!("/run-{run}/");
+    let (ham_ids, spam_ids) = submit_run(&f, &post, &run).await;
+
+    let before = svc.seen(&f, &db, &post, &run).await;
+    eprintln!(
+        "spam run {run}: 10 ham (5 comments, 5 contact messages) + 10 spam comments, MODERATION=off"
+    );
+    eprintln!("  after the submissions: {before}");
     assert_eq!(before.mails, 10, "one mail per ham item, none for spam");
     assert_eq!(before.alerts, [10, 10, 10, 10]);
     assert_eq!(before.published, 5);
     assert_eq!(before.folder, 10);
     let folder = db.list_spam(None, 100, now_ms()).await.unwrap();
-    for ((_, reason), id) in spam_bodies.iter().zip(&spam_ids) {
+    for (id, reason) in &spam_ids {
         let item = folder.iter().find(|i| i.held.id() == id).unwrap();
         assert_eq!(item.reason, *reason, "{id}");
     }
@@ -269,7 +289,7 @@ async fn spam_run() {
     );
 
     // The owner corrects two verdicts: one false positive, one false negative.
-    let false_positive = &spam_ids[7];
+    let false_positive = &spam_ids[7].0;
     let false_negative = &ham_ids[4];
     assert!(
         rust_aws::spam::release(db.as_ref(), false_positive, now_ms())
@@ -285,7 +305,8 @@ async fn spam_run() {
     ));
     let run_counts = redeliver(&f).await;
     assert_eq!(run_counts["redelivery"]["sent"], 3, "{run_counts}");
-    let after = seen(&db).await;
+    let after = svc.seen(&f, &db, &post, &run).await;
+    eprintln!("  after 1 `ham` + 1 `spam` correction and a redelivery run: {after}");
     assert_eq!(after.mails, 11, "the released comment's moderation mail");
     assert_eq!(after.alerts, [10, 10, 10, 10], "corrections alert no one");
     assert_eq!(
@@ -310,11 +331,6 @@ async fn spam_run() {
     assert_eq!(released.status, rust_aws::store::CommentStatus::Pending);
 
     eprintln!(
-        "spam run {run}: 10 ham (5 comments, 5 contact messages) + 10 spam comments, MODERATION=off"
-    );
-    eprintln!("  after the submissions: {before}");
-    eprintln!("  after 1 `ham` + 1 `spam` correction and a redelivery run: {after}");
-    eprintln!(
         "  Akismet: {} comment-check, {} submit-ham, {} submit-spam",
         svc.akismet.calls_to("/1.1/comment-check").len(),
         ham.len(),
@@ -328,6 +344,30 @@ async fn spam_run() {
             .iter()
             .map(|i| i.reason.clone())
             .collect::<Vec<_>>()
+    );
+}
+
+/// The same submissions against whatever `BOOTSTRAP_BIN` is, printing what
+/// the owner received without judging it: run it on a build from before
+/// spam defence (e.g. main's) to see the "before" of `spam_run`.
+/// `BOOTSTRAP_BIN=… cargo test --test aws -- --ignored blackbox::spam::spam_run_on_any_binary --nocapture`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement for comparing binaries, not a check"]
+async fn spam_run_on_any_binary() {
+    ready_mail().await;
+    let svc = Services::start(Behaviour::Service).await;
+    let table = table().await;
+    let f = svc.function(&table, &[("MODERATION", "off")]).await;
+    let db = store(&table, &sdk().await);
+    let run = new_id();
+    let post = format!("/run-{run}/");
+    // Unknown variables are ignored by builds that predate them; the answers
+    // are the same whatever the verdict, so the run's own checks hold.
+    submit_run(&f, &post, &run).await;
+    let seen = svc.seen(&f, &db, &post, &run).await;
+    eprintln!(
+        "spam run {run} on {}: {seen}",
+        crate::support::runtime::bootstrap_bin().display()
     );
 }
 
