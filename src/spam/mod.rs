@@ -271,7 +271,7 @@ pub(crate) async fn screen(
         return Ok(Verdict::Spam("blocklist"));
     }
     let key = body_key(state, held);
-    let seen = state.store.seen_body(&key, crate::ids::now_ms());
+    let seen = state.store.seen_body(&key, held.id(), crate::ids::now_ms());
     match deadline.run(seen).await {
         Some(Ok(true)) => return Ok(Verdict::Spam("duplicate")),
         Some(Ok(false)) => {}

@@ -73,8 +73,9 @@ struct State {
     joins: HashMap<String, Vec<String>>,
     /// The spam folder, by id.
     spam: HashMap<String, SpamItem>,
-    /// Keyed hashes of recent bodies, with when each was first seen.
-    bodies: HashMap<String, u64>,
+    /// Keyed hashes of recent bodies, with when each was first seen and by
+    /// which submission.
+    bodies: HashMap<String, (u64, String)>,
     /// Alerts and corrections for Akismet not yet delivered.
     outbound: HashMap<OutboxEntry, (OutboundCall, Meta)>,
 }

@@ -232,11 +232,19 @@ pub trait Subscriptions: Send + Sync {
 /// back for [`SPAM_TTL_MS`], listed newest first by one `Query` on a sparse
 /// index, and the recent bodies the duplicate rule compares with.
 pub trait SpamFolder: Send + Sync {
-    /// Records that a body with keyed hash `key` was submitted at `now_ms`;
-    /// `true` when the same key was recorded within
-    /// [`DUPLICATE_WINDOW_MS`] before (then the first time stays the one
-    /// the window counts from).
-    fn seen_body<'a>(&'a self, key: &'a str, now_ms: u64) -> BoxFuture<'a, StoreResult<bool>>;
+    /// Records that submission `id` has a body with keyed hash `key`, at
+    /// `now_ms`; `true` when another submission recorded the same key within
+    /// [`DUPLICATE_WINDOW_MS`] before and is stored (a comment, a contact
+    /// message or spam): then the first time stays the one the window counts
+    /// from. A first submission that was never stored (its store write
+    /// failed, the visitor got a 503 and tries again) or is gone makes no
+    /// duplicate, and neither does a retry of this same call.
+    fn seen_body<'a>(
+        &'a self,
+        key: &'a str,
+        id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>>;
 
     /// Puts an item in the folder; one already there with its id stays
     /// as it is (a retried write).

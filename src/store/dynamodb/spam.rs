@@ -147,31 +147,75 @@ fn outbound_item(call: &OutboundCall, claim_until_ms: u64) -> Item {
 }
 
 impl SpamFolder for DynamoStore {
-    fn seen_body<'a>(&'a self, body: &'a str, now_ms: u64) -> BoxFuture<'a, StoreResult<bool>> {
+    fn seen_body<'a>(
+        &'a self,
+        body: &'a str,
+        id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
         Box::pin(async move {
-            // Absent, or first seen before the window: this is a first time.
-            let result = self
-                .client()
-                .await
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(format!("BODY#{body}"), "BODY")))
-                .update_expression("SET first_ms = :now, #ttl = :exp")
-                .condition_expression("attribute_not_exists(pk) OR first_ms <= :cutoff")
-                .expression_attribute_names("#ttl", TTL)
-                .expression_attribute_values(":now", n(now_ms))
-                .expression_attribute_values(
-                    ":cutoff",
-                    n(now_ms.saturating_sub(DUPLICATE_WINDOW_MS)),
-                )
-                .expression_attribute_values(":exp", n((now_ms + DUPLICATE_WINDOW_MS) / 1000 + 1))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(false),
-                Err(e) if is_conditional_failure(&e) => Ok(true),
-                Err(e) => Err(fail("UpdateItem(body)", e)),
+            let body_key = || key(format!("BODY#{body}"), "BODY");
+            let record = |first_time_only: bool| {
+                async move {
+                    let mut call = self
+                        .client()
+                        .await
+                        .update_item()
+                        .table_name(&self.table)
+                        .set_key(Some(body_key()))
+                        .update_expression("SET first_ms = :now, first_id = :id, #ttl = :exp")
+                        .expression_attribute_names("#ttl", TTL)
+                        .expression_attribute_values(":now", n(now_ms))
+                        .expression_attribute_values(":id", s(id))
+                        .expression_attribute_values(
+                            ":exp",
+                            n((now_ms + DUPLICATE_WINDOW_MS) / 1000 + 1),
+                        );
+                    if first_time_only {
+                        // Absent, first seen before the window, or by this
+                        // very submission (the SDK retrying a write whose
+                        // answer was lost): a first time.
+                        call = call
+                            .condition_expression(
+                                "attribute_not_exists(pk) OR first_ms <= :cutoff OR first_id = :id",
+                            )
+                            .expression_attribute_values(
+                                ":cutoff",
+                                n(now_ms.saturating_sub(DUPLICATE_WINDOW_MS)),
+                            );
+                    }
+                    call.send().await
+                }
+            };
+            match record(true).await {
+                Ok(_) => return Ok(false),
+                Err(e) if is_conditional_failure(&e) => {}
+                Err(e) => return Err(fail("UpdateItem(body)", e)),
             }
+            // Seen within the window by another submission: a duplicate if
+            // that one was stored. The rare path: a few reads.
+            let first = self.get(body_key()).await?;
+            let first_id = first.as_ref().and_then(|i| get_s(i, "first_id"));
+            let stored = match &first_id {
+                Some(first) => {
+                    self.get(key(format!("COMMENT#{first}"), "COMMENT"))
+                        .await?
+                        .is_some()
+                        || self
+                            .get(key(format!("CONTACT#{first}"), "CONTACT"))
+                            .await?
+                            .is_some()
+                        || self.get(spam_key(first)).await?.is_some()
+                }
+                None => false,
+            };
+            if stored {
+                return Ok(true);
+            }
+            record(false)
+                .await
+                .map_err(|e| fail("UpdateItem(body)", e))?;
+            Ok(false)
         })
     }
 

@@ -7,13 +7,28 @@ use super::super::{
 use super::{MemoryStore, Meta, ready};
 
 impl SpamFolder for MemoryStore {
-    fn seen_body<'a>(&'a self, key: &'a str, now_ms: u64) -> BoxFuture<'a, StoreResult<bool>> {
-        ready(Ok(self.with(|s| match s.bodies.get(key) {
-            Some(&first) if first + DUPLICATE_WINDOW_MS > now_ms => true,
-            _ => {
-                s.bodies.insert(key.to_owned(), now_ms);
-                false
+    fn seen_body<'a>(
+        &'a self,
+        key: &'a str,
+        id: &'a str,
+        now_ms: u64,
+    ) -> BoxFuture<'a, StoreResult<bool>> {
+        ready(Ok(self.with(|s| {
+            let stored = |first: &str| {
+                s.comments.contains_key(first)
+                    || s.contacts.contains_key(first)
+                    || s.spam.contains_key(first)
+            };
+            let duplicate = match s.bodies.get(key) {
+                Some((at, first)) if at + DUPLICATE_WINDOW_MS > now_ms && first != id => {
+                    stored(first)
+                }
+                _ => false,
+            };
+            if !duplicate {
+                s.bodies.insert(key.to_owned(), (now_ms, id.to_owned()));
             }
+            duplicate
         })))
     }
 

@@ -12,6 +12,7 @@ use super::*;
 
 conformance!(
     a_body_is_a_duplicate_within_a_day_of_its_first_time_only,
+    a_first_submission_never_stored_makes_no_duplicate,
     spam_reads_back_whole_and_expires_after_thirty_days,
     the_folder_lists_newest_first_in_full_pages_to_the_end,
     released_spam_returns_to_the_flow_once_with_its_correction,
@@ -30,19 +31,44 @@ fn spam(held: Held, marked_ms: u64) -> SpamItem {
 async fn a_body_is_a_duplicate_within_a_day_of_its_first_time_only(store: Subject) {
     let now = now_ms();
     let key = new_id();
-    assert!(!store.seen_body(&key, now).await.unwrap());
-    assert!(store.seen_body(&key, now + 1).await.unwrap());
+    // The first submission is stored as a comment.
+    let first = comment(&post(), now, CommentStatus::Pending);
+    assert!(!store.seen_body(&key, &first.id, now).await.unwrap());
+    store.put_comment(&first, now).await.unwrap();
+    assert!(store.seen_body(&key, &new_id(), now + 1).await.unwrap());
     assert!(
         store
-            .seen_body(&key, now + DUPLICATE_WINDOW_MS - 1_000)
+            .seen_body(&key, &new_id(), now + DUPLICATE_WINDOW_MS - 1_000)
             .await
             .unwrap()
     );
+    // A retry of the first's own call is not a duplicate of itself.
+    assert!(!store.seen_body(&key, &first.id, now + 2).await.unwrap());
     // A day after the first time: a first time again, and the window restarts.
     let later = now + DUPLICATE_WINDOW_MS + 1_000;
-    assert!(!store.seen_body(&key, later).await.unwrap());
-    assert!(store.seen_body(&key, later + 1).await.unwrap());
-    assert!(!store.seen_body(&new_id(), now).await.unwrap());
+    let second = contact(later);
+    assert!(!store.seen_body(&key, &second.id, later).await.unwrap());
+    store.put_contact(&second, later).await.unwrap();
+    assert!(store.seen_body(&key, &new_id(), later + 1).await.unwrap());
+    assert!(!store.seen_body(&new_id(), &new_id(), now).await.unwrap());
+}
+
+async fn a_first_submission_never_stored_makes_no_duplicate(store: Subject) {
+    // Its store write failed and the visitor got a 503: trying again is
+    // not spam. The retry is then the first time.
+    let now = now_ms();
+    let key = new_id();
+    assert!(!store.seen_body(&key, &new_id(), now).await.unwrap());
+    let retry = comment(&post(), now, CommentStatus::Pending);
+    assert!(!store.seen_body(&key, &retry.id, now + 5_000).await.unwrap());
+    store.put_comment(&retry, now).await.unwrap();
+    assert!(store.seen_body(&key, &new_id(), now + 6_000).await.unwrap());
+    // Held as spam counts as stored too.
+    let key = new_id();
+    let held = spam(Held::Contact(contact(now)), now);
+    assert!(!store.seen_body(&key, held.held.id(), now).await.unwrap());
+    store.put_spam(&held).await.unwrap();
+    assert!(store.seen_body(&key, &new_id(), now + 1).await.unwrap());
 }
 
 async fn spam_reads_back_whole_and_expires_after_thirty_days(store: Subject) {
