@@ -175,8 +175,9 @@ pub(crate) enum Verdict {
     Discard,
 }
 
-/// What Akismet is told about the visitor: sent, never stored.
-#[derive(Debug, Clone, Default)]
+/// What Akismet is told about the visitor: sent, never stored (nor logged:
+/// its `Debug` shows nothing).
+#[derive(Clone, Default)]
 pub(crate) struct Visitor {
     /// The source address the rate limit uses.
     pub ip: Option<String>,
@@ -184,6 +185,12 @@ pub(crate) struct Visitor {
     pub user_agent: Option<String>,
     /// The `Referer` header.
     pub referrer: Option<String>,
+}
+
+impl fmt::Debug for Visitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Visitor { .. }")
+    }
 }
 
 /// Akismet's fields for a held record (everything but the visitor's
