@@ -114,6 +114,26 @@ enum Command {
     /// Put comments stored before the web console and the site-wide feed into
     /// their index (once, after upgrading a stack; safe to repeat)
     Reindex,
+    /// The spam folder, newest first; with ids, mark those comments as spam
+    /// (taken down, kept 30 days in the folder, reported to Akismet)
+    Spam {
+        /// Comment ids to condemn (none: list the folder)
+        ids: Vec<String>,
+        /// List at most this many items
+        #[arg(long, value_name = "N", default_value_t = 100,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// List the items after this one (the cursor a cut listing prints)
+        #[arg(long, value_name = "CURSOR")]
+        after: Option<String>,
+    },
+    /// Not spam: back into the normal flow (a comment pending with its
+    /// moderation mail, a contact message mailed), reported to Akismet
+    Ham {
+        /// Spam folder ids
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
     /// Put parked mail back in line and run the function's redelivery now
     Redeliver {
         /// The function to run it (default: the --stack's FunctionName output);
@@ -125,7 +145,7 @@ enum Command {
 
 /// A failure that ends the command with status 1: what the command was doing,
 /// and every cause under it, printed as one line (`{:#}`).
-type Failure = anyhow::Error;
+pub(crate) type Failure = anyhow::Error;
 
 /// Runs the command line: parses arguments (usage errors exit 2), runs the
 /// command, reports a failure on stderr with status 1.
@@ -272,7 +292,7 @@ fn read_all(file: &std::path::Path, read: &dyn Fn(u64)) -> std::io::Result<Vec<u
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends quietly.
-fn out(text: &str) -> Result<(), Failure> {
+pub(crate) fn out(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{text}") {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
@@ -280,7 +300,7 @@ fn out(text: &str) -> Result<(), Failure> {
     }
 }
 
-fn age(ms: u64) -> String {
+pub(crate) fn age(ms: u64) -> String {
     let s = ms / 1000;
     match s {
         0..60 => format!("{s}s"),
@@ -290,7 +310,7 @@ fn age(ms: u64) -> String {
     }
 }
 
-fn first_line(body: &str, max: usize) -> String {
+pub(crate) fn first_line(body: &str, max: usize) -> String {
     let line = body.lines().next().unwrap_or("");
     if line.chars().count() > max {
         let cut: String = line.chars().take(max - 1).collect();
@@ -436,6 +456,11 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
             }
             None => Err(anyhow!("no comment {id}")),
         },
+        Command::Spam { ids, limit, after } if ids.is_empty() => {
+            crate::spam::list(cli.json, store, *limit as usize, after.as_deref(), now).await
+        }
+        Command::Spam { ids, .. } => crate::spam::condemn(cli.json, store, ids, now).await,
+        Command::Ham { ids } => crate::spam::release(cli.json, store, ids, now).await,
         Command::Approve { ids } => moderate(cli, store, ids, Decision::Approve, now).await,
         Command::Reject { ids } => moderate(cli, store, ids, Decision::Reject, now).await,
         Command::Delete { ids } => moderate(cli, store, ids, Decision::Delete, now).await,
@@ -466,6 +491,9 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                         "confirmed": sub.confirmed,
                         "created_at": rust_aws::domain::ids::rfc3339(sub.created_ms),
                     })))?;
+                }
+                for item in &data.spam {
+                    out(&line(&crate::spam::item_json(item, now)))?;
                 }
             } else if *contacts {
                 let all = store.all_contacts(Expired::Skip { now_ms: now }).await?;
@@ -576,6 +604,9 @@ async fn execute(cli: &Cli, store: &dyn AdminStore) -> Result<ExitCode, Failure>
                         "  reply-notification subscription of comment {id}"
                     ))?;
                 }
+                for id in &erased.spam {
+                    out(&format!("  spam folder item {id}"))?;
+                }
                 for id in &erased.failed {
                     out(&format!(
                         "  NOT removed (changed meanwhile, run again): comment {id}"
@@ -607,7 +638,7 @@ fn outbox_json(i: &rust_aws::domain::OutboxItem, now: u64) -> serde_json::Value 
     })
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<ExitCode, Failure> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<ExitCode, Failure> {
     out(&serde_json::to_string_pretty(value)?)?;
     Ok(ExitCode::SUCCESS)
 }

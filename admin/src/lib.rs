@@ -10,4 +10,5 @@ pub mod cli;
 pub mod import;
 pub mod ops;
 pub mod records;
+mod spam;
 mod xml;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::import::{Plan, Skipped};
 use rust_aws::domain::{
-    CommentRecord, CommentStatus, ContactRecord, Decided, Decision, Subscription,
+    CommentRecord, CommentStatus, ContactRecord, Decided, Decision, Held, SpamItem, Subscription,
 };
 use rust_aws::outbox::replies::{self, same_address};
 use rust_aws::store::{AdminStore, Comments, Expired, Outbox, StoreResult};
@@ -88,6 +88,28 @@ pub(crate) struct PersonalData {
     /// Reply-notification subscriptions of its comments (each holds the
     /// address while it lives).
     pub subscriptions: Vec<Subscription>,
+    /// Comments and messages of it in the spam folder.
+    pub spam: Vec<SpamItem>,
+}
+
+/// Every item of the spam folder (30 days of spam at most), newest first;
+/// with `Expired::Include` also those past their 30 days not swept yet.
+async fn whole_spam_folder(store: &dyn AdminStore, expired: Expired) -> StoreResult<Vec<SpamItem>> {
+    let now_ms = match expired {
+        Expired::Skip { now_ms } => now_ms,
+        // Every item expires after the epoch: none is left out.
+        Expired::Include => 0,
+    };
+    let mut all: Vec<SpamItem> = Vec::new();
+    loop {
+        let after = all.last().map(|i| (i.marked_ms, i.held.id().to_owned()));
+        let page = store.list_spam(after, 500, now_ms).await?;
+        let done = page.len() < 500;
+        all.extend(page);
+        if done {
+            return Ok(all);
+        }
+    }
 }
 
 /// Everything stored about `email` (an access request, or what an erasure removes).
@@ -108,7 +130,16 @@ pub(crate) async fn personal_data(
         Expired::Include => 0,
     };
     let subscriptions = replies::subscriptions_of(store, &comments, email, now_ms).await?;
+    let spam = whole_spam_folder(store, expired)
+        .await?
+        .into_iter()
+        .filter(|i| match &i.held {
+            Held::Comment(c) => c.email.as_deref().is_some_and(|e| same_address(e, email)),
+            Held::Contact(m) => same_address(&m.email, email),
+        })
+        .collect();
     Ok(PersonalData {
+        spam,
         comments,
         contacts: contacts
             .into_iter()
@@ -127,6 +158,8 @@ pub struct Erased {
     pub contacts: Vec<String>,
     /// Ids of the comments whose reply-notification subscription was removed.
     pub subscriptions: Vec<String>,
+    /// Ids of the spam folder's items removed.
+    pub spam: Vec<String>,
     /// Ids found but not removed (changed meanwhile): run the erasure again.
     pub failed: Vec<String>,
 }
@@ -165,6 +198,12 @@ pub async fn erase(
     for contact in &data.contacts {
         if store.delete_contact(&contact.id).await? {
             erased.contacts.push(contact.id.clone());
+        }
+        tick();
+    }
+    for item in &data.spam {
+        if store.delete_spam(item.held.id()).await? {
+            erased.spam.push(item.held.id().to_owned());
         }
         tick();
     }

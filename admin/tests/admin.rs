@@ -1728,3 +1728,111 @@ async fn outbox_lists_undelivered_mail_and_redeliver_requeues_parked_mail() {
         "the function's own test of the event"
     );
 }
+
+// ---- the spam folder ---------------------------------------------------
+
+#[tokio::test]
+async fn spam_lists_the_folder_and_spam_and_ham_correct_verdicts_through_the_outbox() {
+    use rust_aws::domain::{Held, SpamItem};
+    use rust_aws::store::SpamFolder;
+    let (table, store) = new_table().await;
+    let now = rust_aws::domain::ids::now_ms();
+    let post = unique("/spam");
+    // Three in the folder, oldest first: a comment, a message, a comment.
+    for (n, held) in [
+        (
+            1u8,
+            Held::Comment(comment(
+                &id(1),
+                &post,
+                Some("a@example.org"),
+                CommentStatus::Pending,
+            )),
+        ),
+        (2, Held::Contact(contact(&id(2), "b@example.org"))),
+        (
+            3,
+            Held::Comment(comment(&id(3), &post, None, CommentStatus::Pending)),
+        ),
+    ] {
+        let item = SpamItem {
+            held,
+            reason: "links".to_owned(),
+            marked_ms: now - 60_000 + u64::from(n) * 1_000,
+        };
+        store.put_spam(&item).await.unwrap();
+    }
+    let listed = json(&table, &["spam"]);
+    let ids: Vec<_> = listed["spam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, [id(3), id(2), id(1)], "newest first");
+    assert_eq!(listed["next_cursor"], Value::Null);
+    assert_eq!(listed["spam"][1]["held"], "contact");
+    assert_eq!(listed["spam"][1]["reason"], "links");
+    // A cut listing gives the cursor of the next page.
+    let first = json(&table, &["spam", "--limit", "2"]);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let rest = json(&table, &["spam", "--limit", "2", "--after", &cursor]);
+    assert_eq!(rest["spam"][0]["id"], id(1).as_str());
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let text = ok(&table, &["spam"]);
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.lines().next().unwrap().starts_with(&id(3)));
+
+    // Not spam: back in the flow, with its mail and Akismet's correction queued.
+    let out = ok(&table, &["ham", &id(1), &id(2)]);
+    assert!(out.contains("the comment is pending"), "{out}");
+    let c = store.get_comment(&id(1), now).await.unwrap().unwrap();
+    assert_eq!(c.status, CommentStatus::Pending);
+    assert!(store.get_contact(&id(2), now).await.unwrap().is_some());
+    let owner = store
+        .due_outbox(MailCap::Owner, rust_aws::domain::ids::now_ms() + 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(owner.len(), 2);
+    let feedback = store
+        .due_outbox(MailCap::Feedback, rust_aws::domain::ids::now_ms() + 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(feedback.len(), 2);
+    // Again: nothing to release, status 1.
+    let again = run(&["--table", &table, "ham", &id(1)]);
+    assert_eq!(again.status.code(), Some(1));
+
+    // Spam on a published comment: down, uncounted, in the folder.
+    let published = comment(
+        &id(4),
+        &post,
+        Some("c@example.org"),
+        CommentStatus::Approved,
+    );
+    store.import_comment(&published).await.unwrap();
+    assert_eq!(count(&store, &post).await, 1);
+    let out = ok(&table, &["spam", &id(4)]);
+    assert!(out.contains("marked as spam"), "{out}");
+    assert_eq!(count(&store, &post).await, 0);
+    assert!(store.get_comment(&id(4), now).await.unwrap().is_none());
+    assert_eq!(
+        store.get_spam(&id(4), now).await.unwrap().unwrap().reason,
+        "owner"
+    );
+    assert_eq!(
+        store
+            .due_outbox(MailCap::Feedback, rust_aws::domain::ids::now_ms() + 1, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let unknown = run(&["--table", &table, "spam", &id(9)]);
+    assert_eq!(unknown.status.code(), Some(1));
+
+    // An erasure finds the address in the folder too.
+    let erased = json(&table, &["erase", "--email", "C@Example.org"]);
+    assert_eq!(erased["spam"], serde_json::json!([id(4)]));
+    assert!(store.get_spam(&id(4), now).await.unwrap().is_none());
+}

@@ -25,7 +25,10 @@ pub async fn build_app(config: Config) -> App {
         matches!(config.store, StoreKind::DynamoDb { .. }) || config.owner_email.is_some();
     #[cfg(not(feature = "aws"))]
     assert!(
-        !needs_aws && config.captcha.is_none(),
+        !needs_aws
+            && config.captcha.is_none()
+            && config.spam.akismet.is_none()
+            && config.alerts.channels().is_empty(),
         "this build has no AWS adapters nor HTTPS client (feature `aws`)"
     );
     #[cfg(feature = "aws")]

@@ -46,15 +46,19 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("CAPTCHA_VERIFY_URL", false, false),
     var("SITE_URL", false, false),
     var("VISITOR_MAIL_PER_HOUR", false, false),
+    var("SPAM_MAX_LINKS", false, false),
+    var("SPAM_BLOCKLIST", false, false),
+    var("AKISMET_URL", false, false),
+    var("TELEGRAM_CHAT_ID", false, false),
+    var("TELEGRAM_API_URL", false, false),
+    var("ALERTS_PER_HOUR", false, false),
     var("AWS_ENDPOINT_URL", false, true),
     var("PORT", false, true),
 ];
 
 /// The variables that hold secrets. A deployed function reads them from the
 /// JSON object of the Secrets Manager secret `SECRETS_ARN` names, never from
-/// its environment (`src/config/secrets.rs`); locally the environment serves. The
-/// spam and alert keys are listed ahead of the code that reads them, so the
-/// secret's shape does not change when they come.
+/// its environment (`src/config/secrets.rs`); locally the environment serves.
 pub const SECRET_VARS: &[&str] = &[
     "SECRET_KEY",
     "TRUSTED_PROXY_SECRET",
@@ -80,10 +84,13 @@ pub mod table {
     /// Sparse index holding only items whose mail is still undelivered.
     pub const OUTBOX: (&str, &str, &str) = ("outbox", "outbox_pk", "outbox_sk");
     /// Sparse index holding only pending and approved comments, keyed by
-    /// status: the owner console's queue and published list.
+    /// status: the owner console's queue and published list, and the
+    /// site-wide feed.
     pub(crate) const BY_STATUS: (&str, &str, &str) = ("by_status", "status_pk", "status_sk");
+    /// Sparse index holding only the spam folder, newest first by verdict time.
+    pub const SPAM: (&str, &str, &str) = ("spam", "spam_pk", "spam_sk");
     /// Every global secondary index as `(name, hash key, range key)`.
-    pub const INDEXES: &[(&str, &str, &str)] = &[BY_POST, OUTBOX, BY_STATUS];
+    pub const INDEXES: &[(&str, &str, &str)] = &[BY_POST, OUTBOX, BY_STATUS, SPAM];
 }
 
 /// CloudWatch embedded-metric namespace and names the function emits.
@@ -94,6 +101,8 @@ pub mod metrics {
     pub const MAIL_UNDELIVERED: &str = "MailUndelivered";
     /// Count of mails given up on after too many attempts (parked in the outbox).
     pub const MAIL_PARKED: &str = "MailParked";
+    /// Count of submissions Akismet called blatant spam, dropped unstored.
+    pub const SPAM_DISCARDED: &str = "SpamDiscarded";
     /// The one dimension, set to `AWS_LAMBDA_FUNCTION_NAME`.
     pub const DIMENSION: &str = "FunctionName";
 }

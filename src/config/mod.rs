@@ -6,6 +6,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod contract;
+pub(crate) mod outbound;
 pub mod secrets;
 pub mod state;
 
@@ -110,6 +111,10 @@ pub struct Config {
     pub(crate) site_url: Option<String>,
     /// Cap on mails to visitors per hour.
     pub(crate) visitor_mail_per_hour: u32,
+    /// The spam rules and Akismet.
+    pub spam: crate::security::spam::SpamConfig,
+    /// The owner's alert channels.
+    pub alerts: crate::outbox::alerts::Alerts,
     /// Running under a Lambda Runtime API.
     pub on_lambda: bool,
     /// Local server port.
@@ -132,6 +137,8 @@ impl fmt::Debug for Config {
             .field("captcha", &self.captcha)
             .field("site_url", &self.site_url)
             .field("visitor_mail_per_hour", &self.visitor_mail_per_hour)
+            .field("spam", &self.spam)
+            .field("alerts", &self.alerts)
             .field("on_lambda", &self.on_lambda)
             .finish_non_exhaustive()
     }
@@ -451,6 +458,8 @@ impl Config {
                 }
             })
             .transpose()?;
+        let spam = crate::security::spam::from_lookup(&get, site_url.as_deref())?;
+        let alerts = crate::outbox::alerts::from_lookup(&get)?;
 
         Ok(Self {
             store,
@@ -475,6 +484,8 @@ impl Config {
             captcha,
             site_url,
             visitor_mail_per_hour: number(&get, "VISITOR_MAIL_PER_HOUR", 200, 1, 1_000_000)?,
+            spam,
+            alerts,
             on_lambda,
             port: number(&get, "PORT", 3000, 1, 65535)?,
         })

@@ -8,6 +8,7 @@ mod contact;
 mod email;
 pub mod ids;
 mod model;
+mod spam;
 mod text;
 mod weburl;
 
@@ -16,10 +17,12 @@ pub use contact::ContactMessage;
 pub use email::{Email, mailbox, same_mailbox};
 pub(crate) use model::ListPosition;
 pub use model::{
-    CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS, CommentRecord, CommentStatus,
-    Confirmed, ContactRecord, DAY_MS, Decided, Decision, Deferral, JOINED_TTL_MS, MailCap,
-    MailKind, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, Subscription,
+    CONFIRM_TTL_MS, CONFIRMATIONS_PER_SOURCE_A_DAY, CONTACT_TTL_MS, Channel, CommentRecord,
+    CommentStatus, Confirmed, ContactRecord, DAY_MS, Decided, Decision, Deferral,
+    FEEDBACK_PER_HOUR, JOINED_TTL_MS, MailCap, MailKind, OutboxEntry, OutboxItem, PENDING_TTL_MS,
+    REJECTED_TTL_MS, Subscription,
 };
+pub use spam::{DUPLICATE_WINDOW_MS, Held, OutboundCall, SPAM_TTL_MS, SpamItem, SpamPosition};
 pub use text::{MultiLine, SingleLine};
 pub use weburl::WebUrl;
 

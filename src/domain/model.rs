@@ -165,6 +165,12 @@ pub enum MailKind {
     Confirm,
     /// The mail telling a subscriber about a reply (the id is the reply).
     Reply,
+    /// An alert to the owner on one channel about a new comment or contact
+    /// message (the id is the record's); not a mail, but delivered the same way.
+    Alert(Channel),
+    /// A correction reported back to Akismet (`submit-ham`, `submit-spam`;
+    /// the id is the record's).
+    Feedback,
 }
 
 impl MailKind {
@@ -175,6 +181,8 @@ impl MailKind {
             MailKind::Comment => "comment",
             MailKind::Confirm => "confirm",
             MailKind::Reply => "reply",
+            MailKind::Alert(channel) => channel.kind_name(),
+            MailKind::Feedback => "feedback",
         }
     }
 
@@ -185,7 +193,11 @@ impl MailKind {
             "comment" => Some(MailKind::Comment),
             "confirm" => Some(MailKind::Confirm),
             "reply" => Some(MailKind::Reply),
-            _ => None,
+            "feedback" => Some(MailKind::Feedback),
+            other => Channel::ALL
+                .into_iter()
+                .find(|c| c.kind_name() == other)
+                .map(MailKind::Alert),
         }
     }
 
@@ -194,6 +206,57 @@ impl MailKind {
         match self {
             MailKind::Contact | MailKind::Comment => MailCap::Owner,
             MailKind::Confirm | MailKind::Reply => MailCap::Visitor,
+            MailKind::Alert(_) => MailCap::Alerts,
+            MailKind::Feedback => MailCap::Feedback,
+        }
+    }
+
+    /// Whether the entry is a mail (through the mailer); alerts and feedback
+    /// are HTTPS calls ([`crate::outbox::alerts`]).
+    pub fn is_mail(self) -> bool {
+        !matches!(self, MailKind::Alert(_) | MailKind::Feedback)
+    }
+}
+
+/// An owner-alert channel (PRODUCT.md, "Owner alerts").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Channel {
+    /// A signed JSON POST to `ALERT_WEBHOOK_URL`.
+    Webhook,
+    /// A Slack incoming webhook.
+    Slack,
+    /// A Discord webhook.
+    Discord,
+    /// A Telegram bot's message to a chat.
+    Telegram,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 4] = [
+        Channel::Webhook,
+        Channel::Slack,
+        Channel::Discord,
+        Channel::Telegram,
+    ];
+
+    /// The channel's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Webhook => "webhook",
+            Channel::Slack => "slack",
+            Channel::Discord => "discord",
+            Channel::Telegram => "telegram",
+        }
+    }
+
+    /// The stored outbox kind of the channel's alerts.
+    fn kind_name(self) -> &'static str {
+        match self {
+            Channel::Webhook => "alert-webhook",
+            Channel::Slack => "alert-slack",
+            Channel::Discord => "alert-discord",
+            Channel::Telegram => "alert-telegram",
         }
     }
 }
@@ -206,7 +269,15 @@ pub enum MailCap {
     Owner,
     /// Mail to visitors (`VISITOR_MAIL_PER_HOUR`).
     Visitor,
+    /// Alerts to the owner on any channel (`ALERTS_PER_HOUR`).
+    Alerts,
+    /// Corrections reported to Akismet ([`FEEDBACK_PER_HOUR`]).
+    Feedback,
 }
+
+/// Corrections reported to Akismet per hour: far above what an owner's
+/// hand produces, a bound on what a script's mistake sends.
+pub const FEEDBACK_PER_HOUR: u32 = 1_000;
 
 /// An item whose mail has not been delivered yet.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

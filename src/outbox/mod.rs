@@ -16,6 +16,7 @@
 //! and a capped mail waits for the next hour without counting an attempt.
 //! Nothing is started that the invocation's deadline cannot finish.
 
+pub mod alerts;
 pub mod replies;
 
 use std::time::Duration;
@@ -41,13 +42,13 @@ use crate::web::request::RequestInfo;
 use crate::web::respond;
 
 /// Upper bound on one send, inside the SDK's own timeouts.
-const SEND_TIMEOUT: Duration = Duration::from_secs(4);
+pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(4);
 /// Time kept after a send to record its outcome: a mail sent but not marked
 /// is sent again by a later run.
-const RECORD_RESERVE: Duration = Duration::from_millis(1_000);
+pub(crate) const RECORD_RESERVE: Duration = Duration::from_millis(1_000);
 /// Least time left to start a delivery at all (read, cap, send, record);
 /// below it the mail is left to the next scheduled run.
-const DELIVERY_BUDGET: Duration = Duration::from_millis(2_500);
+pub(crate) const DELIVERY_BUDGET: Duration = Duration::from_millis(2_500);
 /// Entries one scheduled run looks at; the deadline usually stops it sooner.
 const REDELIVERY_BATCH: usize = 50;
 /// Failed attempts after which an entry is parked.
@@ -206,7 +207,7 @@ fn owner_mail(
 /// Emits one CloudWatch embedded-metric record (EMF) counting `metric`:
 /// the template's alarms watch these. Printed directly so it is one JSON
 /// line whatever the log format.
-fn emit_metric(metric: &str) {
+pub(crate) fn emit_metric(metric: &str) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
     let record = json!({
         "_aws": {
@@ -238,10 +239,12 @@ pub fn retry_delay(attempts: u32) -> Duration {
     base + base / 10 * u32::try_from(spread).unwrap_or(0) / 1_000
 }
 
-fn cap_limit(state: &State, cap: MailCap) -> u32 {
+pub(crate) fn cap_limit(state: &State, cap: MailCap) -> u32 {
     match cap {
         MailCap::Owner => state.config.mail_per_hour,
         MailCap::Visitor => state.config.visitor_mail_per_hour,
+        MailCap::Alerts => state.config.alerts.per_hour,
+        MailCap::Feedback => crate::domain::FEEDBACK_PER_HOUR,
     }
 }
 
@@ -259,6 +262,9 @@ pub async fn deliver(
         tracing::info!(kind = entry.kind.as_str(), id = %entry.id, reason, "mail left to redelivery");
         Delivery::Unstarted
     };
+    if !entry.kind.is_mail() {
+        return crate::outbox::alerts::deliver(state, entry, deadline, attempts).await;
+    }
     if !deadline.has(DELIVERY_BUDGET) {
         return log("too little time left in this invocation");
     }
@@ -286,6 +292,10 @@ pub async fn deliver(
                 Some(Ok(r)) => r.and_then(|r| comment_mail(state, &r, now)),
                 _ => return log("the store did not answer"),
             }
+        }
+        // Not mail: delivered above by `alerts::deliver`.
+        (MailKind::Alert(_) | MailKind::Feedback, Loaded::No) => {
+            return log("not a mail");
         }
     };
     let Some(mail) = mail else {
@@ -407,7 +417,12 @@ pub async fn published(state: &State, comment: &CommentRecord, deadline: &Deadli
 
 /// Records a deferral; if the store does not answer, the claim lapses and a
 /// later run retries without the record (the attempt is not counted).
-async fn record(state: &State, entry: &OutboxEntry, deferral: &Deferral, deadline: &Deadline) {
+pub(crate) async fn record(
+    state: &State,
+    entry: &OutboxEntry,
+    deferral: &Deferral,
+    deadline: &Deadline,
+) {
     if !matches!(
         deadline.run(state.store.defer(entry, deferral)).await,
         Some(Ok(()))
@@ -448,7 +463,12 @@ pub async fn redeliver(
     deadline: &Deadline,
 ) -> Result<Redelivery, crate::store::StoreError> {
     let mut lines = Vec::new();
-    for cap in [MailCap::Owner, MailCap::Visitor] {
+    for cap in [
+        MailCap::Owner,
+        MailCap::Visitor,
+        MailCap::Alerts,
+        MailCap::Feedback,
+    ] {
         let due = state.store.due_outbox(cap, ids::now_ms(), REDELIVERY_BATCH);
         let entries = deadline
             .run(due)

@@ -210,7 +210,7 @@ pub(crate) async fn mail_for(
                 _ => Ok(None),
             }
         }
-        MailKind::Contact | MailKind::Comment => Ok(None),
+        MailKind::Contact | MailKind::Comment | MailKind::Alert(_) | MailKind::Feedback => Ok(None),
     }
 }
 

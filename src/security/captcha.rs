@@ -5,9 +5,9 @@
 //! It fails closed: a verifier that cannot be reached, answers after
 //! [`VERIFY_TIMEOUT`] or answers something that is not a verdict makes the
 //! submission a 503, never a pass. Verdicts are read by [`interpret`], a pure
-//! function; the HTTPS call is the AWS SDK's own client stack (hyper, rustls
-//! on aws-lc), built on first use, so the check adds no second TLS stack to
-//! the binary and nothing to a cold start that does not verify a token.
+//! function; the HTTPS call is [`crate::config::outbound`], the AWS SDK's own client
+//! stack, built on first use, so the check adds no second TLS stack to the
+//! binary and nothing to a cold start that does not verify a token.
 
 use std::fmt;
 use std::time::Duration;
@@ -24,10 +24,6 @@ pub(crate) const VERIFY_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longer than any token either provider issues (Turnstile documents at most
 /// 2048 characters): anything longer is refused without a call.
 const MAX_TOKEN_CHARS: usize = 8192;
-
-/// The largest siteverify answer read; a verdict is a few hundred bytes.
-#[cfg(feature = "aws")]
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// A captcha provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,10 +181,18 @@ impl Captcha {
             return Err(Failure::Field(refused()));
         }
         let body = request_body(&self.secret, token, remote_ip);
-        let call = transport::post_form(&self.verify_url, body);
+        let accept = [("accept", "application/json".to_owned())];
+        let call = crate::config::outbound::post(
+            &self.verify_url,
+            "application/x-www-form-urlencoded",
+            &accept,
+            body.into_bytes(),
+        );
         let (status, answer) = match tokio::time::timeout(VERIFY_TIMEOUT, call).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(e)) => return Err(Failure::Unverified(e)),
+            Ok(Ok(answer)) => (answer.status, answer.body),
+            Ok(Err(e)) => {
+                return Err(Failure::Unverified(Unverified(format!("siteverify {e}"))));
+            }
             Err(_) => {
                 return Err(Failure::Unverified(Unverified(format!(
                     "siteverify did not answer within {VERIFY_TIMEOUT:?}"
@@ -207,78 +211,6 @@ fn refused() -> FieldError {
         FIELD,
         "was not accepted: complete the challenge again, then resubmit",
     )
-}
-
-/// The HTTPS POST to siteverify, on the client stack the AWS SDK already
-/// brings (aws-smithy-http-client: hyper, rustls on aws-lc).
-#[cfg(feature = "aws")]
-mod transport {
-    use std::sync::OnceLock;
-
-    use aws_smithy_http_client::Connector;
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-    use aws_smithy_runtime_api::client::http::HttpConnector;
-    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-    use aws_smithy_types::body::SdkBody;
-    use http_body_util::BodyExt;
-
-    use super::{MAX_ANSWER_BYTES, Unverified};
-
-    /// One client per process, built by the first verification: the
-    /// platform's trust store is read then (the providers' certificates do
-    /// not chain to the AWS roots the SDK client trusts), never at start-up.
-    fn connector() -> &'static Connector {
-        static CONNECTOR: OnceLock<Connector> = OnceLock::new();
-        CONNECTOR.get_or_init(|| {
-            let context = TlsContext::builder()
-                .with_trust_store(TrustStore::default())
-                .build()
-                .expect("the platform trust store alone is a valid TLS context");
-            Connector::builder()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::AwsLc,
-                ))
-                .tls_context(context)
-                .build()
-        })
-    }
-
-    /// POSTs `body` form-encoded to `url`; the status and the answer's bytes.
-    pub(super) async fn post_form(url: &str, body: String) -> Result<(u16, Vec<u8>), Unverified> {
-        let request = http::Request::post(url)
-            .header(
-                http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(http::header::ACCEPT, "application/json")
-            .body(SdkBody::from(body))
-            .map_err(|e| Unverified(format!("bad siteverify request: {e}")))?;
-        let request = HttpRequest::try_from(request)
-            .map_err(|e| Unverified(format!("bad siteverify request: {e}")))?;
-        let response = connector()
-            .call(request)
-            .await
-            .map_err(|e| Unverified(format!("siteverify unreachable: {e}")))?;
-        let status = response.status().as_u16();
-        let limited = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES);
-        let bytes = limited
-            .collect()
-            .await
-            .map_err(|e| Unverified(format!("siteverify answer unreadable: {e}")))?
-            .to_bytes();
-        Ok((status, bytes.to_vec()))
-    }
-}
-
-/// Builds without the AWS adapters have no HTTPS client: every token is
-/// unverified (fail closed). Start-up refuses `CAPTCHA` in such a build.
-#[cfg(not(feature = "aws"))]
-mod transport {
-    use super::Unverified;
-
-    pub(super) async fn post_form(_: &str, _: String) -> Result<(u16, Vec<u8>), Unverified> {
-        Err(Unverified("this build has no HTTPS client".into()))
-    }
 }
 
 #[cfg(test)]

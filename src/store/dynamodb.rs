@@ -28,6 +28,7 @@ mod feed;
 mod item;
 mod limits;
 mod outbox;
+mod spam;
 mod subscriptions;
 
 use std::collections::HashMap;

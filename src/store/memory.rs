@@ -1,6 +1,7 @@
 //! The embedded store: what `cargo run` uses, with the same rules as DynamoDB.
 
 mod console;
+mod spam;
 
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use crate::domain::{
     Confirmed, ContactRecord, DAY_MS, Decided, Decision, Deferral, JOINED_TTL_MS, ListPosition,
     MailCap, MailKind, OutboxEntry, OutboxItem, PENDING_TTL_MS, REJECTED_TTL_MS, Subscription,
 };
+use crate::domain::{OutboundCall, SpamItem};
 
 #[derive(Debug, Clone)]
 struct Meta {
@@ -79,6 +81,13 @@ struct State {
     joins: HashMap<String, Vec<String>>,
     /// The owner console's sign-in links and sessions.
     console: console::ConsoleState,
+    /// The spam folder, by id.
+    spam: HashMap<String, SpamItem>,
+    /// Keyed hashes of recent bodies, with when each was first seen and by
+    /// which submission.
+    bodies: HashMap<String, (u64, String)>,
+    /// Alerts and corrections for Akismet not yet delivered.
+    outbound: HashMap<OutboxEntry, (OutboundCall, Meta)>,
 }
 
 /// The in-memory [`Store`](super::Store); state lives as long as the process.
@@ -315,6 +324,10 @@ impl Outbox for MemoryStore {
             MailKind::Reply => {
                 s.notices.remove(&entry.id);
             }
+            // Nor of an alert or a correction.
+            MailKind::Alert(_) | MailKind::Feedback => {
+                s.outbound.remove(entry);
+            }
         });
         Ok(())
     }
@@ -550,10 +563,12 @@ impl State {
             };
             (entry, m)
         });
+        let outbound = self.outbound.iter().map(|(e, (_, m))| (e.clone(), m));
         contacts
             .chain(comments)
             .chain(confirms)
             .chain(replies)
+            .chain(outbound)
             .filter(|(_, m)| m.undelivered)
     }
 
@@ -563,6 +578,7 @@ impl State {
             MailKind::Comment => self.comments.get_mut(&entry.id).map(|(_, m)| m),
             MailKind::Confirm => self.subscriptions.get_mut(&entry.id).map(|(_, m)| m),
             MailKind::Reply => self.notices.get_mut(&entry.id).map(|(_, m)| m),
+            MailKind::Alert(_) | MailKind::Feedback => self.outbound.get_mut(entry).map(|(_, m)| m),
         }
     }
 }

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use crate::domain::{
     CommentRecord, Confirmed, ContactRecord, Decided, Decision, Deferral, ListPosition, MailCap,
-    OutboxEntry, OutboxItem, Subscription,
+    OutboundCall, OutboxEntry, OutboxItem, SpamItem, SpamPosition, Subscription,
 };
 
 /// How long a mail claim outlives the deadline of the invocation that took
@@ -222,6 +222,67 @@ pub trait Subscriptions: Send + Sync {
     async fn unsubscribe(&self, comment_id: &str) -> StoreResult<bool>;
 }
 
+/// The spam folder (PRODUCT.md, "Spam defence"): what a spam verdict holds
+/// back for [`SPAM_TTL_MS`], listed newest first by one `Query` on a sparse
+/// index, and the recent bodies the duplicate rule compares with.
+#[async_trait]
+pub trait SpamFolder: Send + Sync {
+    /// Records that submission `id` has a body with keyed hash `key`, at
+    /// `now_ms`; `true` when another submission recorded the same key within
+    /// [`DUPLICATE_WINDOW_MS`] before and is stored (a comment, a contact
+    /// message or spam): then the first time stays the one the window counts
+    /// from. A first submission that was never stored (its store write
+    /// failed, the visitor got a 503 and tries again) or is gone makes no
+    /// duplicate, and neither does a retry of this same call.
+    async fn seen_body(&self, key: &str, id: &str, now_ms: u64) -> StoreResult<bool>;
+
+    /// Puts an item in the folder; one already there with its id stays
+    /// as it is (a retried write).
+    async fn put_spam(&self, item: &SpamItem) -> StoreResult<()>;
+
+    /// One item of the folder (an expired one is absent).
+    async fn get_spam(&self, id: &str, now_ms: u64) -> StoreResult<Option<SpamItem>>;
+
+    /// Up to `limit` items of the folder, newest first, after `after` (the
+    /// last item of the previous page). The page is full unless the folder
+    /// has no more.
+    async fn list_spam(
+        &self,
+        after: Option<SpamPosition>,
+        limit: usize,
+        now_ms: u64,
+    ) -> StoreResult<Vec<SpamItem>>;
+
+    /// Removes an item from the folder for good (an erasure, or the owner
+    /// emptying it); `false` when there was none.
+    async fn delete_spam(&self, id: &str) -> StoreResult<bool>;
+
+    /// "Not spam": takes item `id` out of the folder and stores its record
+    /// again in the normal flow, in one transaction: a comment as pending
+    /// with its moderation mail due, a contact message undelivered with its
+    /// mail due; with `feedback` (the correction for Akismet) in the outbox.
+    /// `None` when the folder has no such item.
+    async fn release_spam(
+        &self,
+        id: &str,
+        feedback: Option<&OutboundCall>,
+        now_ms: u64,
+    ) -> StoreResult<Option<SpamItem>>;
+}
+
+/// Outbound calls waiting in the outbox beside the mail: owner alerts and
+/// corrections for Akismet. Their claims, failures, backoff and parking are
+/// the [`Outbox`]'s, under their own hourly caps; a delivered one is deleted.
+#[async_trait]
+pub trait OutboundQueue: Send + Sync {
+    /// Stores calls in the outbox, due at once, claimed until
+    /// `claim_until_ms` (0: unclaimed). A call already stored stays as it is.
+    async fn put_outbound(&self, calls: &[OutboundCall], claim_until_ms: u64) -> StoreResult<()>;
+
+    /// The payload of a stored call; `None` once it was delivered.
+    async fn get_outbound(&self, entry: &OutboxEntry) -> StoreResult<Option<String>>;
+}
+
 /// Every capability the function uses, as one object: what
 /// [`crate::config::state::State`] holds. Any type with them all is a `Store`.
 pub trait Store:
@@ -234,6 +295,8 @@ pub trait Store:
     + Sessions
     + ModerationLists
     + Feeds
+    + SpamFolder
+    + OutboundQueue
 {
 }
 
@@ -247,6 +310,8 @@ impl<T> Store for T where
         + Sessions
         + ModerationLists
         + Feeds
+        + SpamFolder
+        + OutboundQueue
         + ?Sized
 {
 }

@@ -47,6 +47,8 @@ pub(crate) struct Submission {
     pub links_base: String,
     /// When the answer is due.
     pub deadline: crate::web::deadline::Deadline,
+    /// What Akismet is told about the visitor (sent, never stored).
+    pub visitor: crate::security::spam::Visitor,
 }
 
 /// Runs the pipeline for form `F` and answers in JSON or, for a plain HTML
@@ -152,8 +154,21 @@ async fn admit(
             ip_hash,
             links_base,
             deadline: info.deadline,
+            visitor: crate::security::spam::Visitor {
+                ip: info.source_ip.clone(),
+                user_agent: header_text(&headers, http::header::USER_AGENT),
+                referrer: header_text(&headers, REFERER),
+            },
         },
     ))
+}
+
+/// A header's value as text, if it is text.
+fn header_text(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(1024).collect())
 }
 
 /// How a submission's outcome is delivered: JSON, or a 303 for plain forms.

@@ -116,6 +116,8 @@ async fn replies_need_an_approved_top_level_parent_on_the_same_post() {
         .to_owned();
     let mut reply = comment("/p/");
     reply["parent"] = json!(parent);
+    // Another body: the same one again within a day is spam.
+    reply["body"] = json!("A reply to that.");
     let r = app.send(Event::post_json("/comment", &reply)).await;
     assert_eq!(r.status, 201);
     let child = r.json()["id"].as_str().unwrap().to_owned();

@@ -198,8 +198,11 @@ async fn mail_beyond_mail_per_hour_waits_undelivered() {
             .status,
         202
     );
+    // Another message: the same one again within a day is spam.
+    let mut second = contact();
+    second["message"] = json!("A second message.");
     assert_eq!(
-        app.send(Event::post_json("/contact", &contact()).source_ip("192.0.2.9"))
+        app.send(Event::post_json("/contact", &second).source_ip("192.0.2.9"))
             .await
             .status,
         202

@@ -10,13 +10,14 @@ mod chaos;
 mod console;
 mod replies;
 mod secrets;
+mod spam;
 
 use std::time::{Duration, Instant};
 
 use crate::support::events::{Event, comment, contact, fixture};
 use crate::support::runtime::{
-    Function, OWNER, SECRET, SENDER, create_table, lambda_env, mail_text, moto_url, sdk, sent_mail,
-    verify_identity,
+    Function, OWNER, SECRET, SENDER, create_secret, create_table, lambda_env, mail_text, moto_url,
+    sdk, sent_mail, verify_identity,
 };
 use rust_aws::domain::Decision;
 use rust_aws::security::keys::Keys;
@@ -29,11 +30,26 @@ async fn table() -> String {
     name
 }
 
+/// The function as deployed with `extra` settings: a secret variable among
+/// them (`AKISMET_KEY`, a webhook URL…) goes, with `SECRET_KEY`, into a new
+/// secret that `SECRETS_ARN` names, as the template puts it; never into the
+/// environment, which a deployed function refuses.
 async fn function_with(table: &str, extra: &[(&str, &str)]) -> Function {
     let mut env = lambda_env(table);
+    let mut secrets = serde_json::Map::new();
     for (k, v) in extra {
+        if rust_aws::config::contract::SECRET_VARS.contains(k) {
+            secrets.insert((*k).to_owned(), json!(v));
+            continue;
+        }
         env.retain(|(key, _)| key != k);
         env.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    if !secrets.is_empty() {
+        secrets.insert("SECRET_KEY".into(), json!(SECRET));
+        let arn = create_secret(&serde_json::Value::Object(secrets).to_string()).await;
+        env.retain(|(key, _)| key != "SECRETS_ARN");
+        env.push(("SECRETS_ARN".into(), arn));
     }
     Function::start(&env).await
 }

@@ -45,6 +45,7 @@ mod feeds;
 mod mail_budget;
 mod outbox;
 mod rate_limits;
+mod spam;
 mod subscriptions;
 
 /// A store under test: every capability, the owner's too.

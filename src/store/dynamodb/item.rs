@@ -65,6 +65,8 @@ pub(super) fn mail_cap_key(cap: MailCap, hour: u64) -> Item {
     match cap {
         MailCap::Owner => key(format!("MAILCAP#{hour}"), "MAILCAP"),
         MailCap::Visitor => key(format!("MAILCAP#visitor#{hour}"), "MAILCAP"),
+        MailCap::Alerts => key(format!("MAILCAP#alerts#{hour}"), "MAILCAP"),
+        MailCap::Feedback => key(format!("MAILCAP#feedback#{hour}"), "MAILCAP"),
     }
 }
 
@@ -74,6 +76,10 @@ pub(super) fn entry_key(entry: &OutboxEntry) -> Item {
         MailKind::Comment => comment_key(&entry.id),
         MailKind::Confirm => subscription_key(&entry.id),
         MailKind::Reply => notice_key(&entry.id),
+        MailKind::Alert(channel) => {
+            key(format!("ALERT#{}#{}", channel.as_str(), entry.id), "ALERT")
+        }
+        MailKind::Feedback => key(format!("FEEDBACK#{}", entry.id), "FEEDBACK"),
     }
 }
 
@@ -110,6 +116,10 @@ pub(super) fn live(item: &Item, now_ms: u64) -> bool {
 pub(super) const WAITING_OWNER: &str = "OUTBOX";
 /// The outbox partition of visitor mail waiting for an attempt.
 pub(super) const WAITING_VISITOR: &str = "OUTBOX#visitor";
+/// The outbox partition of owner alerts waiting for an attempt.
+pub(super) const WAITING_ALERTS: &str = "OUTBOX#alerts";
+/// The outbox partition of corrections for Akismet waiting for an attempt.
+pub(super) const WAITING_FEEDBACK: &str = "OUTBOX#feedback";
 /// A comment id no comment has (ids are hex): the key init reads to open
 /// the connection (`DynamoStore::warm`).
 pub(super) const NO_SUCH_ID: &str = "warm-up";
@@ -119,6 +129,8 @@ pub(super) fn waiting(cap: MailCap) -> &'static str {
     match cap {
         MailCap::Owner => WAITING_OWNER,
         MailCap::Visitor => WAITING_VISITOR,
+        MailCap::Alerts => WAITING_ALERTS,
+        MailCap::Feedback => WAITING_FEEDBACK,
     }
 }
 /// The outbox partition of entries given up on.

@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::item::{
-    ATTEMPTS, CLAIM_UNTIL, LAST_ERROR, PARKED, WAITING_OWNER, WAITING_VISITOR, entry_key, fail,
-    get_n, get_s, n, outbox_entry, outbox_sort_key, s, waiting,
+    ATTEMPTS, CLAIM_UNTIL, LAST_ERROR, PARKED, WAITING_ALERTS, WAITING_FEEDBACK, WAITING_OWNER,
+    WAITING_VISITOR, entry_key, fail, get_n, get_s, n, outbox_entry, outbox_sort_key, s, waiting,
 };
 use super::{DynamoStore, Item};
 use crate::config::contract::table::{OUTBOX, TTL};
@@ -49,9 +49,11 @@ impl Outbox for DynamoStore {
             }
             MailKind::Comment => ("status", s(CommentStatus::Pending.as_str()), PENDING_TTL_MS),
             MailKind::Confirm => ("confirmed", AttributeValue::Bool(false), CONFIRM_TTL_MS),
-            MailKind::Reply => {
-                // Nothing is kept of a notification once it went out.
-                self.delete("DeleteItem(notice)", entry_key(entry)).await?;
+            MailKind::Reply | MailKind::Alert(_) | MailKind::Feedback => {
+                // Nothing is kept of a notification, an alert or a
+                // correction once it went out.
+                self.delete("DeleteItem(delivered)", entry_key(entry))
+                    .await?;
                 return Ok(());
             }
         };
@@ -91,6 +93,8 @@ impl Outbox for DynamoStore {
         // Both waiting partitions by next attempt, then the parked.
         let mut items = self.outbox_query(WAITING_OWNER, None, limit).await?;
         items.extend(self.outbox_query(WAITING_VISITOR, None, limit).await?);
+        items.extend(self.outbox_query(WAITING_ALERTS, None, limit).await?);
+        items.extend(self.outbox_query(WAITING_FEEDBACK, None, limit).await?);
         items.sort_by_key(|item| get_s(item, OUTBOX.2));
         items.truncate(limit);
         items.extend(self.outbox_query(PARKED, None, limit).await?);
@@ -126,11 +130,13 @@ impl Outbox for DynamoStore {
                     // Waiting in either partition: the partition is the kind's
                     // own once the entry has been deferred or requeued.
                     .condition_expression(format!(
-                        "#op IN (:owner, :visitor) AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
+                        "#op IN (:owner, :visitor, :alerts, :feedback) AND (attribute_not_exists({CLAIM_UNTIL}) OR {CLAIM_UNTIL} <= :now)"
                     ))
                     .expression_attribute_names("#op", OUTBOX.1)
                     .expression_attribute_values(":owner", s(WAITING_OWNER))
                     .expression_attribute_values(":visitor", s(WAITING_VISITOR))
+                    .expression_attribute_values(":alerts", s(WAITING_ALERTS))
+                    .expression_attribute_values(":feedback", s(WAITING_FEEDBACK))
                     .expression_attribute_values(":until", n(until_ms))
                     .expression_attribute_values(":now", n(now_ms))
                     .return_values(ReturnValue::AllNew)

@@ -8,11 +8,13 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Moderation;
 use crate::config::state::State;
-use crate::domain::ids;
-use crate::domain::{CommentRecord, CommentStatus, MailKind, OutboxEntry};
-use crate::domain::{FieldCode, FieldError, NewComment, SingleLine};
-use crate::outbox::{self, replies};
+use crate::domain::{
+    CommentRecord, CommentStatus, FieldCode, FieldError, Held, MailKind, NewComment, OutboxEntry,
+    SingleLine, ids,
+};
+use crate::outbox::{self, alerts, replies};
 use crate::security::cursor;
+use crate::security::spam::{self, Verdict};
 use crate::store::CLAIM_MARGIN_MS;
 use crate::web::error::ApiError;
 use crate::web::intake::{Fields, MediaType};
@@ -94,7 +96,7 @@ impl Form for CommentForm {
             notify: comment.notify,
             mailbox: None,
         };
-        let record = CommentRecord {
+        let mut record = CommentRecord {
             // The key of the day's limits, kept only while notifications are
             // on: without it the store subscribes no one.
             mailbox: record
@@ -104,6 +106,24 @@ impl Form for CommentForm {
                 .map(|email| replies::mailbox_key(state, email)),
             ..record
         };
+        if !sub.deadline.has(crate::web::deadline::STORE_WRITE) {
+            tracing::warn!("too little time left to store the submission; answering 503");
+            return Err(ApiError::Unavailable);
+        }
+        // The verdict: spam is held back, answered exactly as ham would be.
+        let held = Held::Comment(record.clone());
+        let verdict = spam::screen(state, &held, &sub.visitor, &sub.deadline).await?;
+        if matches!(verdict, Verdict::Spam(_) | Verdict::Discard) {
+            if !sub.deadline.has(crate::web::deadline::STORE_WRITE) {
+                return Err(ApiError::Unavailable);
+            }
+            spam::hold(state, held, verdict).await?;
+            return Ok(created(&record.id, &record.post, record.status));
+        }
+        if verdict == Verdict::Unchecked {
+            // No verdict: the owner decides, whatever MODERATION says.
+            record.status = CommentStatus::Pending;
+        }
         if !sub.deadline.has(crate::web::deadline::STORE_WRITE) {
             tracing::warn!("too little time left to store the submission; answering 503");
             return Err(ApiError::Unavailable);
@@ -128,6 +148,13 @@ impl Form for CommentForm {
         // Published at once (MODERATION=off): the store recorded the mails
         // that implies with the comment; they go now if time allows.
         outbox::published(state, &record, &sub.deadline).await;
+        alerts::announce(
+            state,
+            &record.id,
+            &alerts::comment_event(state, &record),
+            &sub.deadline,
+        )
+        .await;
         Ok(created(&record.id, &record.post, record.status))
     }
 

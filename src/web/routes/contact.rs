@@ -5,10 +5,9 @@ use lambda_http::Body;
 use serde_json::json;
 
 use crate::config::state::State;
-use crate::domain::ids;
-use crate::domain::{ContactMessage, FieldError};
-use crate::domain::{ContactRecord, MailKind, OutboxEntry};
-use crate::outbox;
+use crate::domain::{ContactMessage, ContactRecord, FieldError, Held, MailKind, OutboxEntry, ids};
+use crate::outbox::{self, alerts};
+use crate::security::spam::{self, Verdict};
 use crate::store::CLAIM_MARGIN_MS;
 use crate::web::error::ApiError;
 use crate::web::intake::Fields;
@@ -53,6 +52,21 @@ impl Form for ContactForm {
             tracing::warn!("too little time left to store the submission; answering 503");
             return Err(ApiError::Unavailable);
         }
+        // The verdict: spam is held back, answered exactly as ham would be;
+        // an unchecked message is delivered (the owner reads it anyway).
+        let held = Held::Contact(record);
+        let verdict = spam::screen(state, &held, &sub.visitor, &sub.deadline).await?;
+        if matches!(verdict, Verdict::Spam(_) | Verdict::Discard) {
+            let answer = accepted(held.id());
+            if !sub.deadline.has(crate::web::deadline::STORE_WRITE) {
+                return Err(ApiError::Unavailable);
+            }
+            spam::hold(state, held, verdict).await?;
+            return Ok(answer);
+        }
+        let Held::Contact(record) = held else {
+            unreachable!("held as a contact message just above")
+        };
         state
             .store
             .put_contact(&record, sub.deadline.epoch_ms() + CLAIM_MARGIN_MS)
@@ -70,6 +84,8 @@ impl Form for ContactForm {
             0,
         )
         .await;
+        let event = alerts::contact_event(state, &record, &sub.links_base);
+        alerts::announce(state, &record.id, &event, &sub.deadline).await;
         Ok(accepted(&record.id))
     }
 

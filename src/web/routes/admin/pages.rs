@@ -427,12 +427,17 @@ pub(crate) fn published(
 
 /// What an outbox entry mails, as the owner would name it.
 fn kind_label(kind: crate::domain::MailKind) -> &'static str {
-    use crate::domain::MailKind;
+    use crate::domain::{Channel, MailKind};
     match kind {
         MailKind::Contact => "Contact message",
         MailKind::Comment => "Moderation mail",
         MailKind::Confirm => "Reply-notification confirmation",
         MailKind::Reply => "Reply notification",
+        MailKind::Alert(Channel::Webhook) => "Alert (webhook)",
+        MailKind::Alert(Channel::Slack) => "Alert (Slack)",
+        MailKind::Alert(Channel::Discord) => "Alert (Discord)",
+        MailKind::Alert(Channel::Telegram) => "Alert (Telegram)",
+        MailKind::Feedback => "Correction for Akismet",
     }
 }
 

@@ -1,0 +1,366 @@
+//! The spam folder and the outbound queue of [`DynamoStore`].
+//!
+//! | item | pk | sk | notes |
+//! |---|---|---|---|
+//! | spam | `SPAM#<id>` | `SPAM` | `status` = `spam`, `held` (`comment` or `contact`), the record's fields, `reason`, `marked_ms`; `spam_pk` = `SPAM`, `spam_sk` = `<marked ms, 13 digits>#<id>` (index `spam`); `expires_at` 30 days after the verdict |
+//! | recent body | `BODY#<keyed hash of the body>` | `BODY` | `first_ms`; `expires_at` a day later |
+//! | alert | `ALERT#<channel>#<record id>` | `ALERT` | `payload`, `created_ms`, `outbox_*`; deleted once sent |
+//! | correction for Akismet | `FEEDBACK#<record id>` | `FEEDBACK` | `payload`, `created_ms`, `outbox_*`; deleted once sent |
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+
+use super::item::{entry_key, fail, get_n, get_s, key, live, n, outbox_attrs, s};
+use super::{DynamoStore, Item, Transacted, is_conditional_failure};
+use crate::config::contract::table::{SPAM, TTL};
+use crate::domain::{
+    CommentRecord, CommentStatus, ContactRecord, DUPLICATE_WINDOW_MS, Held, MailKind, OutboundCall,
+    OutboxEntry, SpamItem, SpamPosition,
+};
+use crate::store::{OutboundQueue, SpamFolder, StoreResult};
+
+/// The one partition of the `spam` index.
+const FOLDER: &str = "SPAM";
+
+fn spam_key(id: &str) -> Item {
+    key(format!("SPAM#{id}"), "SPAM")
+}
+
+fn folder_sort_key(marked_ms: u64, id: &str) -> String {
+    format!("{marked_ms:013}#{id}")
+}
+
+fn put_opt(item: &mut Item, k: &str, v: Option<&String>) {
+    if let Some(v) = v {
+        item.insert(k.into(), s(v));
+    }
+}
+
+fn get_bool(item: &Item, k: &str) -> bool {
+    item.get(k)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .unwrap_or(false)
+}
+
+/// A comment's own attributes (those of its `COMMENT#` item).
+fn comment_attrs(item: &mut Item, c: &CommentRecord) {
+    item.insert("post".into(), s(&c.post));
+    put_opt(item, "parent", c.parent.as_ref());
+    item.insert("name".into(), s(&c.name));
+    put_opt(item, "email", c.email.as_ref());
+    put_opt(item, "url", c.url.as_ref());
+    item.insert("body".into(), s(&c.body));
+    item.insert("created_ms".into(), n(c.created_ms));
+    item.insert("ip_hash".into(), s(&c.ip_hash));
+    item.insert("links_base".into(), s(&c.links_base));
+    if c.notify {
+        item.insert("notify".into(), AttributeValue::Bool(true));
+    }
+    put_opt(item, "mailbox", c.mailbox.as_ref());
+}
+
+/// A contact message's own attributes (those of its `CONTACT#` item).
+fn contact_attrs(item: &mut Item, m: &ContactRecord) {
+    item.insert("name".into(), s(&m.name));
+    item.insert("email".into(), s(&m.email));
+    put_opt(item, "subject", m.subject.as_ref());
+    item.insert("message".into(), s(&m.message));
+    item.insert("created_ms".into(), n(m.created_ms));
+    item.insert("ip_hash".into(), s(&m.ip_hash));
+}
+
+fn spam_item(spam: &SpamItem) -> Item {
+    let id = spam.held.id();
+    let mut item = spam_key(id);
+    item.insert("type".into(), s("spam"));
+    item.insert("status".into(), s("spam"));
+    item.insert("held".into(), s(spam.held.kind()));
+    match &spam.held {
+        Held::Comment(c) => {
+            comment_attrs(&mut item, c);
+            // The status it had, to say in the listing what it was taken from.
+            item.insert("was".into(), s(c.status.as_str()));
+        }
+        Held::Contact(m) => contact_attrs(&mut item, m),
+    }
+    item.insert("reason".into(), s(&spam.reason));
+    item.insert("marked_ms".into(), n(spam.marked_ms));
+    item.insert(SPAM.1.into(), s(FOLDER));
+    item.insert(SPAM.2.into(), s(folder_sort_key(spam.marked_ms, id)));
+    item.insert(TTL.into(), n(spam.expires_ms() / 1000));
+    item
+}
+
+fn spam_from(item: &Item) -> Option<SpamItem> {
+    let id = get_s(item, "pk")?.strip_prefix("SPAM#")?.to_owned();
+    let held = match get_s(item, "held")?.as_str() {
+        "comment" => Held::Comment(CommentRecord {
+            id,
+            post: get_s(item, "post")?,
+            parent: get_s(item, "parent"),
+            name: get_s(item, "name")?,
+            email: get_s(item, "email"),
+            url: get_s(item, "url"),
+            body: get_s(item, "body")?,
+            created_ms: get_n(item, "created_ms")?,
+            status: get_s(item, "was")
+                .and_then(|w| CommentStatus::parse(&w))
+                .unwrap_or(CommentStatus::Pending),
+            ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
+            links_base: get_s(item, "links_base").unwrap_or_default(),
+            notify: get_bool(item, "notify"),
+            mailbox: get_s(item, "mailbox"),
+        }),
+        "contact" => Held::Contact(ContactRecord {
+            id,
+            name: get_s(item, "name")?,
+            email: get_s(item, "email")?,
+            subject: get_s(item, "subject"),
+            message: get_s(item, "message")?,
+            created_ms: get_n(item, "created_ms")?,
+            ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
+            delivered: false,
+        }),
+        _ => return None,
+    };
+    Some(SpamItem {
+        held,
+        reason: get_s(item, "reason").unwrap_or_default(),
+        marked_ms: get_n(item, "marked_ms")?,
+    })
+}
+
+fn outbound_item(call: &OutboundCall, claim_until_ms: u64) -> Item {
+    let mut item = entry_key(&call.entry);
+    item.insert("type".into(), s(call.entry.kind.as_str()));
+    item.insert("payload".into(), s(&call.payload));
+    item.insert("created_ms".into(), n(call.created_ms));
+    outbox_attrs(
+        &mut item,
+        call.entry.kind,
+        &call.entry.id,
+        call.created_ms,
+        claim_until_ms,
+    );
+    item
+}
+
+#[async_trait]
+impl SpamFolder for DynamoStore {
+    async fn seen_body(&self, body: &str, id: &str, now_ms: u64) -> StoreResult<bool> {
+        let body_key = || key(format!("BODY#{body}"), "BODY");
+        let record = |first_time_only: bool| {
+            async move {
+                let mut call = self
+                    .client()
+                    .await
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(body_key()))
+                    .update_expression("SET first_ms = :now, first_id = :id, #ttl = :exp")
+                    .expression_attribute_names("#ttl", TTL)
+                    .expression_attribute_values(":now", n(now_ms))
+                    .expression_attribute_values(":id", s(id))
+                    .expression_attribute_values(
+                        ":exp",
+                        n((now_ms + DUPLICATE_WINDOW_MS) / 1000 + 1),
+                    );
+                if first_time_only {
+                    // Absent, first seen before the window, or by this
+                    // very submission (the SDK retrying a write whose
+                    // answer was lost): a first time.
+                    call = call
+                        .condition_expression(
+                            "attribute_not_exists(pk) OR first_ms <= :cutoff OR first_id = :id",
+                        )
+                        .expression_attribute_values(
+                            ":cutoff",
+                            n(now_ms.saturating_sub(DUPLICATE_WINDOW_MS)),
+                        );
+                }
+                call.send().await
+            }
+        };
+        match record(true).await {
+            Ok(_) => return Ok(false),
+            Err(e) if is_conditional_failure(&e) => {}
+            Err(e) => return Err(fail("UpdateItem(body)", e)),
+        }
+        // Seen within the window by another submission: a duplicate if
+        // that one was stored. The rare path: a few reads.
+        let first = self.get(body_key()).await?;
+        let first_id = first.as_ref().and_then(|i| get_s(i, "first_id"));
+        let stored = match &first_id {
+            Some(first) => {
+                self.get(key(format!("COMMENT#{first}"), "COMMENT"))
+                    .await?
+                    .is_some()
+                    || self
+                        .get(key(format!("CONTACT#{first}"), "CONTACT"))
+                        .await?
+                        .is_some()
+                    || self.get(spam_key(first)).await?.is_some()
+            }
+            None => false,
+        };
+        if stored {
+            return Ok(true);
+        }
+        record(false)
+            .await
+            .map_err(|e| fail("UpdateItem(body)", e))?;
+        Ok(false)
+    }
+
+    async fn put_spam(&self, item: &SpamItem) -> StoreResult<()> {
+        self.put_new(spam_item(item), "PutItem(spam)").await
+    }
+
+    async fn get_spam(&self, id: &str, now_ms: u64) -> StoreResult<Option<SpamItem>> {
+        let item = self.get_live(spam_key(id), now_ms).await?;
+        Ok(item.as_ref().and_then(spam_from))
+    }
+
+    async fn list_spam(
+        &self,
+        after: Option<SpamPosition>,
+        limit: usize,
+        now_ms: u64,
+    ) -> StoreResult<Vec<SpamItem>> {
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        let below = after.map(|(ms, id)| folder_sort_key(ms, &id));
+        // Newest first; expired items DynamoDB has not swept are read and
+        // left out, and the Query goes on until the page is full.
+        while found.len() < limit {
+            let mut query = self
+                .client()
+                .await
+                .query()
+                .table_name(&self.table)
+                .index_name(SPAM.0)
+                .expression_attribute_names("#fp", SPAM.1)
+                .expression_attribute_values(":f", s(FOLDER))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match &below {
+                Some(below) => query
+                    .key_condition_expression("#fp = :f AND #fs < :below")
+                    .expression_attribute_names("#fs", SPAM.2)
+                    .expression_attribute_values(":below", s(below)),
+                None => query.key_condition_expression("#fp = :f"),
+            };
+            let out = query.send().await.map_err(|e| fail("Query(spam)", e))?;
+            found.extend(
+                out.items
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|i| live(i, now_ms))
+                    .filter_map(spam_from),
+            );
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn delete_spam(&self, id: &str) -> StoreResult<bool> {
+        let out = self
+            .client()
+            .await
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(spam_key(id)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| fail("DeleteItem(spam)", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    async fn release_spam(
+        &self,
+        id: &str,
+        feedback: Option<&OutboundCall>,
+        now_ms: u64,
+    ) -> StoreResult<Option<SpamItem>> {
+        let Some(spam) = self.get_spam(id, now_ms).await? else {
+            return Ok(None);
+        };
+        let back = match &spam.held {
+            Held::Comment(c) => {
+                let mut item = key(format!("COMMENT#{}", c.id), "COMMENT");
+                item.insert("type".into(), s("comment"));
+                comment_attrs(&mut item, c);
+                item.insert("status".into(), s(CommentStatus::Pending.as_str()));
+                outbox_attrs(&mut item, MailKind::Comment, &c.id, now_ms, 0);
+                item
+            }
+            Held::Contact(m) => {
+                let mut item = key(format!("CONTACT#{}", m.id), "CONTACT");
+                item.insert("type".into(), s("contact"));
+                contact_attrs(&mut item, m);
+                item.insert("delivered".into(), AttributeValue::Bool(false));
+                outbox_attrs(&mut item, MailKind::Contact, &m.id, now_ms, 0);
+                item
+            }
+        };
+        let mut items: Vec<TransactWriteItem> =
+            vec![self.take(spam_key(id))?, self.put_absent(back)?];
+        if let Some(call) = feedback {
+            items.push(self.put_absent(outbound_item(call, 0))?);
+        }
+        match self.transact(items).await? {
+            Transacted::Done => Ok(Some(spam)),
+            // Released meanwhile by someone else, or the record exists.
+            Transacted::ConditionFailed(_) => Ok(None),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// A delete inside a transaction on condition that the item is there.
+    fn take(&self, key: Item) -> StoreResult<TransactWriteItem> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(|e| fail("build", e))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+}
+
+#[async_trait]
+impl OutboundQueue for DynamoStore {
+    async fn put_outbound(&self, calls: &[OutboundCall], claim_until_ms: u64) -> StoreResult<()> {
+        match calls {
+            [] => Ok(()),
+            [one] => {
+                self.put_new(outbound_item(one, claim_until_ms), "PutItem(outbound)")
+                    .await
+            }
+            // All or none: an alert is never stored for some channels only.
+            many => {
+                let items = many
+                    .iter()
+                    .map(|c| self.put_absent(outbound_item(c, claim_until_ms)))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                match self.transact(items).await? {
+                    // Stored already: a retried write.
+                    Transacted::Done | Transacted::ConditionFailed(_) => Ok(()),
+                }
+            }
+        }
+    }
+
+    async fn get_outbound(&self, entry: &OutboxEntry) -> StoreResult<Option<String>> {
+        let item = self.get(entry_key(entry)).await?;
+        Ok(item.as_ref().and_then(|i| get_s(i, "payload")))
+    }
+}
