@@ -808,3 +808,84 @@ async fn behind_a_rest_api_stage_every_link_and_redirect_keeps_the_stage() {
         "https://f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com/Prod/admin/sign-in?token="
     ));
 }
+
+#[tokio::test]
+async fn the_spam_folder_releases_condemns_and_deletes_and_refuses_without_csrf() {
+    use rust_aws::store::SpamFolder;
+    let app = spawn_app(&[("SPAM_BLOCKLIST", "casino")]);
+    let held = pending(&app, "/s/", "Best <b>casino</b> in town").await;
+    assert_eq!(
+        status_of(&app, &held),
+        None,
+        "spam is held, not stored as a comment"
+    );
+    let (cookie, csrf) = sign_in(&app).await;
+
+    let page = app.send(get("/admin/spam", Some(&cookie))).await;
+    assert_eq!(page.status, 200);
+    assert_console_headers(&page);
+    assert!(
+        page.body.contains("Best &lt;b&gt;casino&lt;/b&gt; in town"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("value=\"ham:{held}\"")));
+
+    let act = |one: String, csrf: &str| {
+        own_post(
+            "/admin/spam",
+            &[("csrf", csrf), ("one", &one)],
+            Some(&cookie),
+        )
+    };
+    // No CSRF token: a 403, and the item stays in the folder.
+    let refused = app.send(act(format!("ham:{held}"), "")).await;
+    assert_eq!(refused.status, 403);
+    let now = rust_aws::domain::ids::now_ms();
+    assert_eq!(app.store.list_spam(None, 10, now).await.unwrap().len(), 1);
+
+    // "Not spam": back to the queue, pending.
+    let res = app.send(act(format!("ham:{held}"), &csrf)).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(
+        res.header("location"),
+        Some("/admin/spam?done=ham&n=1&skipped=0")
+    );
+    assert_eq!(status_of(&app, &held), Some(CommentStatus::Pending));
+    assert!(app.store.list_spam(None, 10, now).await.unwrap().is_empty());
+
+    // "Spam" from the queue: taken down into the folder again.
+    let res = app
+        .send(own_post(
+            "/admin/decide",
+            &[
+                ("csrf", &csrf),
+                ("back", "queue"),
+                ("one", &format!("spam:{held}")),
+            ],
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(
+        res.header("location"),
+        Some("/admin?done=spam&n=1&skipped=0")
+    );
+    assert_eq!(status_of(&app, &held), None);
+    let queue = app
+        .send(get("/admin?done=spam&n=1&skipped=0", Some(&cookie)))
+        .await;
+    assert!(
+        queue.body.contains("1 comment moved to the spam folder"),
+        "{}",
+        queue.body
+    );
+
+    // "Delete": gone from the folder for good.
+    let res = app.send(act(format!("drop:{held}"), &csrf)).await;
+    assert_eq!(
+        res.header("location"),
+        Some("/admin/spam?done=drop&n=1&skipped=0")
+    );
+    let page = app.send(get("/admin/spam", Some(&cookie))).await;
+    assert!(page.body.contains("No spam."), "{}", page.body);
+}

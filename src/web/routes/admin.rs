@@ -26,6 +26,7 @@ use crate::config::state::State;
 use crate::domain::ids;
 use crate::domain::{CommentRecord, Decided, Decision, ListPosition, MailKind, OutboxEntry};
 use crate::mail::Mail;
+use crate::security::spam::{self, Condemned};
 use crate::store::{CLAIM_MARGIN_MS, SessionRecord, StoreError};
 use crate::web::deadline::STORE_WRITE;
 use crate::web::intake;
@@ -270,6 +271,9 @@ fn notice(q: &Pairs) -> Option<Notice> {
             "approve" => "approved",
             "reject" => "rejected",
             "delete" => "deleted",
+            "spam" => "moved to the spam folder (Akismet is told)",
+            "ham" => "released from the spam folder into the normal flow (Akismet is told)",
+            "drop" => "deleted from the spam folder",
             _ => return None,
         };
         let (n, skipped) = (count("n"), count("skipped"));
@@ -629,23 +633,23 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
         }
         _ => format!("{}/admin?", place.frame.root),
     };
-    let (action, ids): (Option<Decision>, Vec<&str>) =
-        match (get(&fields, "one"), get(&fields, "bulk")) {
-            (Some(one), _) => match one.split_once(':') {
-                Some((action, id)) => (Decision::parse(action), vec![id]),
-                None => (None, vec![]),
-            },
-            (None, Some(bulk)) => (
-                Decision::parse(bulk),
-                fields
-                    .iter()
-                    .filter(|(k, _)| k == "id")
-                    .map(|(_, v)| v.as_str())
-                    .take(BULK_MAX)
-                    .collect(),
-            ),
-            (None, None) => (None, vec![]),
-        };
+    let (action, ids): (Option<Act>, Vec<&str>) = match (get(&fields, "one"), get(&fields, "bulk"))
+    {
+        (Some(one), _) => match one.split_once(':') {
+            Some((action, id)) => (Act::parse(action), vec![id]),
+            None => (None, vec![]),
+        },
+        (None, Some(bulk)) => (
+            Act::parse(bulk),
+            fields
+                .iter()
+                .filter(|(k, _)| k == "id")
+                .map(|(_, v)| v.as_str())
+                .take(BULK_MAX)
+                .collect(),
+        ),
+        (None, None) => (None, vec![]),
+    };
     let Some(action) = action else {
         back.push_str("note=none-selected");
         return see_other(&back);
@@ -660,7 +664,16 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
             skipped += ids.len() - i;
             break;
         }
-        match super::moderate::apply(state, info, id, action).await {
+        let result = match action {
+            Act::Decide(decision) => super::moderate::apply(state, info, id, decision).await,
+            Act::Spam => spam::condemn(&*state.store, id, ids::now_ms())
+                .await
+                .map(|condemned| match condemned {
+                    Condemned::Done(_) => Decided::Done,
+                    Condemned::Already | Condemned::NotFound => Decided::Conflict,
+                }),
+        };
+        match result {
             Ok(Decided::Done) => done += 1,
             Ok(Decided::Conflict | Decided::ParentUnpublished) => skipped += 1,
             Err(e) if done == 0 => return Refusal::from(e).page(&place),
@@ -676,6 +689,105 @@ pub(crate) async fn decide(state: &State, info: &RequestInfo, req: Request) -> R
         action.as_str()
     ));
     see_other(&back)
+}
+
+/// What a decision button asks: a moderation decision, or "Spam" (taken
+/// down into the spam folder and reported to Akismet, as `rust-aws spam ID`).
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    Decide(Decision),
+    Spam,
+}
+
+impl Act {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "spam" => Some(Act::Spam),
+            other => Decision::parse(other).map(Act::Decide),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Act::Decide(decision) => decision.as_str(),
+            Act::Spam => "spam",
+        }
+    }
+}
+
+/// `GET /admin/spam`: the spam folder, newest first, a page at a time.
+pub(crate) async fn spam_folder(
+    state: &State,
+    info: &RequestInfo,
+    req: &Request,
+) -> Response<Body> {
+    let place = place(state, info);
+    let signed = match session(state, req.headers()).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other(&format!("{}/admin", place.frame.root)),
+        Err(r) => return r.page(&place),
+    };
+    let q = query(req);
+    let now = ids::now_ms();
+    let after = parse_position(get(&q, "after"));
+    let mut items = match state.store.list_spam(after, PAGE + 1, now).await {
+        Ok(items) => items,
+        Err(e) => return Refusal::from(e).page(&place),
+    };
+    let next = (items.len() > PAGE).then(|| {
+        items.truncate(PAGE);
+        items
+            .last()
+            .map(|i| position_text(&(i.marked_ms, i.held.id().to_owned())))
+            .unwrap_or_default()
+    });
+    pages::spam(
+        &place.frame,
+        &signed.csrf,
+        notice(&q).as_ref(),
+        &items,
+        next.as_deref(),
+        now,
+    )
+}
+
+/// `POST /admin/spam`: "Not spam" (`one=ham:ID`: back into the normal flow,
+/// reported to Akismet, as `rust-aws ham ID`) or "Delete" (`one=drop:ID`).
+pub(crate) async fn spam_action(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
+    let (place, _, fields) = match guard(state, info, req).await {
+        Ok(g) => g,
+        Err(res) => return res,
+    };
+    let back = |done: &str, n: usize| {
+        see_other(&format!(
+            "{}/admin/spam?done={done}&n={n}&skipped={}",
+            place.frame.root,
+            1 - n
+        ))
+    };
+    let Some((action, id)) = get(&fields, "one").and_then(|one| one.split_once(':')) else {
+        return see_other(&format!(
+            "{}/admin/spam?note=none-selected",
+            place.frame.root
+        ));
+    };
+    let now = ids::now_ms();
+    let result = match action {
+        "ham" => spam::release(&*state.store, id, now)
+            .await
+            .map(|released| released.is_some()),
+        "drop" => state.store.delete_spam(id).await,
+        _ => {
+            return see_other(&format!(
+                "{}/admin/spam?note=none-selected",
+                place.frame.root
+            ));
+        }
+    };
+    match result {
+        Ok(done) => back(action, usize::from(done)),
+        Err(e) => Refusal::from(e).page(&place),
+    }
 }
 
 /// `POST /admin/outbox`: "Retry now" on one entry (`retry=kind:id`): a

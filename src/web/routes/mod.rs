@@ -101,8 +101,7 @@ pub(crate) const TABLE: &[Route] = &[
         path: "/embed.css",
         handler: |_, _, r| Box::pin(std::future::ready(widget::STYLESHEET.respond(r.headers()))),
     },
-    // The owner's console (routes/admin.rs). The Spam folder joins it with
-    // the spam issue (`GET /admin/spam`).
+    // The owner's console (routes/admin.rs).
     Route {
         method: "GET",
         path: "/admin",
@@ -137,6 +136,16 @@ pub(crate) const TABLE: &[Route] = &[
         method: "GET",
         path: "/admin/published",
         handler: |s, i, r| Box::pin(async move { admin::published(s, i, &r).await }),
+    },
+    Route {
+        method: "GET",
+        path: "/admin/spam",
+        handler: |s, i, r| Box::pin(async move { admin::spam_folder(s, i, &r).await }),
+    },
+    Route {
+        method: "POST",
+        path: "/admin/spam",
+        handler: |s, i, r| Box::pin(admin::spam_action(s, i, r)),
     },
     Route {
         method: "GET",

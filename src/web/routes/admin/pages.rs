@@ -8,7 +8,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Response, StatusCode};
 use lambda_http::Body;
 
-use crate::domain::{CommentRecord, OutboxItem};
+use crate::domain::{CommentRecord, Held, OutboxItem, SpamItem};
 use crate::web::respond::escape_html;
 
 /// The console pages' policy: the stylesheet from the function, forms to
@@ -33,16 +33,23 @@ pub(crate) struct Frame {
 pub(crate) enum Section {
     Queue,
     Published,
+    Spam,
     Outbox,
 }
 
 impl Section {
-    const ALL: [Section; 3] = [Section::Queue, Section::Published, Section::Outbox];
+    const ALL: [Section; 4] = [
+        Section::Queue,
+        Section::Published,
+        Section::Spam,
+        Section::Outbox,
+    ];
 
     fn path(self) -> &'static str {
         match self {
             Section::Queue => "/admin",
             Section::Published => "/admin/published",
+            Section::Spam => "/admin/spam",
             Section::Outbox => "/admin/outbox",
         }
     }
@@ -51,6 +58,7 @@ impl Section {
         match self {
             Section::Queue => "Queue",
             Section::Published => "Published",
+            Section::Spam => "Spam",
             Section::Outbox => "Outbox",
         }
     }
@@ -314,6 +322,7 @@ pub(crate) fn queue(
 <div class=\"toolbar\" role=\"group\" aria-label=\"Selected comments\"><span class=\"hint\">Oldest first. Select comments to decide them together.</span>\
 <button class=\"approve\" name=\"bulk\" value=\"approve\">Approve selected</button>\
 <button name=\"bulk\" value=\"reject\">Reject selected</button>\
+<button name=\"bulk\" value=\"spam\">Spam selected</button>\
 <button class=\"danger\" name=\"bulk\" value=\"delete\">Delete selected</button></div>\n<ol class=\"items\">\n",
             csrf_field(csrf)
         );
@@ -325,6 +334,7 @@ pub(crate) fn queue(
                 &[
                     ("approve", "Approve", "approve"),
                     ("reject", "Reject", ""),
+                    ("spam", "Spam", ""),
                     ("delete", "Delete", "danger"),
                 ],
                 now_ms,
@@ -390,6 +400,7 @@ pub(crate) fn published(
             "<form method=\"post\" action=\"{root}/admin/decide\">{}<input type=\"hidden\" name=\"back\" value=\"published\">{post_field}\
 <div class=\"toolbar\" role=\"group\" aria-label=\"Selected comments\"><span class=\"hint\">Newest first.</span>\
 <button name=\"bulk\" value=\"reject\">Unpublish selected</button>\
+<button name=\"bulk\" value=\"spam\">Spam selected</button>\
 <button class=\"danger\" name=\"bulk\" value=\"delete\">Delete selected</button></div>\n<ol class=\"items\">\n",
             csrf_field(csrf)
         );
@@ -398,7 +409,7 @@ pub(crate) fn published(
                 frame,
                 c,
                 parent.as_deref(),
-                &[("delete", "Delete", "danger")],
+                &[("spam", "Spam", ""), ("delete", "Delete", "danger")],
                 now_ms,
             ));
         }
@@ -423,6 +434,82 @@ pub(crate) fn published(
         None => "Published".to_owned(),
     };
     signed_in(frame, Section::Published, csrf, &heading, notice, &inner)
+}
+
+/// The spam folder, newest first: what a verdict held back, and why.
+pub(crate) fn spam(
+    frame: &Frame,
+    csrf: &str,
+    notice: Option<&Notice>,
+    items: &[SpamItem],
+    next: Option<&str>,
+    now_ms: u64,
+) -> Response<Body> {
+    let root = escape_html(&frame.root);
+    let mut inner = String::new();
+    if items.is_empty() {
+        inner.push_str(&empty(
+            "No spam.",
+            " What the spam rules or Akismet hold back waits here for 30 days, newest first.",
+        ));
+    } else {
+        let _ = writeln!(
+            inner,
+            "<form method=\"post\" action=\"{root}/admin/spam\">{}<ol class=\"items\">",
+            csrf_field(csrf)
+        );
+        for item in items {
+            let id = escape_html(item.held.id());
+            let (kind, who, email, url, place, text) = match &item.held {
+                Held::Comment(c) => (
+                    "Comment",
+                    &c.name,
+                    c.email.as_deref(),
+                    c.url.as_deref(),
+                    format!("on {}", post_html(frame, &c.post)),
+                    &c.body,
+                ),
+                Held::Contact(m) => (
+                    "Contact message",
+                    &m.name,
+                    Some(m.email.as_str()),
+                    None,
+                    m.subject
+                        .as_deref()
+                        .map_or(String::new(), |s| format!("“{}”", escape_html(s))),
+                    &m.message,
+                ),
+            };
+            let mut meta = format!(
+                "<span class=\"badge parked\">{kind}: {}</span><span class=\"who\" id=\"who-{id}\">{}</span>",
+                escape_html(&item.reason),
+                escape_html(who)
+            );
+            if let Some(email) = email {
+                let _ = write!(meta, "<span>{}</span>", escape_html(email));
+            }
+            if let Some(url) = url {
+                let _ = write!(meta, "<span>{}</span>", escape_html(url));
+            }
+            let _ = write!(meta, "<span>{place}</span>{}", time(item.marked_ms, now_ms));
+            let _ = writeln!(
+                inner,
+                "<li class=\"item\"><div class=\"meta\">{meta}</div><p class=\"body\">{body}</p><div class=\"actions\">\
+<button class=\"approve\" name=\"one\" value=\"ham:{id}\" aria-describedby=\"who-{id}\">Not spam</button>\
+<button class=\"danger\" name=\"one\" value=\"drop:{id}\" aria-describedby=\"who-{id}\">Delete</button></div></li>",
+                body = escape_html(text),
+            );
+        }
+        inner.push_str("</ol></form>\n");
+    }
+    if let Some(next) = next {
+        let _ = write!(
+            inner,
+            "<nav class=\"pager\" aria-label=\"Pages\"><a class=\"button\" href=\"{root}/admin/spam?after={}\">Older</a></nav>",
+            escape_html(next)
+        );
+    }
+    signed_in(frame, Section::Spam, csrf, "Spam", notice, &inner)
 }
 
 /// What an outbox entry mails, as the owner would name it.
