@@ -204,6 +204,30 @@ async fn session(state: &State, headers: &HeaderMap) -> Result<Option<Signed>, R
     }))
 }
 
+/// The session of a page that only a signed-in owner sees: signed out, a
+/// redirect to `/admin` (the sign-in page).
+async fn signed_in(
+    state: &State,
+    place: &Place,
+    headers: &HeaderMap,
+) -> Result<Signed, Response<Body>> {
+    match session(state, headers).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(see_other(&format!("{}/admin", place.frame.root))),
+        Err(r) => Err(r.page(place)),
+    }
+}
+
+/// Cuts a list read `PAGE + 1` long to a page; the position of its last
+/// item when there is a next page.
+fn cut_page<T>(list: &mut Vec<T>, position: impl Fn(&T) -> ListPosition) -> Option<String> {
+    if list.len() <= PAGE {
+        return None;
+    }
+    list.truncate(PAGE);
+    list.last().map(|last| position_text(&position(last)))
+}
+
 /// The checks of a state-changing POST, in order: own origin, session,
 /// CSRF token. Then the form's fields.
 async fn guard(
@@ -360,12 +384,7 @@ pub(crate) async fn home(state: &State, info: &RequestInfo, req: &Request) -> Re
         Ok(l) => l,
         Err(e) => return Refusal::from(e).page(&place),
     };
-    let next = (list.len() > PAGE).then(|| {
-        list.truncate(PAGE);
-        list.last()
-            .map(|c| position_text(&(c.created_ms, c.id.clone())))
-            .unwrap_or_default()
-    });
+    let next = cut_page(&mut list, |c| (c.created_ms, c.id.clone()));
     let list = match with_parents(state, list, now).await {
         Ok(l) => l,
         Err(r) => return r.page(&place),
@@ -383,10 +402,9 @@ pub(crate) async fn home(state: &State, info: &RequestInfo, req: &Request) -> Re
 /// `GET /admin/published[?post=P][&before=C]`.
 pub(crate) async fn published(state: &State, info: &RequestInfo, req: &Request) -> Response<Body> {
     let place = place(state, info);
-    let signed = match session(state, req.headers()).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other(&format!("{}/admin", place.frame.root)),
-        Err(r) => return r.page(&place),
+    let signed = match signed_in(state, &place, req.headers()).await {
+        Ok(s) => s,
+        Err(res) => return res,
     };
     let q = query(req);
     let post = get(&q, "post")
@@ -398,12 +416,7 @@ pub(crate) async fn published(state: &State, info: &RequestInfo, req: &Request) 
         Ok(l) => l,
         Err(e) => return Refusal::from(e).page(&place),
     };
-    let next = (list.len() > PAGE).then(|| {
-        list.truncate(PAGE);
-        list.last()
-            .map(|c| position_text(&(c.created_ms, c.id.clone())))
-            .unwrap_or_default()
-    });
+    let next = cut_page(&mut list, |c| (c.created_ms, c.id.clone()));
     let list = match with_parents(state, list, now).await {
         Ok(l) => l,
         Err(r) => return r.page(&place),
@@ -422,10 +435,9 @@ pub(crate) async fn published(state: &State, info: &RequestInfo, req: &Request) 
 /// `GET /admin/outbox`.
 pub(crate) async fn outbox(state: &State, info: &RequestInfo, req: &Request) -> Response<Body> {
     let place = place(state, info);
-    let signed = match session(state, req.headers()).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other(&format!("{}/admin", place.frame.root)),
-        Err(r) => return r.page(&place),
+    let signed = match signed_in(state, &place, req.headers()).await {
+        Ok(s) => s,
+        Err(res) => return res,
     };
     let items = match state.store.list_outbox(OUTBOX_LIST).await {
         Ok(items) => items,
@@ -722,10 +734,9 @@ pub(crate) async fn spam_folder(
     req: &Request,
 ) -> Response<Body> {
     let place = place(state, info);
-    let signed = match session(state, req.headers()).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other(&format!("{}/admin", place.frame.root)),
-        Err(r) => return r.page(&place),
+    let signed = match signed_in(state, &place, req.headers()).await {
+        Ok(s) => s,
+        Err(res) => return res,
     };
     let q = query(req);
     let now = ids::now_ms();
@@ -734,13 +745,7 @@ pub(crate) async fn spam_folder(
         Ok(items) => items,
         Err(e) => return Refusal::from(e).page(&place),
     };
-    let next = (items.len() > PAGE).then(|| {
-        items.truncate(PAGE);
-        items
-            .last()
-            .map(|i| position_text(&(i.marked_ms, i.held.id().to_owned())))
-            .unwrap_or_default()
-    });
+    let next = cut_page(&mut items, |i| (i.marked_ms, i.held.id().to_owned()));
     pages::spam(
         &place.frame,
         &signed.csrf,
