@@ -63,8 +63,14 @@ async fn the_key_comes_from_secrets_manager_and_signs_working_moderation_links()
 
     // A token the test signs with the same key is honoured; one signed with
     // any other key is refused.
+    // Another text: the same one again within a day is spam (the duplicate rule).
+    let mut again = comment(&post);
+    again["body"] = serde_json::json!(format!(
+        "A second comment, {}",
+        rust_aws::domain::ids::new_id()
+    ));
     let second = f
-        .call(&Event::post_json("/comment", &comment(&post)).to_json())
+        .call(&Event::post_json("/comment", &again).to_json())
         .await;
     let second = second.json()["id"].as_str().unwrap().to_owned();
     let signed = |k: &[u8; 32]| {
