@@ -319,7 +319,7 @@ pub(crate) fn queue(
         let _ = write!(
             inner,
             "<form method=\"post\" action=\"{root}/admin/decide\">{}<input type=\"hidden\" name=\"back\" value=\"queue\">\
-<div class=\"toolbar\" role=\"group\" aria-label=\"Selected comments\"><span class=\"hint\">Oldest first. Select comments to decide them together.</span>\
+<div class=\"toolbar\" role=\"group\" aria-label=\"Selected comments\"><span class=\"hint\">Oldest first; select some to decide them together.</span>\
 <button class=\"approve\" name=\"bulk\" value=\"approve\">Approve selected</button>\
 <button name=\"bulk\" value=\"reject\">Reject selected</button>\
 <button name=\"bulk\" value=\"spam\">Spam selected</button>\
