@@ -192,20 +192,56 @@ pub(super) fn outbox_entry(item: &Item) -> Option<(u64, OutboxEntry)> {
 }
 
 pub(super) fn contact_from(item: &Item) -> Option<ContactRecord> {
+    let id = get_s(item, PK)?.strip_prefix("CONTACT#")?.to_owned();
+    contact_fields(item, id, get_bool(item, "delivered"))
+}
+
+/// A contact message's item, undelivered; the outbox marker its writer adds.
+pub(super) fn contact_item(m: &ContactRecord) -> Item {
+    let mut item = contact_key(&m.id);
+    item.insert("type".into(), s("contact"));
+    put_contact_fields(&mut item, m);
+    item.insert("delivered".into(), AttributeValue::Bool(false));
+    item
+}
+
+/// A contact message's own attributes, on any item that holds one (its
+/// `CONTACT#` item, or a `SPAM#` item): every field but the id and whether
+/// it was delivered.
+pub(super) fn put_contact_fields(item: &mut Item, m: &ContactRecord) {
+    item.insert("name".into(), s(&m.name));
+    item.insert("email".into(), s(&m.email));
+    put_opt(item, "subject", m.subject.as_ref());
+    item.insert("message".into(), s(&m.message));
+    item.insert("created_ms".into(), n(m.created_ms));
+    item.insert("ip_hash".into(), s(&m.ip_hash));
+}
+
+/// The contact message whose attributes [`put_contact_fields`] wrote.
+pub(super) fn contact_fields(item: &Item, id: String, delivered: bool) -> Option<ContactRecord> {
     Some(ContactRecord {
-        id: get_s(item, PK)?.strip_prefix("CONTACT#")?.to_owned(),
+        id,
         name: get_s(item, "name")?,
         email: get_s(item, "email")?,
         subject: get_s(item, "subject"),
         message: get_s(item, "message")?,
         created_ms: get_n(item, "created_ms")?,
         ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
-        delivered: item
-            .get("delivered")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false),
+        delivered,
     })
+}
+
+pub(super) fn put_opt(item: &mut Item, k: &str, v: Option<&String>) {
+    if let Some(v) = v {
+        item.insert(k.into(), s(v));
+    }
+}
+
+pub(super) fn get_bool(item: &Item, k: &str) -> bool {
+    item.get(k)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .unwrap_or(false)
 }
 
 /// A comment's item: every field of the record, and the listing index's keys
@@ -214,27 +250,9 @@ pub(super) fn contact_from(item: &Item) -> Option<ContactRecord> {
 pub(super) fn comment_item(r: &CommentRecord) -> Item {
     let mut item = comment_key(&r.id);
     item.insert("type".into(), s("comment"));
-    item.insert("post".into(), s(&r.post));
-    for (k, v) in [
-        ("parent", &r.parent),
-        ("email", &r.email),
-        ("url", &r.url),
-        ("mailbox", &r.mailbox),
-    ] {
-        if let Some(v) = v {
-            item.insert(k.into(), s(v));
-        }
-    }
-    item.insert("name".into(), s(&r.name));
-    item.insert("body".into(), s(&r.body));
-    item.insert("created_ms".into(), n(r.created_ms));
+    put_comment_fields(&mut item, r);
     item.insert("status".into(), s(r.status.as_str()));
     super::console::status_attrs(&mut item, r.status, r.created_ms, &r.id);
-    item.insert("ip_hash".into(), s(&r.ip_hash));
-    item.insert("links_base".into(), s(&r.links_base));
-    if r.notify {
-        item.insert("notify".into(), AttributeValue::Bool(true));
-    }
     if r.status == CommentStatus::Approved {
         item.insert(BY_POST.1.into(), s(post_key(&r.post)));
         item.insert(BY_POST.2.into(), s(list_sort_key(r.created_ms, &r.id)));
@@ -242,9 +260,32 @@ pub(super) fn comment_item(r: &CommentRecord) -> Item {
     item
 }
 
-pub(super) fn comment_from(item: &Item) -> Option<CommentRecord> {
+/// A comment's own attributes, on any item that holds one (its `COMMENT#`
+/// item, or a `SPAM#` item): every field but the id and the status.
+pub(super) fn put_comment_fields(item: &mut Item, r: &CommentRecord) {
+    item.insert("post".into(), s(&r.post));
+    put_opt(item, "parent", r.parent.as_ref());
+    item.insert("name".into(), s(&r.name));
+    put_opt(item, "email", r.email.as_ref());
+    put_opt(item, "url", r.url.as_ref());
+    item.insert("body".into(), s(&r.body));
+    item.insert("created_ms".into(), n(r.created_ms));
+    item.insert("ip_hash".into(), s(&r.ip_hash));
+    item.insert("links_base".into(), s(&r.links_base));
+    if r.notify {
+        item.insert("notify".into(), AttributeValue::Bool(true));
+    }
+    put_opt(item, "mailbox", r.mailbox.as_ref());
+}
+
+/// The comment whose attributes [`put_comment_fields`] wrote.
+pub(super) fn comment_fields(
+    item: &Item,
+    id: String,
+    status: CommentStatus,
+) -> Option<CommentRecord> {
     Some(CommentRecord {
-        id: get_s(item, PK)?.strip_prefix("COMMENT#")?.to_owned(),
+        id,
         post: get_s(item, "post")?,
         parent: get_s(item, "parent"),
         name: get_s(item, "name")?,
@@ -252,14 +293,16 @@ pub(super) fn comment_from(item: &Item) -> Option<CommentRecord> {
         url: get_s(item, "url"),
         body: get_s(item, "body")?,
         created_ms: get_n(item, "created_ms")?,
-        status: CommentStatus::parse(&get_s(item, "status")?)?,
+        status,
         ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
         links_base: get_s(item, "links_base").unwrap_or_default(),
-        notify: item
-            .get("notify")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false),
+        notify: get_bool(item, "notify"),
         mailbox: get_s(item, "mailbox"),
     })
+}
+
+pub(super) fn comment_from(item: &Item) -> Option<CommentRecord> {
+    let id = get_s(item, PK)?.strip_prefix("COMMENT#")?.to_owned();
+    let status = CommentStatus::parse(&get_s(item, "status")?)?;
+    comment_fields(item, id, status)
 }

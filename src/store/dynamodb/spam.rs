@@ -8,14 +8,17 @@
 //! | correction for Akismet | `FEEDBACK#<record id>` | `FEEDBACK` | `payload`, `created_ms`, `outbox_*`; deleted once sent |
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::item::{entry_key, fail, get_n, get_s, key, live, n, outbox_attrs, s};
+use super::item::{
+    comment_fields, comment_item, contact_fields, contact_item, entry_key, fail, get_n, get_s, key,
+    live, n, outbox_attrs, put_comment_fields, put_contact_fields, s,
+};
 use super::{DynamoStore, Item, Transacted, is_conditional_failure};
 use crate::config::contract::table::{SPAM, TTL};
 use crate::domain::{
-    CommentRecord, CommentStatus, ContactRecord, DUPLICATE_WINDOW_MS, Held, MailKind, OutboundCall,
-    OutboxEntry, SpamItem, SpamPosition,
+    CommentRecord, CommentStatus, DUPLICATE_WINDOW_MS, Held, MailKind, OutboundCall, OutboxEntry,
+    SpamItem, SpamPosition,
 };
 use crate::store::{OutboundQueue, SpamFolder, StoreResult};
 
@@ -30,46 +33,6 @@ fn folder_sort_key(marked_ms: u64, id: &str) -> String {
     format!("{marked_ms:013}#{id}")
 }
 
-fn put_opt(item: &mut Item, k: &str, v: Option<&String>) {
-    if let Some(v) = v {
-        item.insert(k.into(), s(v));
-    }
-}
-
-fn get_bool(item: &Item, k: &str) -> bool {
-    item.get(k)
-        .and_then(|v| v.as_bool().ok())
-        .copied()
-        .unwrap_or(false)
-}
-
-/// A comment's own attributes (those of its `COMMENT#` item).
-fn comment_attrs(item: &mut Item, c: &CommentRecord) {
-    item.insert("post".into(), s(&c.post));
-    put_opt(item, "parent", c.parent.as_ref());
-    item.insert("name".into(), s(&c.name));
-    put_opt(item, "email", c.email.as_ref());
-    put_opt(item, "url", c.url.as_ref());
-    item.insert("body".into(), s(&c.body));
-    item.insert("created_ms".into(), n(c.created_ms));
-    item.insert("ip_hash".into(), s(&c.ip_hash));
-    item.insert("links_base".into(), s(&c.links_base));
-    if c.notify {
-        item.insert("notify".into(), AttributeValue::Bool(true));
-    }
-    put_opt(item, "mailbox", c.mailbox.as_ref());
-}
-
-/// A contact message's own attributes (those of its `CONTACT#` item).
-fn contact_attrs(item: &mut Item, m: &ContactRecord) {
-    item.insert("name".into(), s(&m.name));
-    item.insert("email".into(), s(&m.email));
-    put_opt(item, "subject", m.subject.as_ref());
-    item.insert("message".into(), s(&m.message));
-    item.insert("created_ms".into(), n(m.created_ms));
-    item.insert("ip_hash".into(), s(&m.ip_hash));
-}
-
 fn spam_item(spam: &SpamItem) -> Item {
     let id = spam.held.id();
     let mut item = spam_key(id);
@@ -78,11 +41,11 @@ fn spam_item(spam: &SpamItem) -> Item {
     item.insert("held".into(), s(spam.held.kind()));
     match &spam.held {
         Held::Comment(c) => {
-            comment_attrs(&mut item, c);
+            put_comment_fields(&mut item, c);
             // The status it had, to say in the listing what it was taken from.
             item.insert("was".into(), s(c.status.as_str()));
         }
-        Held::Contact(m) => contact_attrs(&mut item, m),
+        Held::Contact(m) => put_contact_fields(&mut item, m),
     }
     item.insert("reason".into(), s(&spam.reason));
     item.insert("marked_ms".into(), n(spam.marked_ms));
@@ -95,33 +58,16 @@ fn spam_item(spam: &SpamItem) -> Item {
 fn spam_from(item: &Item) -> Option<SpamItem> {
     let id = get_s(item, "pk")?.strip_prefix("SPAM#")?.to_owned();
     let held = match get_s(item, "held")?.as_str() {
-        "comment" => Held::Comment(CommentRecord {
-            id,
-            post: get_s(item, "post")?,
-            parent: get_s(item, "parent"),
-            name: get_s(item, "name")?,
-            email: get_s(item, "email"),
-            url: get_s(item, "url"),
-            body: get_s(item, "body")?,
-            created_ms: get_n(item, "created_ms")?,
-            status: get_s(item, "was")
-                .and_then(|w| CommentStatus::parse(&w))
-                .unwrap_or(CommentStatus::Pending),
-            ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
-            links_base: get_s(item, "links_base").unwrap_or_default(),
-            notify: get_bool(item, "notify"),
-            mailbox: get_s(item, "mailbox"),
-        }),
-        "contact" => Held::Contact(ContactRecord {
-            id,
-            name: get_s(item, "name")?,
-            email: get_s(item, "email")?,
-            subject: get_s(item, "subject"),
-            message: get_s(item, "message")?,
-            created_ms: get_n(item, "created_ms")?,
-            ip_hash: get_s(item, "ip_hash").unwrap_or_default(),
-            delivered: false,
-        }),
+        "comment" => {
+            // The status it had, as the listing shows it (pending when unknown).
+            let was = get_s(item, "was").and_then(|w| CommentStatus::parse(&w));
+            Held::Comment(comment_fields(
+                item,
+                id,
+                was.unwrap_or(CommentStatus::Pending),
+            )?)
+        }
+        "contact" => Held::Contact(contact_fields(item, id, false)?),
         _ => return None,
     };
     Some(SpamItem {
@@ -294,18 +240,16 @@ impl SpamFolder for DynamoStore {
         };
         let back = match &spam.held {
             Held::Comment(c) => {
-                let mut item = key(format!("COMMENT#{}", c.id), "COMMENT");
-                item.insert("type".into(), s("comment"));
-                comment_attrs(&mut item, c);
-                item.insert("status".into(), s(CommentStatus::Pending.as_str()));
+                // Pending, in the console's queue, its moderation mail due.
+                let mut item = comment_item(&CommentRecord {
+                    status: CommentStatus::Pending,
+                    ..c.clone()
+                });
                 outbox_attrs(&mut item, MailKind::Comment, &c.id, now_ms, 0);
                 item
             }
             Held::Contact(m) => {
-                let mut item = key(format!("CONTACT#{}", m.id), "CONTACT");
-                item.insert("type".into(), s("contact"));
-                contact_attrs(&mut item, m);
-                item.insert("delivered".into(), AttributeValue::Bool(false));
+                let mut item = contact_item(m);
                 outbox_attrs(&mut item, MailKind::Contact, &m.id, now_ms, 0);
                 item
             }

@@ -169,6 +169,12 @@ async fn released_spam_returns_to_the_flow_once_with_its_correction(store: Subje
         (back.body.as_str(), back.created_ms),
         (c.body.as_str(), c.created_ms)
     );
+    // And in the console's queue (the by_status index on DynamoDB).
+    let queue = store.pending_page(None, 500, now).await.unwrap();
+    assert!(
+        queue.iter().any(|q| q.id == c.id),
+        "a released comment is in the queue"
+    );
     let msg = store.get_contact(&m.id, now).await.unwrap().unwrap();
     assert!(!msg.delivered);
     let owner = store.due_outbox(MailCap::Owner, now, 10).await.unwrap();
