@@ -95,6 +95,18 @@ blockquote{{white-space:pre-wrap;border-left:3px solid #ccc;margin:1rem 0;paddin
 button{{font-size:1rem;padding:.5rem 1.25rem}}</style></head>\n<body><h1>{title}</h1>\n{body_html}\n</body></html>\n",
         title = escape_html(title)
     );
+    // The page runs no script and may not be framed.
+    html_page(
+        status,
+        html,
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    )
+}
+
+/// An HTML page that no cache keeps, whose address no referrer carries and
+/// that `csp` confines: the link pages and the console's. A 503 carries
+/// `Retry-After`, as the JSON answers do.
+pub(crate) fn html_page(status: StatusCode, html: String, csp: &'static str) -> Response<Body> {
     let mut res = Response::new(Body::from(html));
     *res.status_mut() = status;
     let h = res.headers_mut();
@@ -104,15 +116,17 @@ button{{font-size:1rem;padding:.5rem 1.25rem}}</style></head>\n<body><h1>{title}
     );
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    // The page runs no script and may not be framed.
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
-    );
+    h.insert("content-security-policy", HeaderValue::from_static(csp));
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        h.insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from(crate::web::error::UNAVAILABLE_RETRY_AFTER_S),
+        );
+    }
     res
 }
 

@@ -4,7 +4,6 @@
 
 use std::fmt::Write as _;
 
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Response, StatusCode};
 use lambda_http::Body;
 
@@ -73,27 +72,9 @@ pub(crate) struct Notice {
 
 /// The headers of every console page.
 pub(crate) fn html(status: StatusCode, html: String) -> Response<Body> {
-    let mut res = Response::new(Body::from(html));
-    *res.status_mut() = status;
-    let h = res.headers_mut();
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert("content-security-policy", HeaderValue::from_static(CSP));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from(crate::web::error::UNAVAILABLE_RETRY_AFTER_S),
-        );
-    }
+    let mut res = crate::web::respond::html_page(status, html, CSP);
+    res.headers_mut()
+        .insert("x-frame-options", HeaderValue::from_static("DENY"));
     res
 }
 
