@@ -362,45 +362,16 @@ impl Comments for DynamoStore {
         after: Option<ListPosition>,
         limit: usize,
     ) -> StoreResult<Vec<CommentRecord>> {
-        // DynamoDB ends a Query page at 1 MB of items whatever the
-        // Limit: keep reading from LastEvaluatedKey until the page is
-        // full or the post has no more. Each page holds at least one item.
-        let mut found = Vec::with_capacity(limit);
-        let mut start: Option<Item> = None;
-        loop {
-            let mut query = self
-                .client()
-                .await
-                .query()
-                .table_name(&self.table)
-                .index_name(BY_POST.0)
-                .expression_attribute_names("#lp", BY_POST.1)
-                .expression_attribute_values(":lp", s(post_key(post)))
-                .scan_index_forward(true)
-                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            query = match &after {
-                Some((ms, id)) => query
-                    .key_condition_expression("#lp = :lp AND #ls > :after")
-                    .expression_attribute_names("#ls", BY_POST.2)
-                    .expression_attribute_values(":after", s(list_sort_key(*ms, id))),
-                None => query.key_condition_expression("#lp = :lp"),
-            };
-            let out = query.send().await.map_err(|e| fail("Query(by_post)", e))?;
-            // The hash of the post partitions the index; the exact post is compared too.
-            found.extend(
-                out.items()
-                    .iter()
-                    .filter_map(comment_from)
-                    .filter(|c| c.post == post),
-            );
-            start = out.last_evaluated_key;
-            if found.len() >= limit || start.is_none() {
-                break;
-            }
-        }
-        found.truncate(limit);
-        Ok(found)
+        let partition = post_key(post);
+        self.comment_query(
+            BY_POST,
+            partition,
+            after,
+            Direction::OldestFirst,
+            limit,
+            |_, c| c.post == post,
+        )
+        .await
     }
 
     async fn count_approved(&self, posts: &[String]) -> StoreResult<Vec<u64>> {
@@ -452,5 +423,74 @@ impl Comments for DynamoStore {
             .iter()
             .map(|p| found.get(&post_key(p)).copied().unwrap_or(0))
             .collect())
+    }
+}
+
+/// Which way a list of comments reads its index.
+#[derive(Clone, Copy)]
+pub(super) enum Direction {
+    OldestFirst,
+    NewestFirst,
+}
+
+impl DynamoStore {
+    /// Up to `limit` comments of one index partition, from `from` on
+    /// (exclusive) in `direction`, kept by `keep`: as many Query pages as it
+    /// takes (a 1 MB page, or items left out, never shorten the list). Every
+    /// list of comments reads through it: a post's (`by_post`, whose hash
+    /// partitions may hold other posts: `keep` compares the post), the
+    /// console's and the feeds'.
+    pub(super) async fn comment_query(
+        &self,
+        (index, hash, range): (&str, &str, &str),
+        partition: String,
+        from: Option<ListPosition>,
+        direction: Direction,
+        limit: usize,
+        keep: impl Fn(&Item, &CommentRecord) -> bool,
+    ) -> StoreResult<Vec<CommentRecord>> {
+        let mut found = Vec::with_capacity(limit);
+        let mut start: Option<Item> = None;
+        let op = match direction {
+            Direction::OldestFirst => ">",
+            Direction::NewestFirst => "<",
+        };
+        loop {
+            let mut query = self
+                .client()
+                .await
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .expression_attribute_names("#h", hash)
+                .expression_attribute_values(":h", s(partition.clone()))
+                .scan_index_forward(matches!(direction, Direction::OldestFirst))
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match &from {
+                Some((ms, id)) => query
+                    .key_condition_expression(format!("#h = :h AND #r {op} :from"))
+                    .expression_attribute_names("#r", range)
+                    .expression_attribute_values(":from", s(list_sort_key(*ms, id))),
+                None => query.key_condition_expression("#h = :h"),
+            };
+            let out = query
+                .send()
+                .await
+                .map_err(|e| fail(format!("Query({index})"), e))?;
+            found.extend(
+                out.items()
+                    .iter()
+                    .filter_map(|item| Some((item, comment_from(item)?)))
+                    .filter(|(item, c)| keep(item, c))
+                    .map(|(_, c)| c),
+            );
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if found.len() >= limit || start.is_none() {
+                break;
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
     }
 }

@@ -14,6 +14,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
+use super::comments::Direction;
 use super::item::{comment_from, comment_key, fail, get_n, get_s, key, list_sort_key, live, n, s};
 use super::{DynamoStore, Item, Transacted};
 use crate::config::contract::table::{BY_POST, BY_STATUS, PK, SK, TTL};
@@ -184,72 +185,6 @@ impl Sessions for DynamoStore {
     }
 }
 
-/// Which way a console list reads its index.
-#[derive(Clone, Copy)]
-enum Direction {
-    OldestFirst,
-    NewestFirst,
-}
-
-impl DynamoStore {
-    /// Up to `limit` comments of one index partition, from `from` on
-    /// (exclusive) in `direction`, kept by `keep`: as many Query pages as it
-    /// takes (a 1 MB page, or items left out, never shorten the list).
-    async fn console_query(
-        &self,
-        (index, hash, range): (&str, &str, &str),
-        partition: String,
-        from: Option<ListPosition>,
-        direction: Direction,
-        limit: usize,
-        keep: impl Fn(&Item, &CommentRecord) -> bool,
-    ) -> StoreResult<Vec<CommentRecord>> {
-        let mut found = Vec::with_capacity(limit);
-        let mut start: Option<Item> = None;
-        let op = match direction {
-            Direction::OldestFirst => ">",
-            Direction::NewestFirst => "<",
-        };
-        loop {
-            let mut query = self
-                .client()
-                .await
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .expression_attribute_names("#h", hash)
-                .expression_attribute_values(":h", s(partition.clone()))
-                .scan_index_forward(matches!(direction, Direction::OldestFirst))
-                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            query = match &from {
-                Some((ms, id)) => query
-                    .key_condition_expression(format!("#h = :h AND #r {op} :from"))
-                    .expression_attribute_names("#r", range)
-                    .expression_attribute_values(":from", s(list_sort_key(*ms, id))),
-                None => query.key_condition_expression("#h = :h"),
-            };
-            let out = query
-                .send()
-                .await
-                .map_err(|e| fail(format!("Query({index})"), e))?;
-            found.extend(
-                out.items()
-                    .iter()
-                    .filter_map(|item| Some((item, comment_from(item)?)))
-                    .filter(|(item, c)| keep(item, c))
-                    .map(|(_, c)| c),
-            );
-            start = out.last_evaluated_key.filter(|k| !k.is_empty());
-            if found.len() >= limit || start.is_none() {
-                break;
-            }
-        }
-        found.truncate(limit);
-        Ok(found)
-    }
-}
-
 #[async_trait]
 impl ModerationLists for DynamoStore {
     async fn pending_page(
@@ -258,7 +193,7 @@ impl ModerationLists for DynamoStore {
         limit: usize,
         now_ms: u64,
     ) -> StoreResult<Vec<CommentRecord>> {
-        self.console_query(
+        self.comment_query(
             BY_STATUS,
             "PENDING".to_owned(),
             after,
@@ -279,7 +214,7 @@ impl ModerationLists for DynamoStore {
     ) -> StoreResult<Vec<CommentRecord>> {
         match post {
             None => {
-                self.console_query(
+                self.comment_query(
                     BY_STATUS,
                     APPROVED.to_owned(),
                     before,
@@ -292,7 +227,7 @@ impl ModerationLists for DynamoStore {
             // One post's approved comments are the `by_post` index's,
             // read from the newest end.
             Some(post) => {
-                self.console_query(
+                self.comment_query(
                     BY_POST,
                     post_key(post),
                     before,
