@@ -85,6 +85,13 @@ fn put_conditional_failure<R>(e: &SdkError<PutItemError, R>) -> bool {
         .is_some_and(|e| e.is_conditional_check_failed_exception())
 }
 
+/// Which way a Query reads an index partition (by its sort key).
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    OldestFirst,
+    NewestFirst,
+}
+
 /// How a transaction ended, when DynamoDB answered.
 #[derive(Debug)]
 enum Transacted {
@@ -319,6 +326,57 @@ impl DynamoStore {
             .await
             .map_err(|e| fail(op, e))?;
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    /// Up to `limit` records of one index partition in `direction`, those
+    /// whose sort key compares to `bound` as it says (`(">", key)`, `("<",
+    /// key)`) when given, each read from its item by `read`
+    /// (`None` leaves it out): as many Query pages as it takes, so neither a
+    /// 1 MB page nor items left out shorten the list. Every list the store
+    /// reads goes through it: comments, the outbox, the spam folder.
+    async fn query_index<T>(
+        &self,
+        (index, hash, range): (&str, &str, &str),
+        partition: &str,
+        bound: Option<(&str, &str)>,
+        direction: Direction,
+        limit: usize,
+        read: impl Fn(&Item) -> Option<T>,
+    ) -> StoreResult<Vec<T>> {
+        let forward = matches!(direction, Direction::OldestFirst);
+        let mut found = Vec::with_capacity(limit.min(1_000));
+        let mut start: Option<Item> = None;
+        while found.len() < limit {
+            let mut query = self
+                .client()
+                .await
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .expression_attribute_names("#h", hash)
+                .expression_attribute_values(":h", item::s(partition))
+                .scan_index_forward(forward)
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match bound {
+                Some((op, key)) => query
+                    .key_condition_expression(format!("#h = :h AND #r {op} :bound"))
+                    .expression_attribute_names("#r", range)
+                    .expression_attribute_values(":bound", item::s(key)),
+                None => query.key_condition_expression("#h = :h"),
+            };
+            let out = query
+                .send()
+                .await
+                .map_err(|e| fail(format!("Query({index})"), e))?;
+            found.extend(out.items().iter().filter_map(&read));
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                break;
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
     }
 
     /// A put inside a transaction on condition that the item is absent.

@@ -14,7 +14,7 @@ use super::item::{
     list_sort_key, n, notice_key, outbox_attrs, s, subscription_from, subscription_item,
     subscription_key,
 };
-use super::{DynamoStore, Item, Transacted};
+use super::{Direction, DynamoStore, Item, Transacted};
 use crate::config::contract::table::{BY_POST, BY_STATUS, PK, TTL};
 use crate::domain::{
     CONFIRMATIONS_PER_SOURCE_A_DAY, CommentRecord, CommentStatus, DAY_MS, Decided, Decision,
@@ -426,71 +426,30 @@ impl Comments for DynamoStore {
     }
 }
 
-/// Which way a list of comments reads its index.
-#[derive(Clone, Copy)]
-pub(super) enum Direction {
-    OldestFirst,
-    NewestFirst,
-}
-
 impl DynamoStore {
     /// Up to `limit` comments of one index partition, from `from` on
-    /// (exclusive) in `direction`, kept by `keep`: as many Query pages as it
-    /// takes (a 1 MB page, or items left out, never shorten the list). Every
-    /// list of comments reads through it: a post's (`by_post`, whose hash
-    /// partitions may hold other posts: `keep` compares the post), the
-    /// console's and the feeds'.
+    /// (exclusive) in `direction`, kept by `keep`. Every list of comments
+    /// reads through it: a post's (`by_post`, whose hash partitions may hold
+    /// other posts: `keep` compares the post), the console's and the feeds'.
     pub(super) async fn comment_query(
         &self,
-        (index, hash, range): (&str, &str, &str),
+        index: (&str, &str, &str),
         partition: String,
         from: Option<ListPosition>,
         direction: Direction,
         limit: usize,
         keep: impl Fn(&Item, &CommentRecord) -> bool,
     ) -> StoreResult<Vec<CommentRecord>> {
-        let mut found = Vec::with_capacity(limit);
-        let mut start: Option<Item> = None;
+        // Past `from` in the reading direction.
         let op = match direction {
             Direction::OldestFirst => ">",
             Direction::NewestFirst => "<",
         };
-        loop {
-            let mut query = self
-                .client()
-                .await
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .expression_attribute_names("#h", hash)
-                .expression_attribute_values(":h", s(partition.clone()))
-                .scan_index_forward(matches!(direction, Direction::OldestFirst))
-                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            query = match &from {
-                Some((ms, id)) => query
-                    .key_condition_expression(format!("#h = :h AND #r {op} :from"))
-                    .expression_attribute_names("#r", range)
-                    .expression_attribute_values(":from", s(list_sort_key(*ms, id))),
-                None => query.key_condition_expression("#h = :h"),
-            };
-            let out = query
-                .send()
-                .await
-                .map_err(|e| fail(format!("Query({index})"), e))?;
-            found.extend(
-                out.items()
-                    .iter()
-                    .filter_map(|item| Some((item, comment_from(item)?)))
-                    .filter(|(item, c)| keep(item, c))
-                    .map(|(_, c)| c),
-            );
-            start = out.last_evaluated_key.filter(|k| !k.is_empty());
-            if found.len() >= limit || start.is_none() {
-                break;
-            }
-        }
-        found.truncate(limit);
-        Ok(found)
+        let from = from.map(|(ms, id)| list_sort_key(ms, &id));
+        let bound = from.as_deref().map(|key| (op, key));
+        self.query_index(index, &partition, bound, direction, limit, |item| {
+            comment_from(item).filter(|c| keep(item, c))
+        })
+        .await
     }
 }

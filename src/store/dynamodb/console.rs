@@ -14,7 +14,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
-use super::comments::Direction;
+use super::Direction;
 use super::item::{comment_from, comment_key, fail, get_n, get_s, key, list_sort_key, live, n, s};
 use super::{DynamoStore, Item, Transacted};
 use crate::config::contract::table::{BY_POST, BY_STATUS, PK, SK, TTL};

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use super::comments::Direction;
+use super::Direction;
 use super::{DynamoStore, console};
 use crate::config::contract::table::{BY_POST, BY_STATUS};
 use crate::domain::CommentRecord;

@@ -6,9 +6,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::item::{
     ATTEMPTS, CLAIM_UNTIL, LAST_ERROR, PARKED, WAITING_ALERTS, WAITING_FEEDBACK, WAITING_OWNER,
-    WAITING_VISITOR, entry_key, fail, get_n, get_s, n, outbox_entry, outbox_sort_key, s, waiting,
+    WAITING_VISITOR, entry_key, get_n, get_s, n, outbox_entry, outbox_sort_key, s, waiting,
 };
-use super::{DynamoStore, Item};
+use super::{Direction, DynamoStore, Item};
 use crate::config::contract::table::{OUTBOX, TTL};
 use crate::domain::{
     CONFIRM_TTL_MS, CONTACT_TTL_MS, CommentStatus, Deferral, MailCap, MailKind, OutboxEntry,
@@ -206,35 +206,16 @@ impl DynamoStore {
         below: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<Item>> {
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        while found.len() < limit {
-            let mut query = self
-                .client()
-                .await
-                .query()
-                .table_name(&self.table)
-                .index_name(OUTBOX.0)
-                .expression_attribute_names("#op", OUTBOX.1)
-                .expression_attribute_values(":o", s(partition))
-                .scan_index_forward(true)
-                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            query = match below {
-                Some(upper) => query
-                    .key_condition_expression("#op = :o AND #os < :upper")
-                    .expression_attribute_names("#os", OUTBOX.2)
-                    .expression_attribute_values(":upper", s(upper)),
-                None => query.key_condition_expression("#op = :o"),
-            };
-            let out = query.send().await.map_err(|e| fail("Query(outbox)", e))?;
-            found.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        found.truncate(limit);
-        Ok(found)
+        let read = |item: &Item| Some(item.clone());
+        let bound = below.map(|key| ("<", key));
+        self.query_index(
+            OUTBOX,
+            partition,
+            bound,
+            Direction::OldestFirst,
+            limit,
+            read,
+        )
+        .await
     }
 }

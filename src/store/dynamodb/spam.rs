@@ -14,7 +14,7 @@ use super::item::{
     comment_fields, comment_item, contact_fields, contact_item, entry_key, fail, get_n, get_s, key,
     live, n, outbox_attrs, put_comment_fields, put_contact_fields, s,
 };
-use super::{DynamoStore, Item, Transacted, is_conditional_failure};
+use super::{Direction, DynamoStore, Item, Transacted, is_conditional_failure};
 use crate::config::contract::table::{SPAM, TTL};
 use crate::domain::{
     CommentRecord, CommentStatus, DUPLICATE_WINDOW_MS, Held, MailKind, OutboundCall, OutboxEntry,
@@ -174,45 +174,13 @@ impl SpamFolder for DynamoStore {
         limit: usize,
         now_ms: u64,
     ) -> StoreResult<Vec<SpamItem>> {
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
         let below = after.map(|(ms, id)| folder_sort_key(ms, &id));
         // Newest first; expired items DynamoDB has not swept are read and
         // left out, and the Query goes on until the page is full.
-        while found.len() < limit {
-            let mut query = self
-                .client()
-                .await
-                .query()
-                .table_name(&self.table)
-                .index_name(SPAM.0)
-                .expression_attribute_names("#fp", SPAM.1)
-                .expression_attribute_values(":f", s(FOLDER))
-                .scan_index_forward(false)
-                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            query = match &below {
-                Some(below) => query
-                    .key_condition_expression("#fp = :f AND #fs < :below")
-                    .expression_attribute_names("#fs", SPAM.2)
-                    .expression_attribute_values(":below", s(below)),
-                None => query.key_condition_expression("#fp = :f"),
-            };
-            let out = query.send().await.map_err(|e| fail("Query(spam)", e))?;
-            found.extend(
-                out.items
-                    .unwrap_or_default()
-                    .iter()
-                    .filter(|i| live(i, now_ms))
-                    .filter_map(spam_from),
-            );
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        found.truncate(limit);
-        Ok(found)
+        let read = |item: &Item| live(item, now_ms).then(|| spam_from(item)).flatten();
+        let bound = below.as_deref().map(|key| ("<", key));
+        self.query_index(SPAM, FOLDER, bound, Direction::NewestFirst, limit, read)
+            .await
     }
 
     async fn delete_spam(&self, id: &str) -> StoreResult<bool> {
