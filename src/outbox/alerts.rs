@@ -466,26 +466,10 @@ pub(crate) async fn deliver(
             _ => log("the store did not answer"),
         };
     };
-    let cap = entry.kind.cap();
-    let hour = now / 3_600_000;
-    let slot = state
-        .store
-        .take_mail_slot(cap, hour, super::cap_limit(state, cap));
-    match deadline.run(slot).await {
-        Some(Ok(true)) => {}
-        Some(Ok(false)) => {
-            let deferral = Deferral {
-                attempts,
-                next_attempt_ms: (hour + 1) * 3_600_000,
-                parked: false,
-                error: "hourly cap reached".to_owned(),
-            };
-            super::record(state, entry, &deferral, deadline).await;
-            tracing::info!(kind, id = %entry.id, "hourly alert cap reached; waits for the next hour");
-            return Delivery::Postponed;
-        }
-        _ => return log("the store did not answer"),
-    }
+    let (cap, hour) = match super::take_slot(state, entry, attempts, now, deadline).await {
+        Ok(slot) => slot,
+        Err(held) => return held.unwrap_or_else(|| log("the store did not answer")),
+    };
     let sent = deadline
         .run_for(
             SEND_TIMEOUT,

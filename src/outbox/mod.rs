@@ -182,7 +182,8 @@ pub(crate) fn comment_mail(state: &State, r: &CommentRecord, now_ms: u64) -> Opt
     Some(owner_mail(state, subject, text, None))
 }
 
-fn owner_mail(
+/// A mail to the site owner from the site's sender.
+pub(crate) fn owner_mail(
     state: &State,
     subject: String,
     text: String,
@@ -311,24 +312,10 @@ pub async fn deliver(
             _ => log("the store did not answer"),
         };
     };
-    let cap = entry.kind.cap();
-    let hour = now / 3_600_000;
-    let slot = state.store.take_mail_slot(cap, hour, cap_limit(state, cap));
-    match deadline.run(slot).await {
-        Some(Ok(true)) => {}
-        Some(Ok(false)) => {
-            let deferral = Deferral {
-                attempts,
-                next_attempt_ms: (hour + 1) * 3_600_000,
-                parked: false,
-                error: "hourly cap reached".to_owned(),
-            };
-            record(state, entry, &deferral, deadline).await;
-            tracing::info!(kind = entry.kind.as_str(), id = %entry.id, "hourly mail cap reached; mail waits for the next hour");
-            return Delivery::Postponed;
-        }
-        _ => return log("the store did not answer"),
-    }
+    let (cap, hour) = match take_slot(state, entry, attempts, now, deadline).await {
+        Ok(slot) => slot,
+        Err(held) => return held.unwrap_or_else(|| log("the store did not answer")),
+    };
     let sent = deadline
         .run_for(SEND_TIMEOUT, RECORD_RESERVE, state.mailer.send(&mail))
         .await;
@@ -412,6 +399,37 @@ pub async fn published(state: &State, comment: &CommentRecord, deadline: &Deadli
         if let Some(Ok(Some(attempts))) = deadline.run(claim).await {
             deliver(state, &entry, Loaded::No, deadline, attempts).await;
         }
+    }
+}
+
+/// Takes a slot of the entry's hourly cap: which one (to give back if the
+/// send fails). `Err(Some(Postponed))`: the
+/// cap is reached, and the entry waits for the next hour (recorded);
+/// `Err(None)`: the store did not answer.
+pub(crate) async fn take_slot(
+    state: &State,
+    entry: &OutboxEntry,
+    attempts: u32,
+    now: u64,
+    deadline: &Deadline,
+) -> Result<(MailCap, u64), Option<Delivery>> {
+    let cap = entry.kind.cap();
+    let hour = now / 3_600_000;
+    let slot = state.store.take_mail_slot(cap, hour, cap_limit(state, cap));
+    match deadline.run(slot).await {
+        Some(Ok(true)) => Ok((cap, hour)),
+        Some(Ok(false)) => {
+            let deferral = Deferral {
+                attempts,
+                next_attempt_ms: (hour + 1) * 3_600_000,
+                parked: false,
+                error: "hourly cap reached".to_owned(),
+            };
+            record(state, entry, &deferral, deadline).await;
+            tracing::info!(kind = entry.kind.as_str(), id = %entry.id, "hourly cap reached; waits for the next hour");
+            Err(Some(Delivery::Postponed))
+        }
+        _ => Err(None),
     }
 }
 

@@ -25,7 +25,6 @@ use super::widget::Asset;
 use crate::config::state::State;
 use crate::domain::ids;
 use crate::domain::{CommentRecord, Decided, Decision, ListPosition, MailKind, OutboxEntry};
-use crate::mail::Mail;
 use crate::security::spam::{self, Condemned};
 use crate::store::{CLAIM_MARGIN_MS, SessionRecord, StoreError};
 use crate::web::deadline::STORE_WRITE;
@@ -480,25 +479,17 @@ pub(crate) async fn link(state: &State, info: &RequestInfo, req: Request) -> Res
                 place.base,
                 sign_in.sign(&state.config.keys.console)
             );
-            let c = &state.config;
-            let mail = Mail {
-                from_name: c.site_name.clone(),
-                from: c.sender().to_owned(),
-                to: c
-                    .owner_email
-                    .as_ref()
-                    .map_or("owner@localhost", |e| e.as_str())
-                    .to_owned(),
-                reply_to: None,
-                subject: format!("[{}] Your sign-in link", c.site_name),
-                text: format!(
+            let site = &state.config.site_name;
+            let mail = crate::outbox::owner_mail(
+                state,
+                format!("[{site}] Your sign-in link"),
+                format!(
                     "Open this link to sign in to the console of {site}:\n\n{url}\n\n\
 It works once, within 15 minutes, and opens a page with a \"Sign in\" button.\n\
-If you did not ask for it, ignore this mail: nobody signs in without the link.\n",
-                    site = c.site_name,
+If you did not ask for it, ignore this mail: nobody signs in without the link.\n"
                 ),
-                list_unsubscribe: None,
-            };
+                None,
+            );
             // A link lives 15 minutes: it is sent now or not at all (no
             // outbox); the owner asks again.
             match info.deadline.run(state.mailer.send(&mail)).await {
