@@ -260,22 +260,9 @@ impl Comments for MemoryStore {
         after: Option<ListPosition>,
         limit: usize,
     ) -> StoreResult<Vec<CommentRecord>> {
-        Ok(self.with(|s| {
-            let mut list: Vec<_> = s
-                .comments
-                .values()
-                .filter(|(r, _)| r.post == post && r.status == CommentStatus::Approved)
-                .filter(|(r, _)| {
-                    after
-                        .as_ref()
-                        .is_none_or(|(ms, id)| (r.created_ms, &r.id) > (*ms, id))
-                })
-                .map(|(r, _)| r.clone())
-                .collect();
-            list.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
-            list.truncate(limit);
-            list
-        }))
+        let keep =
+            |r: &CommentRecord, _: &Meta| r.post == post && r.status == CommentStatus::Approved;
+        Ok(self.with(|s| s.comments_page(keep, after.as_ref(), false, limit)))
     }
 
     async fn count_approved(&self, posts: &[String]) -> StoreResult<Vec<u64>> {
@@ -468,6 +455,36 @@ impl Subscriptions for MemoryStore {
 }
 
 impl State {
+    /// Up to `limit` comments kept by `keep`, in `(created_ms, id)` order
+    /// (newest first when `newest_first`), past `from` in that order: what an
+    /// index read gives on DynamoDB.
+    fn comments_page(
+        &self,
+        keep: impl Fn(&CommentRecord, &Meta) -> bool,
+        from: Option<&ListPosition>,
+        newest_first: bool,
+        limit: usize,
+    ) -> Vec<CommentRecord> {
+        let key = |r: &CommentRecord| (r.created_ms, r.id.clone());
+        let past = |r: &CommentRecord| match from {
+            None => true,
+            Some(from) if newest_first => key(r) < *from,
+            Some(from) => key(r) > *from,
+        };
+        let mut list: Vec<CommentRecord> = self
+            .comments
+            .values()
+            .filter(|(r, m)| keep(r, m) && past(r))
+            .map(|(r, _)| r.clone())
+            .collect();
+        list.sort_by_key(key);
+        if newest_first {
+            list.reverse();
+        }
+        list.truncate(limit);
+        list
+    }
+
     /// Records what publishing `c` at `now_ms` implies, under the same lock
     /// as the publication (the rules of [`Comments::decide`]).
     fn publish(&mut self, c: &CommentRecord, now_ms: u64) {

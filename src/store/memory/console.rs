@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use std::collections::HashMap;
 
-use super::MemoryStore;
+use super::{MemoryStore, Meta};
 use crate::domain::{CommentRecord, CommentStatus, ListPosition};
 use crate::store::{ConsoleIndex, ModerationLists, SessionRecord, Sessions, StoreResult};
 
@@ -86,22 +86,9 @@ impl ModerationLists for MemoryStore {
         limit: usize,
         now_ms: u64,
     ) -> StoreResult<Vec<CommentRecord>> {
-        Ok(self.with(|s| {
-            let mut list: Vec<CommentRecord> = s
-                .comments
-                .values()
-                .filter(|(r, m)| r.status == CommentStatus::Pending && m.live(now_ms))
-                .filter(|(r, _)| {
-                    after
-                        .as_ref()
-                        .is_none_or(|(ms, id)| (r.created_ms, &r.id) > (*ms, id))
-                })
-                .map(|(r, _)| r.clone())
-                .collect();
-            list.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
-            list.truncate(limit);
-            list
-        }))
+        let keep =
+            |r: &CommentRecord, m: &Meta| r.status == CommentStatus::Pending && m.live(now_ms);
+        Ok(self.with(|s| s.comments_page(keep, after.as_ref(), false, limit)))
     }
 
     async fn published_page(
@@ -110,23 +97,10 @@ impl ModerationLists for MemoryStore {
         before: Option<ListPosition>,
         limit: usize,
     ) -> StoreResult<Vec<CommentRecord>> {
-        Ok(self.with(|s| {
-            let mut list: Vec<CommentRecord> = s
-                .comments
-                .values()
-                .filter(|(r, _)| r.status == CommentStatus::Approved)
-                .filter(|(r, _)| post.is_none_or(|p| r.post == p))
-                .filter(|(r, _)| {
-                    before
-                        .as_ref()
-                        .is_none_or(|(ms, id)| (r.created_ms, &r.id) < (*ms, id))
-                })
-                .map(|(r, _)| r.clone())
-                .collect();
-            list.sort_by(|a, b| (b.created_ms, &b.id).cmp(&(a.created_ms, &a.id)));
-            list.truncate(limit);
-            list
-        }))
+        let keep = |r: &CommentRecord, _: &Meta| {
+            r.status == CommentStatus::Approved && post.is_none_or(|p| r.post == p)
+        };
+        Ok(self.with(|s| s.comments_page(keep, before.as_ref(), true, limit)))
     }
 }
 
