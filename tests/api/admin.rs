@@ -889,3 +889,26 @@ async fn the_spam_folder_releases_condemns_and_deletes_and_refuses_without_csrf(
     let page = app.send(get("/admin/spam", Some(&cookie))).await;
     assert!(page.body.contains("No spam."), "{}", page.body);
 }
+
+#[tokio::test]
+async fn not_spam_publishes_a_comment_when_moderation_is_off() {
+    let app = spawn_app(&[("SPAM_BLOCKLIST", "casino"), ("MODERATION", "off")]);
+    let mut c = comment("/off/");
+    c["body"] = json!("Casino talk, but a real reader");
+    let reply = app.send(Event::post_json("/comment", &c)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.json()["status"], "approved", "the same answer as ham");
+    let held = reply.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(count(&app, "/off/").await, 0, "spam is not published");
+    let (cookie, csrf) = sign_in(&app).await;
+    let res = app
+        .send(own_post(
+            "/admin/spam",
+            &[("csrf", &csrf), ("one", &format!("ham:{held}"))],
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(status_of(&app, &held), Some(CommentStatus::Approved));
+    assert_eq!(count(&app, "/off/").await, 1);
+}

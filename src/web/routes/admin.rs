@@ -22,9 +22,10 @@ use lambda_http::{Body, Request};
 use self::auth::SignIn;
 use self::pages::{Frame, Notice};
 use super::widget::Asset;
+use crate::config::Moderation;
 use crate::config::state::State;
 use crate::domain::ids;
-use crate::domain::{CommentRecord, Decided, Decision, ListPosition, MailKind, OutboxEntry};
+use crate::domain::{CommentRecord, Decided, Decision, Held, ListPosition, MailKind, OutboxEntry};
 use crate::security::spam::{self, Condemned};
 use crate::store::{CLAIM_MARGIN_MS, SessionRecord, StoreError};
 use crate::web::deadline::STORE_WRITE;
@@ -748,7 +749,8 @@ pub(crate) async fn spam_folder(
 }
 
 /// `POST /admin/spam`: "Not spam" (`one=ham:ID`: back into the normal flow,
-/// reported to Akismet, as `rust-aws ham ID`) or "Delete" (`one=drop:ID`).
+/// reported to Akismet, as `rust-aws ham ID`; a comment is then published
+/// with `MODERATION=off`, as it would have been) or "Delete" (`one=drop:ID`).
 pub(crate) async fn spam_action(state: &State, info: &RequestInfo, req: Request) -> Response<Body> {
     let (place, _, fields) = match guard(state, info, req).await {
         Ok(g) => g,
@@ -769,9 +771,19 @@ pub(crate) async fn spam_action(state: &State, info: &RequestInfo, req: Request)
     };
     let now = ids::now_ms();
     let result = match action {
-        "ham" => spam::release(&*state.store, id, now)
-            .await
-            .map(|released| released.is_some()),
+        "ham" => match spam::release(&*state.store, id, now).await {
+            // Without pre-moderation the normal flow publishes a comment.
+            Ok(Some(item))
+                if matches!(item.held, Held::Comment(_))
+                    && state.config.moderation == Moderation::Off =>
+            {
+                super::moderate::apply(state, info, id, Decision::Approve)
+                    .await
+                    .map(|_| true)
+            }
+            Ok(released) => Ok(released.is_some()),
+            Err(e) => Err(e),
+        },
         "drop" => state.store.delete_spam(id).await,
         _ => {
             return see_other(&format!(
