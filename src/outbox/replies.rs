@@ -43,6 +43,10 @@ const PATH: &AsciiSet = &CONTROLS
     .add(b'}')
     .add(b'%');
 
+/// What a post's query (`/?p=123`, as importers keep WordPress permalinks)
+/// may not carry as it is: the path's set but `?`, which a query may hold.
+const QUERY: &AsciiSet = &PATH.remove(b'?');
+
 /// Whether reply notifications are on: they need `SITE_URL` for the links to
 /// pages in the mails.
 pub fn enabled(state: &State) -> bool {
@@ -64,7 +68,15 @@ pub(crate) fn mailbox_key(state: &State, email: &str) -> String {
 
 /// The page a comment is on: `SITE_URL` + post.
 pub(crate) fn page_url(site_url: &str, post: &str) -> String {
-    let path = utf8_percent_encode(post, PATH).to_string();
+    // A post that names a query (`/?p=123`) keeps it: it is another page.
+    let path = match post.split_once('?') {
+        Some((path, query)) => format!(
+            "{}?{}",
+            utf8_percent_encode(path, PATH),
+            utf8_percent_encode(query, QUERY)
+        ),
+        None => utf8_percent_encode(post, PATH).to_string(),
+    };
     if path.starts_with('/') {
         format!("{site_url}{path}")
     } else {
@@ -276,7 +288,13 @@ mod tests {
         );
         assert_eq!(
             page_url(site, "/a b?c#d\r\n"),
-            "https://blog.example.org/a%20b%3Fc%23d%0D%0A"
+            "https://blog.example.org/a%20b?c%23d%0D%0A"
+        );
+        // Query-string permalinks stay distinct pages.
+        assert_eq!(page_url(site, "/?p=123"), "https://blog.example.org/?p=123");
+        assert_eq!(
+            page_url(site, "/?page_id=7&x=a?b"),
+            "https://blog.example.org/?page_id=7&x=a?b"
         );
     }
 
