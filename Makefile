@@ -29,7 +29,7 @@ test-service: ## the app in memory with real event fixtures (tests/api)
 test-blackbox: build ## the release bootstrap through the Runtime API against moto
 	bash ci/test.sh blackbox
 
-test-browser: ## the widget and the example site in headless Chromium (needs ci/install.d/60-browser.sh)
+test-browser: ## the widget, the example site and the owner's console in headless Chromium (needs ci/install.d/60-browser.sh)
 	cargo build --bin bootstrap
 	[ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec widget.test.mjs console.test.mjs
